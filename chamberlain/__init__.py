@@ -1,0 +1,1 @@
+"""Chamberlain: a dimension-aware registry and file store for astronomical data."""
