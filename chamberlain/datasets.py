@@ -1,0 +1,180 @@
+"""Dataset types, dataset references and dataset ID generation.
+
+These plain types sit below the registry and the datastore so both can use them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import uuid_utils.compat
+
+from .dimensions import DataCoordinate, DimensionGroup, DimensionUniverse
+from .errors import DatasetTypeError
+
+_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*(\.[a-zA-Z_][a-zA-Z0-9_]*)*$")
+
+#: Namespace of deterministic dataset IDs; uuid5(DNS, "lsst.org"), as in the Rubin butler,
+#: so that the same raw gets the same ID in both systems.
+DATASET_ID_NAMESPACE = uuid.UUID("840b31d9-05cd-5161-b2c8-00d32b280d0f")
+
+
+class DatasetIdGenEnum(enum.Enum):
+    """How `Registry.insert_datasets` makes dataset IDs."""
+
+    UNIQUE = 0
+    """A new time-ordered UUID (version 7) for every dataset."""
+    DATAID_TYPE = 1
+    """UUIDv5 of the dataset type and data ID: the same in every run and repository."""
+    DATAID_TYPE_RUN = 2
+    """UUIDv5 of the dataset type, run and data ID: the same in every repository."""
+
+
+def make_dataset_id(
+    mode: DatasetIdGenEnum, dataset_type: str, run: str, data_id: DataCoordinate
+) -> uuid.UUID:
+    """Make one dataset ID.
+
+    Deterministic modes hash ``"dataset_type=<name>[,run=<run>],<dim>=<value>,..."``
+    over the required dimensions sorted by name, exactly as the Rubin butler does.
+    """
+    if mode is DatasetIdGenEnum.UNIQUE:
+        return uuid_utils.compat.uuid7()
+    return deterministic_id(mode, dataset_type, run, data_id.required)
+
+
+def deterministic_id(
+    mode: DatasetIdGenEnum, dataset_type: str, run: str, required: dict[str, Any]
+) -> uuid.UUID:
+    """The UUIDv5 of a dataset in a deterministic mode, from its required data ID values."""
+    items = [f"dataset_type={dataset_type}"]
+    if mode is DatasetIdGenEnum.DATAID_TYPE_RUN:
+        items.append(f"run={run}")
+    elif mode is not DatasetIdGenEnum.DATAID_TYPE:
+        raise ValueError(f"{mode} is not a deterministic ID mode.")
+    items += [f"{k}={required[k]}" for k in sorted(required)]
+    return uuid.uuid5(DATASET_ID_NAMESPACE, ",".join(items))
+
+
+class DatasetType:
+    """A named kind of dataset: its dimensions, storage class and calibration flag.
+
+    Parameters
+    ----------
+    name
+        Letters, digits and underscores; a dot separates a component
+        (``calexp.wcs``).
+    dimensions
+        A `DimensionGroup`, or dimension names together with ``universe``.
+    storage_class
+        Name of the storage class (resolved by the datastore).
+    universe
+        Needed when ``dimensions`` is not a `DimensionGroup`.
+    is_calibration
+        True if datasets of this type can be certified into CALIBRATION collections.
+
+    Raises
+    ------
+    DatasetTypeError
+        If the name is malformed or names a governor dimension.
+    """
+
+    __slots__ = ("dimensions", "is_calibration", "name", "storage_class")
+
+    def __init__(
+        self,
+        name: str,
+        dimensions: DimensionGroup | Iterable[str],
+        storage_class: str,
+        universe: DimensionUniverse | None = None,
+        *,
+        is_calibration: bool = False,
+    ) -> None:
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise DatasetTypeError(
+                f"Dataset type name {name!r} is invalid: use letters, digits and underscores, not starting "
+                "with a digit, with '.' only to separate a component."
+            )
+        if not isinstance(dimensions, DimensionGroup):
+            if universe is None:
+                raise TypeError("DatasetType needs a universe when dimensions are given as names.")
+            dimensions = universe.conform(dimensions)
+        if name.split(".")[0] in dimensions.universe and dimensions.universe[name.split(".")[0]].governor:
+            raise DatasetTypeError(f"Dataset type name {name!r} is a governor dimension's name; choose another.")
+        if not isinstance(storage_class, str) or not storage_class:
+            raise DatasetTypeError(f"Storage class for dataset type {name!r} must be a non-empty name.")
+        self.name = name
+        self.dimensions = dimensions
+        self.storage_class = storage_class
+        self.is_calibration = bool(is_calibration)
+
+    @property
+    def is_component(self) -> bool:
+        """True for component dataset types such as ``calexp.wcs``."""
+        return "." in self.name
+
+    @property
+    def parent_name(self) -> str:
+        """The composite's name (the name itself if not a component)."""
+        return self.name.split(".", 1)[0]
+
+    @property
+    def component(self) -> str | None:
+        """The component part of the name, if any."""
+        return self.name.split(".", 1)[1] if self.is_component else None
+
+    def describe(self) -> str:
+        """A one-line description naming every attribute (for error messages)."""
+        cal = ", calibration" if self.is_calibration else ""
+        return f"{self.name}({', '.join(self.dimensions.names)}; storage class {self.storage_class}{cal})"
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.name, self.dimensions, self.storage_class, self.is_calibration)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DatasetType):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"DatasetType({self.name!r}, {list(self.dimensions.required)}, {self.storage_class!r}"
+            f"{', is_calibration=True' if self.is_calibration else ''})"
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DatasetRef:
+    """A resolved reference to one dataset: its type, data ID, RUN and UUID.
+
+    Equality uses the dataset type, data ID and ID (not the run, which the ID
+    determines).
+    """
+
+    dataset_type: DatasetType
+    data_id: DataCoordinate
+    run: str
+    id: uuid.UUID
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DatasetRef):
+            return NotImplemented
+        return (self.id, self.dataset_type, self.data_id) == (other.id, other.dataset_type, other.data_id)
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"DatasetRef({self.dataset_type.name!r}, {self.data_id}, run={self.run!r}, id={self.id})"
+
+    def replace(self, **kwargs: Any) -> DatasetRef:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **kwargs)

@@ -1,0 +1,327 @@
+"""Data IDs: validated dimension values over a dimension group."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import DimensionNameError, DimensionRecordError
+from ._group import DimensionGroup
+
+if TYPE_CHECKING:
+    from ..geometry import Timespan
+    from ._records import DimensionRecord
+    from ._universe import DimensionUniverse
+
+DataIdValue = int | str
+DataIdLike = Mapping[str, Any]
+
+
+def _normalize_value(dimension: str, value: Any, want: type) -> DataIdValue:
+    if isinstance(value, np.integer):
+        value = int(value)
+    elif isinstance(value, np.str_):
+        value = str(value)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise DimensionRecordError(
+            f"Data ID value for {dimension!r} must be an int or a str; got {value!r} "
+            f"of type {type(value).__name__}."
+        )
+    return value
+
+
+class DataCoordinate(Mapping[str, DataIdValue]):
+    """A data ID: values for the dimensions of a `DimensionGroup`.
+
+    A data ID knows at least its required values; it may also know the implied
+    values (`has_full`) and the records of every element (`has_records`, made by
+    `Registry.expand_data_id`). Equality and hashing use the group's required
+    dimensions and values only. Iterating and indexing cover the known values.
+    """
+
+    __slots__ = ("_dimensions", "_full", "_records", "_required")
+
+    def __init__(
+        self,
+        dimensions: DimensionGroup,
+        required: tuple[DataIdValue, ...],
+        full: Mapping[str, DataIdValue] | None = None,
+        records: Mapping[str, DimensionRecord | None] | None = None,
+    ) -> None:
+        self._dimensions = dimensions
+        self._required = required
+        self._full = dict(full) if full is not None else None
+        self._records = dict(records) if records is not None else None
+
+    # --- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_required_values(cls, dimensions: DimensionGroup, values: tuple[DataIdValue, ...]) -> DataCoordinate:
+        """Build from values for ``dimensions.required``, in that order (not checked)."""
+        if not dimensions.implied:
+            return cls(dimensions, values, dict(zip(dimensions.required, values)))
+        return cls(dimensions, values)
+
+    @classmethod
+    def from_full_values(cls, dimensions: DimensionGroup, values: Mapping[str, DataIdValue]) -> DataCoordinate:
+        """Build from values for every dimension of the group."""
+        return cls(dimensions, tuple(values[n] for n in dimensions.required), values)
+
+    @classmethod
+    def make_empty(cls, universe: DimensionUniverse) -> DataCoordinate:
+        """The data ID with no dimensions."""
+        return cls(universe.empty, (), {}, {})
+
+    @classmethod
+    def standardize(
+        cls,
+        mapping: Mapping[str, Any] | None = None,
+        *,
+        dimensions: DimensionGroup | None = None,
+        universe: DimensionUniverse | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> DataCoordinate:
+        """Validate and normalise a data ID.
+
+        Parameters
+        ----------
+        mapping
+            Dimension name to value (a `DataCoordinate` or any mapping).
+        dimensions
+            The group the result should have; inferred from the keys if absent.
+            Keys outside it are dropped.
+        universe
+            Needed when neither ``mapping`` is a `DataCoordinate` nor
+            ``dimensions`` is given.
+        defaults
+            Values used for keys absent from ``mapping`` and ``kwargs`` (never
+            used to infer the group).
+        **kwargs
+            More values; they win over ``mapping``.
+
+        Raises
+        ------
+        DimensionNameError
+            If a required dimension has no value, or a key names no dimension
+            when the group is inferred.
+        DimensionRecordError
+            If a value is neither int nor str.
+        """
+        if isinstance(mapping, DataCoordinate) and not kwargs and not defaults:
+            if dimensions is None or dimensions == mapping._dimensions:
+                return mapping
+            if dimensions.issubset(mapping._dimensions):
+                return mapping.subset(dimensions)
+        values: dict[str, Any] = {}
+        if mapping is not None:
+            if isinstance(mapping, DataCoordinate):
+                universe = mapping.universe
+            values.update(mapping.items())
+        values.update(kwargs)
+        if dimensions is not None:
+            universe = dimensions.universe
+        if universe is None:
+            raise TypeError("DataCoordinate.standardize needs a universe or dimensions when given a plain mapping.")
+        if dimensions is None:
+            unknown = [k for k in values if k not in universe or not universe[k].is_dimension]
+            if unknown:
+                raise DimensionNameError(
+                    f"Unknown dimension name(s) {unknown} in data ID; dimensions are: "
+                    f"{', '.join(universe.dimension_names)}."
+                )
+            dimensions = universe.conform(values.keys())
+        if defaults:
+            for k, v in defaults.items():
+                if k in dimensions and k not in values:
+                    values[k] = v
+        required = []
+        for name in dimensions.required:
+            if name not in values:
+                raise DimensionNameError(
+                    f"No value in data ID {_show(values)} for required dimension {name!r}; "
+                    f"a data ID for {dimensions} needs {', '.join(dimensions.required)}."
+                )
+            required.append(_normalize_value(name, values[name], str))
+        full: dict[str, DataIdValue] | None = None
+        if all(n in values for n in dimensions.implied):
+            full = dict(zip(dimensions.required, required))
+            for name in dimensions.implied:
+                full[name] = _normalize_value(name, values[name], str)
+        return cls(dimensions, tuple(required), full)
+
+    # --- state -------------------------------------------------------------------------
+
+    @property
+    def dimensions(self) -> DimensionGroup:
+        """The dimension group of this data ID."""
+        return self._dimensions
+
+    @property
+    def universe(self) -> DimensionUniverse:
+        """The universe of the dimension group."""
+        return self._dimensions.universe
+
+    @property
+    def required_values(self) -> tuple[DataIdValue, ...]:
+        """Values of ``dimensions.required``, in that order."""
+        return self._required
+
+    @property
+    def required(self) -> dict[str, DataIdValue]:
+        """The required dimensions and their values."""
+        return dict(zip(self._dimensions.required, self._required))
+
+    def has_full(self) -> bool:
+        """True if implied values are known too."""
+        return self._full is not None
+
+    def has_records(self) -> bool:
+        """True if the records of every element are attached."""
+        return self._records is not None
+
+    @property
+    def records(self) -> Mapping[str, DimensionRecord | None]:
+        """Records by element name (only for expanded data IDs)."""
+        if self._records is None:
+            raise AttributeError("This data ID has no records; expand it with Registry.expand_data_id first.")
+        return self._records
+
+    def _mapping(self) -> Mapping[str, DataIdValue]:
+        return self._full if self._full is not None else self.required
+
+    def __getitem__(self, key: str) -> DataIdValue:
+        try:
+            return self._mapping()[key]
+        except KeyError:
+            if key in self._dimensions:
+                raise DimensionNameError(
+                    f"Implied dimension {key!r} is not known in data ID {self}; expand it first."
+                ) from None
+            raise DimensionNameError(
+                f"Dimension {key!r} is not in data ID {self} (dimensions: {self._dimensions})."
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
+
+    def __getattr__(self, name: str) -> Any:
+        # Attribute access to records: data_id.exposure.day_obs.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        records = object.__getattribute__(self, "_records")
+        if records is not None and name in records:
+            return records[name]
+        raise AttributeError(f"Data ID has no record attribute {name!r}.")
+
+    # --- algebra ------------------------------------------------------------------------
+
+    def subset(self, dimensions: DimensionGroup) -> DataCoordinate:
+        """The data ID restricted to a subgroup."""
+        if dimensions == self._dimensions:
+            return self
+        if not dimensions.issubset(self._dimensions):
+            raise DimensionNameError(f"{dimensions} is not a subset of this data ID's dimensions {self._dimensions}.")
+        mapping = self._mapping()
+        values = {}
+        for n in dimensions.names:
+            if n in mapping:
+                values[n] = mapping[n]
+        required = tuple(values[n] for n in dimensions.required) if all(
+            n in values for n in dimensions.required
+        ) else None
+        if required is None:
+            raise DimensionNameError(f"Cannot take subset {dimensions} of {self}: implied values are unknown.")
+        full = values if all(n in values for n in dimensions.names) else None
+        records = None
+        if self._records is not None:
+            records = {e: self._records[e] for e in dimensions.elements if e in self._records}
+        return DataCoordinate(dimensions, required, full, records)
+
+    def union(self, other: DataCoordinate) -> DataCoordinate:
+        """Combine two data IDs; shared dimensions must agree."""
+        group = self._dimensions.union(other._dimensions)
+        values = dict(self._mapping())
+        for k, v in other._mapping().items():
+            if k in values and values[k] != v:
+                from ..errors import InconsistentDataIdError
+
+                raise InconsistentDataIdError(f"Data IDs {self} and {other} disagree on {k!r}.")
+            values[k] = v
+        return DataCoordinate.standardize(values, dimensions=group)
+
+    def expanded(self, records: Mapping[str, DimensionRecord | None]) -> DataCoordinate:
+        """A copy with records attached (used by the registry)."""
+        return DataCoordinate(self._dimensions, self._required, self._full, records)
+
+    # --- region and timespan -------------------------------------------------------------
+
+    @property
+    def region(self) -> Any:
+        """Intersection of the regions of this group's spatial families, or None."""
+        if self._records is None:
+            return None
+        regions = []
+        for element in self._dimensions.spatial_families().values():
+            rec = self._records.get(element)
+            if rec is None:
+                return None
+            regions.append(rec.region)  # type: ignore[attr-defined]
+        if len(regions) == 1:
+            return regions[0]
+        return None
+
+    @property
+    def timespan(self) -> Timespan | None:
+        """Intersection of the timespans of this group's temporal families, or None."""
+        if self._records is None:
+            return None
+        spans = []
+        for element in self._dimensions.temporal_families().values():
+            rec = self._records.get(element)
+            if rec is None or rec.timespan is None:  # type: ignore[attr-defined]
+                return None
+            spans.append(rec.timespan)  # type: ignore[attr-defined]
+        if not spans:
+            return None
+        return spans[0].intersection(*spans[1:])
+
+    # --- identity -----------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DataCoordinate):
+            return self._dimensions.required == other._dimensions.required and self._required == other._required
+        if isinstance(other, Mapping):
+            try:
+                return self == DataCoordinate.standardize(other, universe=self.universe)
+            except Exception:
+                return False
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self._dimensions.required, self._required))
+
+    def __lt__(self, other: DataCoordinate) -> bool:
+        return self._required < other._required
+
+    def __bool__(self) -> bool:
+        return bool(self._dimensions.names)
+
+    def __repr__(self) -> str:
+        return _show(self._mapping())
+
+    def to_simple(self) -> dict[str, DataIdValue]:
+        """A plain dict of the known values (JSON-friendly)."""
+        return dict(self._mapping())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (DataCoordinate, (self._dimensions, self._required, self._full, None))
+
+
+def _show(values: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v!r}" for k, v in values.items()) + "}"

@@ -1,0 +1,257 @@
+"""One SQLAlchemy engine and connection, with nestable transactions.
+
+SQLite (the default) is opened in WAL mode with foreign keys on and a busy
+timeout; writers take the database lock at ``BEGIN IMMEDIATE`` so two
+processes writing at once queue rather than fail. PostgreSQL is reached with
+psycopg 3; an optional namespace puts the repository in its own schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..errors import ConfigError, DatabaseError, ReadOnlyError
+
+#: How long a SQLite writer waits for another process's lock (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 300_000
+_NAMESPACE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def normalize_url(url: str | sa.URL) -> sa.URL:
+    """Parse a database URL, choosing psycopg 3 for PostgreSQL."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigError(
+            f"Database URL {str(url)!r} is not valid; use sqlite:///PATH or postgresql://USER@HOST:PORT/DB."
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"Database URL {parsed.render_as_string(hide_password=True)!r} uses backend "
+            f"{parsed.get_backend_name()!r}; supported backends: 'sqlite', 'postgresql'."
+        )
+    return parsed
+
+
+class Database:
+    """An engine plus the one connection a registry uses, and its transaction state.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL (``sqlite:///path`` or ``postgresql://...``).
+    namespace
+        PostgreSQL schema holding the repository's tables (created on demand
+        when ``create`` is true).
+    writeable
+        If False, the connection is read-only (SQLite ``mode=ro``; PostgreSQL
+        read-only transactions).
+    create
+        Create the namespace (PostgreSQL) if it does not exist.
+    """
+
+    def __init__(
+        self,
+        url: str | sa.URL,
+        *,
+        namespace: str | None = None,
+        writeable: bool = True,
+        create: bool = False,
+    ) -> None:
+        self.url = normalize_url(url)
+        self.dialect = self.url.get_backend_name()
+        self.writeable = writeable
+        if namespace is not None and not _NAMESPACE_RE.match(namespace):
+            raise ConfigError(
+                f"Namespace {namespace!r} is not a valid schema name (letters, digits, underscores; max 63)."
+            )
+        if namespace is not None and self.dialect != "postgresql":
+            raise ConfigError(f"A namespace ({namespace!r}) is only supported on PostgreSQL.")
+        self.namespace = namespace
+        if self.dialect == "sqlite":
+            self.engine = self._sqlite_engine()
+        else:
+            self.engine = self._postgresql_engine(create)
+        self._connection: sa.Connection | None = None
+        self._depth = 0
+        self._savepoint_depth = 0
+        self.on_commit: list[Any] = []
+        self.on_rollback: list[Any] = []
+
+    # --- engines ----------------------------------------------------------------------
+
+    def _sqlite_engine(self) -> sa.Engine:
+        url = self.url
+        database = url.database or ""
+        if not self.writeable and database and database != ":memory:":
+            url = url.set(database=f"file:{database}?mode=ro", query={"uri": "true"})
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"check_same_thread": False})
+        writeable = self.writeable
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            if writeable:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(connection: sa.Connection) -> None:
+            mode = "IMMEDIATE" if connection.info.get("write", False) else "DEFERRED"
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+
+    def _postgresql_engine(self, create: bool) -> sa.Engine:
+        engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        namespace = self.namespace
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                if namespace is not None:
+                    if create:
+                        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{namespace}"')
+                    cursor.execute(f'SET search_path TO "{namespace}", public')
+                cursor.execute("SET TIME ZONE 0")
+            dbapi_connection.commit()
+
+        return engine
+
+    # --- connection and transactions --------------------------------------------------
+
+    @property
+    def connection(self) -> sa.Connection:
+        """The connection every statement of this registry runs on."""
+        if self._connection is None:
+            try:
+                self._connection = self.engine.connect()
+            except sa.exc.OperationalError as err:
+                raise DatabaseError(
+                    f"Cannot connect to {self.url.render_as_string(hide_password=True)}: {err.orig}"
+                ) from None
+        return self._connection
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside a `transaction` block."""
+        return self._depth > 0
+
+    @contextlib.contextmanager
+    def transaction(self, *, savepoint: bool = False, write: bool = True) -> Iterator[sa.Connection]:
+        """Run a block in a transaction; nested blocks join the outer one.
+
+        Parameters
+        ----------
+        savepoint
+            If True (or inside a savepoint block), a nested block gets its own
+            savepoint: an exception leaving it rolls back only that block.
+            Otherwise an exception rolls back the outermost transaction.
+        write
+            Whether the block writes (SQLite takes the write lock at the start).
+        """
+        if write and not self.writeable:
+            raise ReadOnlyError(f"The repository at {self.url.database or self.url} was opened read-only.")
+        conn = self.connection
+        if self._depth == 0:
+            if conn.in_transaction():  # an autobegun read; end it
+                conn.commit()
+            conn.info["write"] = write
+            self._depth = 1
+            callbacks: list[Any] = []
+            undo: list[Any] = []
+            self.on_commit, self.on_rollback = callbacks, undo
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                for action in reversed(undo):
+                    action()
+                raise
+            finally:
+                self._depth = 0
+                self.on_commit, self.on_rollback = [], []
+            for callback in callbacks:
+                callback()
+            return
+        if write and not conn.info.get("write", False) and self.dialect == "sqlite":
+            raise DatabaseError("Cannot write inside a read-only transaction block.")
+        self._depth += 1
+        try:
+            if savepoint or self._savepoint_depth:
+                self._savepoint_depth += 1
+                try:
+                    with conn.begin_nested():
+                        yield conn
+                finally:
+                    self._savepoint_depth -= 1
+            else:
+                yield conn
+        finally:
+            self._depth -= 1
+
+    def execute(self, statement: Any, parameters: Any = None) -> sa.CursorResult:
+        """Execute a statement in a read transaction (or the current transaction)."""
+        if self._depth:
+            return self.connection.execute(statement, parameters)
+        with self.transaction(write=False) as conn:
+            return conn.execute(statement, parameters)
+
+    def close(self) -> None:
+        """Close the connection and dispose of the engine."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self.engine.dispose()
+
+    # --- dialect helpers ----------------------------------------------------------------
+
+    def insert(self, table: sa.Table) -> Any:
+        """A dialect-specific INSERT (with ``on_conflict_do_nothing``/``do_update``)."""
+        if self.dialect == "sqlite":
+            return sqlite.insert(table)
+        return postgresql.insert(table)
+
+    def insert_ignore(self, table: sa.Table) -> Any:
+        """INSERT that skips rows whose keys already exist."""
+        return self.insert(table).on_conflict_do_nothing()
+
+    def upsert(self, table: sa.Table, keys: Sequence[str]) -> Any:
+        """INSERT that replaces the non-key columns of rows whose keys exist."""
+        stmt = self.insert(table)
+        others = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+        if not others:
+            return stmt.on_conflict_do_nothing()
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_=others)
+
+    @property
+    def max_parameters(self) -> int:
+        """Bound parameters one statement may carry."""
+        return 32_000 if self.dialect == "sqlite" else 60_000
+
+    def analyze(self, tables: Sequence[str] = ()) -> None:
+        """Refresh the planner's statistics after a bulk load."""
+        with self.transaction() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("ANALYZE")
+            else:
+                for t in tables:
+                    conn.exec_driver_sql(f'ANALYZE "{t}"')
+
+
+def chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Split a sequence into slices of at most ``size`` items."""
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]

@@ -1,0 +1,192 @@
+"""Registering dataset types and the per-dimension-group dataset tables they use."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from ..datasets import DatasetType
+from ..dimensions import DimensionGroup, DimensionUniverse
+from ..errors import ConflictingDefinitionError, DatasetTypeError, MissingDatasetTypeError, OrphanedRecordError
+from ..schema import calibs_table, tags_table
+
+if TYPE_CHECKING:
+    from ._database import Database
+
+_MAX_IDENTIFIER = 63
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetTypeRecord:
+    """A registered dataset type with its database ID and tables."""
+
+    dataset_type: DatasetType
+    id: int
+    tags: sa.Table
+    calibs: sa.Table | None
+
+
+def _table_name(prefix: str, group: DimensionGroup, group_id: int) -> str:
+    name = f"{prefix}_{'_'.join(group.required)}" if group.required else f"{prefix}_empty"
+    if len(name) > _MAX_IDENTIFIER - 16:  # leave room for constraint/index suffixes
+        name = f"{prefix}_{group_id:05d}"
+    return name
+
+
+class DatasetTypeManager:
+    """Registers and looks up dataset types; creates their tables on first use."""
+
+    def __init__(
+        self, db: Database, universe: DimensionUniverse, metadata: sa.MetaData, tables: dict[str, sa.Table]
+    ) -> None:
+        self._db = db
+        self._universe = universe
+        self._metadata = metadata
+        self._tables = tables
+        self._records: dict[str, DatasetTypeRecord] = {}
+        self._by_id: dict[int, DatasetTypeRecord] = {}
+
+    def refresh(self) -> None:
+        """Reload every dataset type from the database."""
+        table = self._tables["dataset_type"]
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute(sa.select(table)).all()
+        self._records.clear()
+        self._by_id.clear()
+        for r in rows:
+            self._remember(r)
+
+    def _remember(self, row: sa.Row) -> DatasetTypeRecord:
+        group = self._universe.conform(row.dimensions.split())
+        dt = DatasetType(row.name, group, row.storage_class, is_calibration=row.is_calibration)
+        tags = tags_table(self._metadata, row.tag_table, group)
+        calibs = (
+            calibs_table(self._metadata, row.calib_table, group, self._db.dialect == "postgresql")
+            if row.calib_table
+            else None
+        )
+        rec = DatasetTypeRecord(dt, row.id, tags, calibs)
+        self._records[dt.name] = rec
+        self._by_id[rec.id] = rec
+        return rec
+
+    def get(self, name: str | DatasetType) -> DatasetTypeRecord:
+        """The registered dataset type called ``name``; `MissingDatasetTypeError` if none."""
+        if isinstance(name, DatasetType):
+            name = name.name
+        rec = self._records.get(name)
+        if rec is None:
+            self.refresh()
+            rec = self._records.get(name)
+            if rec is None:
+                import difflib
+
+                close = difflib.get_close_matches(name, list(self._records), n=3)
+                hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+                raise MissingDatasetTypeError(f"Dataset type {name!r} is not registered.{hint}")
+        return rec
+
+    def by_id(self, dataset_type_id: int) -> DatasetTypeRecord:
+        """The registered dataset type with a database ID."""
+        rec = self._by_id.get(dataset_type_id)
+        if rec is None:
+            self.refresh()
+            rec = self._by_id[dataset_type_id]
+        return rec
+
+    def query(self, pattern: str | Iterable[str] = "*") -> list[DatasetType]:
+        """Registered dataset types whose names match glob pattern(s), sorted by name."""
+        self.refresh()
+        patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+        return [
+            r.dataset_type
+            for n, r in sorted(self._records.items())
+            if any(fnmatch.fnmatchcase(n, p) for p in patterns)
+        ]
+
+    def all(self) -> list[DatasetTypeRecord]:
+        """Every registered dataset type record."""
+        self.refresh()
+        return list(self._records.values())
+
+    def register(self, dataset_type: DatasetType) -> bool:
+        """Register a dataset type; True if new, False if identical one existed.
+
+        Raises
+        ------
+        DatasetTypeError
+            For component dataset types (register the composite).
+        ConflictingDefinitionError
+            If a different definition exists under the same name.
+        """
+        if dataset_type.is_component:
+            raise DatasetTypeError(
+                f"Component dataset type {dataset_type.name!r} cannot be registered; register "
+                f"{dataset_type.parent_name!r} instead."
+            )
+        if dataset_type.dimensions.universe != self._universe:
+            raise DatasetTypeError(f"Dataset type {dataset_type.name!r} uses a different dimension universe.")
+        table = self._tables["dataset_type"]
+        with self._db.transaction() as conn:
+            row = conn.execute(sa.select(table).where(table.c.name == dataset_type.name)).first()
+            if row is not None:
+                existing = self._remember(row).dataset_type
+                if existing != dataset_type:
+                    raise ConflictingDefinitionError(
+                        f"Dataset type {dataset_type.describe()} conflicts with the registered definition "
+                        f"{existing.describe()}."
+                    )
+                return False
+            group = dataset_type.dimensions
+            group_id = self._group_id(conn, group)
+            tag_name = _table_name("dataset_tags", group, group_id)
+            calib_name = _table_name("dataset_calibs", group, group_id) if dataset_type.is_calibration else None
+            tags = tags_table(self._metadata, tag_name, group)
+            tags.create(conn, checkfirst=True)
+            if calib_name is not None:
+                calibs_table(self._metadata, calib_name, group, self._db.dialect == "postgresql").create(
+                    conn, checkfirst=True
+                )
+            conn.execute(
+                table.insert().values(
+                    name=dataset_type.name,
+                    storage_class=dataset_type.storage_class,
+                    dimension_group_id=group_id,
+                    dimensions=" ".join(group.names),
+                    is_calibration=dataset_type.is_calibration,
+                    tag_table=tag_name,
+                    calib_table=calib_name,
+                )
+            )
+            row = conn.execute(sa.select(table).where(table.c.name == dataset_type.name)).one()
+            self._remember(row)
+        return True
+
+    def _group_id(self, conn: sa.Connection, group: DimensionGroup) -> int:
+        table = self._tables["dimension_group"]
+        key = " ".join(group.required)
+        found = conn.execute(sa.select(table.c.id).where(table.c.names == key)).scalar()
+        if found is not None:
+            return int(found)
+        result = conn.execute(table.insert().values(names=key))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def remove(self, name: str) -> None:
+        """Remove a dataset type that has no datasets."""
+        rec = self.get(name)
+        dataset = self._tables["dataset"]
+        with self._db.transaction() as conn:
+            n = conn.execute(
+                sa.select(sa.func.count()).select_from(dataset).where(dataset.c.dataset_type_id == rec.id)
+            ).scalar()
+            if n:
+                raise OrphanedRecordError(
+                    f"Dataset type {name!r} still has {n} dataset(s); remove them before the dataset type."
+                )
+            conn.execute(sa.delete(self._tables["dataset_type"]).where(self._tables["dataset_type"].c.id == rec.id))
+        self._records.pop(name, None)
+        self._by_id.pop(rec.id, None)

@@ -1,0 +1,478 @@
+"""Inserting, finding, tagging, certifying and removing datasets."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import astropy.time
+import sqlalchemy as sa
+
+from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType, deterministic_id
+from ..dimensions import DataCoordinate, DimensionGroup
+from ..errors import (
+    CalibrationLookupError,
+    CollectionTypeError,
+    ConflictingDefinitionError,
+    DataIdValueError,
+    DatasetTypeError,
+    OrphanedRecordError,
+)
+from ..geometry import Timespan, time_to_ns
+from ._database import chunks
+from .collections import CollectionRecord, CollectionType
+
+if TYPE_CHECKING:
+    from ._database import Database
+    from .collections import CollectionManager
+    from .dataset_types import DatasetTypeManager, DatasetTypeRecord
+    from .dimension_records import DimensionRecordManager
+
+
+def _uuid7() -> uuid.UUID:
+    import uuid_utils.compat
+
+    return uuid_utils.compat.uuid7()
+
+
+def overlaps_clause(begin_col: Any, end_col: Any, timespan: Timespan) -> sa.ColumnElement[bool]:
+    """SQL that is true where the stored ``[begin, end)`` overlaps ``timespan`` (NULL = unbounded)."""
+    if timespan.is_empty:
+        return sa.false()
+    terms: list[sa.ColumnElement[bool]] = [
+        sa.or_(begin_col.is_(None), end_col.is_(None), begin_col < end_col)  # stored range not empty
+    ]
+    if timespan.end is not None:
+        terms.append(sa.or_(begin_col.is_(None), begin_col < timespan.end))
+    if timespan.begin is not None:
+        terms.append(sa.or_(end_col.is_(None), end_col > timespan.begin))
+    return sa.and_(*terms)
+
+
+class DatasetManager:
+    """Dataset rows and their memberships in collections."""
+
+    def __init__(
+        self,
+        db: Database,
+        tables: dict[str, sa.Table],
+        dataset_types: DatasetTypeManager,
+        collections: CollectionManager,
+        dimensions: DimensionRecordManager,
+    ) -> None:
+        self._db = db
+        self._dataset = tables["dataset"]
+        self._types = dataset_types
+        self._collections = collections
+        self._dimensions = dimensions
+        self._find_cache: dict[tuple[int, bool], Any] = {}
+
+    # --- inserting ---------------------------------------------------------------------
+
+    @staticmethod
+    def _standardize(group: DimensionGroup, data_id: DataCoordinate | Mapping[str, Any]) -> DataCoordinate:
+        if isinstance(data_id, DataCoordinate) and data_id.dimensions == group:
+            return data_id
+        return DataCoordinate.standardize(data_id, dimensions=group)
+
+    def insert(
+        self,
+        dataset_type: str | DatasetType,
+        data_ids: Iterable[DataCoordinate | Mapping[str, Any]],
+        run: str,
+        id_mode: DatasetIdGenEnum = DatasetIdGenEnum.UNIQUE,
+        ids: Sequence[uuid.UUID] | None = None,
+    ) -> list[DatasetRef]:
+        """Insert datasets in one batch; see `Registry.insert_datasets`."""
+        rec = self._types.get(dataset_type)
+        run_rec = self._collections.get(run)
+        if run_rec.type is not CollectionType.RUN:
+            raise CollectionTypeError(
+                f"Datasets can only be inserted into RUN collections; {run!r} is {run_rec.type.name}."
+            )
+        dt = rec.dataset_type
+        group = dt.dimensions
+        coords = [self._standardize(group, d) for d in data_ids]
+        if ids is not None and len(ids) != len(coords):
+            raise ValueError(f"Got {len(ids)} IDs for {len(coords)} data IDs.")
+        if ids is None:
+            if id_mode is DatasetIdGenEnum.UNIQUE:
+                ids = [_uuid7() for _ in coords]
+            else:
+                ids = [deterministic_id(id_mode, dt.name, run, c.required) for c in coords]
+        seen: dict[tuple[Any, ...], DataCoordinate] = {}
+        for c in coords:
+            key = c.required_values
+            if key in seen:
+                raise ConflictingDefinitionError(
+                    f"Data ID {c} appears more than once among the {dt.name!r} datasets being inserted into "
+                    f"run {run!r}."
+                )
+            seen[key] = c
+        now = time_to_ns(astropy.time.Time.now())
+        dataset_rows = [
+            {"id": i, "dataset_type_id": rec.id, "run_id": run_rec.id, "ingest_date": now} for i in ids
+        ]
+        required = group.required
+        tag_rows = []
+        for i, c in zip(ids, coords):
+            row = dict(zip(required, c.required_values))
+            row["dataset_type_id"] = rec.id
+            row["dataset_id"] = i
+            row["collection_id"] = run_rec.id
+            tag_rows.append(row)
+        try:
+            with self._db.transaction() as conn:
+                for chunk in chunks(dataset_rows, 20_000):
+                    conn.execute(self._dataset.insert(), list(chunk))
+                for chunk in chunks(tag_rows, 20_000):
+                    conn.execute(rec.tags.insert(), list(chunk))
+        except sa.exc.IntegrityError as err:
+            raise self._explain_insert_failure(rec, run_rec, coords, ids, err) from None
+        return [DatasetRef(dt, c, run, i) for c, i in zip(coords, ids)]
+
+    def _explain_insert_failure(
+        self,
+        rec: DatasetTypeRecord,
+        run: CollectionRecord,
+        coords: list[DataCoordinate],
+        ids: Sequence[uuid.UUID],
+        err: sa.exc.IntegrityError,
+    ) -> Exception:
+        text = " ".join(str(err.orig).split())
+        if self._db.in_transaction and self._db.dialect == "postgresql":
+            return ConflictingDefinitionError(f"Inserting {rec.dataset_type.name!r} datasets failed: {text}")
+        group = rec.dataset_type.dimensions
+        existing = self._existing(rec, [run], [c.required_values for c in coords])
+        if existing:
+            key, (dataset_id, _) = next(iter(existing.items()))
+            return ConflictingDefinitionError(
+                f"A {rec.dataset_type.name!r} dataset with data ID {dict(zip(group.required, key))} already exists "
+                f"in run {run.name!r} (id {dataset_id}); one dataset per dataset type and data ID per run."
+            )
+        with self._db.transaction(write=False) as conn:
+            taken = conn.execute(
+                sa.select(self._dataset.c.id).where(self._dataset.c.id.in_(list(ids)[:1000]))
+            ).scalars().first()
+        if taken is not None:
+            return ConflictingDefinitionError(f"Dataset ID {taken} is already used by another dataset.")
+        for c in coords:
+            try:
+                self._dimensions.expand(c, group)
+            except DataIdValueError as exc:
+                return DataIdValueError(f"Cannot insert {rec.dataset_type.name!r} dataset with data ID {c}: {exc}")
+        return ConflictingDefinitionError(f"Inserting {rec.dataset_type.name!r} datasets failed: {text}")
+
+    def _existing(
+        self, rec: DatasetTypeRecord, collections: Sequence[CollectionRecord], keys: list[tuple[Any, ...]]
+    ) -> dict[tuple[Any, ...], tuple[uuid.UUID, int]]:
+        """Existing (dataset_id, collection_id) in the given collections for data-ID keys."""
+        tags = rec.tags
+        dims = [tags.c[n] for n in rec.dataset_type.dimensions.required]
+        out: dict[tuple[Any, ...], tuple[uuid.UUID, int]] = {}
+        width = max(1, (self._db.max_parameters - 100) // max(1, len(dims)))
+        with self._db.transaction(write=False) as conn:
+            for chunk in chunks(keys, width):
+                stmt = sa.select(*dims, tags.c.dataset_id, tags.c.collection_id).where(
+                    tags.c.dataset_type_id == rec.id,
+                    tags.c.collection_id.in_([c.id for c in collections]),
+                )
+                if dims:
+                    stmt = stmt.where(sa.tuple_(*dims).in_(list(chunk)))
+                for row in conn.execute(stmt):
+                    out[tuple(row[: len(dims)])] = (row[-2], row[-1])
+        return out
+
+    # --- finding -----------------------------------------------------------------------
+
+    def _find_statement(self, rec: DatasetTypeRecord, calibration: bool) -> Any:
+        key = (rec.id, calibration)
+        stmt = self._find_cache.get(key)
+        if stmt is not None:
+            return stmt
+        table = rec.calibs if calibration else rec.tags
+        assert table is not None
+        dims = rec.dataset_type.dimensions.required
+        cols = [table.c.dataset_id, table.c.collection_id, self._dataset.c.run_id]
+        if calibration:
+            cols += [table.c.validity_begin, table.c.validity_end]
+        stmt = (
+            sa.select(*cols)
+            .select_from(table.join(self._dataset, self._dataset.c.id == table.c.dataset_id))
+            .where(
+                table.c.dataset_type_id == rec.id,
+                table.c.collection_id.in_(sa.bindparam("collections", expanding=True)),
+                *[table.c[d] == sa.bindparam(f"dim_{d}") for d in dims],
+            )
+        )
+        self._find_cache[key] = stmt
+        return stmt
+
+    def find(
+        self,
+        dataset_type: str | DatasetType,
+        data_id: DataCoordinate | Mapping[str, Any],
+        collections: Sequence[str] | str,
+        timespan: Timespan | None = None,
+    ) -> DatasetRef | None:
+        """Find-first search; see `Registry.find_dataset`."""
+        rec = self._types.get(dataset_type)
+        dt = rec.dataset_type
+        coord = self._standardize(dt.dimensions, data_id)
+        flat = self._collections.flatten(collections)
+        if not flat:
+            return None
+        params: dict[str, Any] = {f"dim_{d}": v for d, v in zip(dt.dimensions.required, coord.required_values)}
+        tag_ids = [c.id for c in flat if c.type is not CollectionType.CALIBRATION]
+        calib_ids = (
+            [c.id for c in flat if c.type is CollectionType.CALIBRATION]
+            if timespan is not None and rec.calibs is not None
+            else []
+        )
+        found: dict[int, list[tuple[Any, ...]]] = {}
+        with self._db.transaction(write=False) as conn:
+            if tag_ids:
+                for row in conn.execute(self._find_statement(rec, False), {**params, "collections": tag_ids}):
+                    found.setdefault(row[1], []).append(tuple(row))
+            if calib_ids:
+                assert timespan is not None
+                for row in conn.execute(self._find_statement(rec, True), {**params, "collections": calib_ids}):
+                    if timespan.overlaps(Timespan(row[3], row[4])):
+                        found.setdefault(row[1], []).append(tuple(row))
+        for c in flat:
+            rows = found.get(c.id)
+            if not rows:
+                continue
+            if len(rows) > 1:
+                raise CalibrationLookupError(
+                    f"Ambiguous calibration lookup for {dt.name!r} with data ID {coord} and timespan {timespan} "
+                    f"in collection {c.name!r}: {len(rows)} validity ranges match; give a narrower time."
+                )
+            dataset_id, _, run_id = rows[0][:3]
+            return DatasetRef(dt, coord, self._collections.by_id(run_id).name, dataset_id)
+        return None
+
+    def get_refs(self, ids: Iterable[uuid.UUID]) -> list[DatasetRef]:
+        """Resolve dataset IDs to refs (IDs not found are skipped)."""
+        ids = list(ids)
+        out: list[DatasetRef] = []
+        by_type: dict[int, list[tuple[uuid.UUID, int]]] = {}
+        with self._db.transaction(write=False) as conn:
+            for chunk in chunks(ids, 10_000):
+                stmt = sa.select(self._dataset.c.id, self._dataset.c.dataset_type_id, self._dataset.c.run_id).where(
+                    self._dataset.c.id.in_(list(chunk))
+                )
+                for row in conn.execute(stmt):
+                    by_type.setdefault(row.dataset_type_id, []).append((row.id, row.run_id))
+            for type_id, pairs in by_type.items():
+                rec = self._types.by_id(type_id)
+                tags = rec.tags
+                dims = rec.dataset_type.dimensions.required
+                for chunk in chunks(pairs, 10_000):
+                    stmt = sa.select(tags.c.dataset_id, *[tags.c[d] for d in dims]).where(
+                        tags.c.dataset_id.in_([p[0] for p in chunk])
+                    )
+                    runs = dict(chunk)
+                    rows = {r[0]: tuple(r[1:]) for r in conn.execute(stmt)}
+                    for dataset_id, values in rows.items():
+                        coord = DataCoordinate.from_required_values(rec.dataset_type.dimensions, values)
+                        run = self._collections.by_id(runs[dataset_id]).name
+                        out.append(DatasetRef(rec.dataset_type, coord, run, dataset_id))
+        return out
+
+    # --- TAGGED ------------------------------------------------------------------------
+
+    def associate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
+        """Add datasets to a TAGGED collection (already-present ones are skipped)."""
+        coll = self._collections.get(collection)
+        if coll.type is not CollectionType.TAGGED:
+            raise CollectionTypeError(f"Collection {collection!r} is {coll.type.name}; associate needs TAGGED.")
+        by_type = _group_by_type(refs)
+        with self._db.transaction():
+            for name, type_refs in by_type.items():
+                rec = self._types.get(name)
+                keys = [r.data_id.required_values for r in type_refs]
+                existing = self._existing(rec, [coll], keys)
+                new_rows = []
+                for r, key in zip(type_refs, keys):
+                    present = existing.get(key)
+                    if present is not None:
+                        if present[0] != r.id:
+                            raise ConflictingDefinitionError(
+                                f"Collection {collection!r} already has a different {name!r} dataset "
+                                f"(id {present[0]}) for data ID {r.data_id}; disassociate it first."
+                            )
+                        continue
+                    existing[key] = (r.id, coll.id)
+                    row = dict(zip(rec.dataset_type.dimensions.required, key))
+                    row.update(dataset_type_id=rec.id, dataset_id=r.id, collection_id=coll.id)
+                    new_rows.append(row)
+                for chunk in chunks(new_rows, 20_000):
+                    self._db.connection.execute(rec.tags.insert(), list(chunk))
+
+    def disassociate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
+        """Remove datasets from a TAGGED collection."""
+        coll = self._collections.get(collection)
+        if coll.type is not CollectionType.TAGGED:
+            raise CollectionTypeError(f"Collection {collection!r} is {coll.type.name}; disassociate needs TAGGED.")
+        with self._db.transaction() as conn:
+            for name, type_refs in _group_by_type(refs).items():
+                tags = self._types.get(name).tags
+                for chunk in chunks([r.id for r in type_refs], 10_000):
+                    conn.execute(
+                        sa.delete(tags).where(tags.c.collection_id == coll.id, tags.c.dataset_id.in_(list(chunk)))
+                    )
+
+    # --- CALIBRATION -------------------------------------------------------------------
+
+    def _calib_target(self, collection: str, name: str) -> tuple[CollectionRecord, DatasetTypeRecord, sa.Table]:
+        coll = self._collections.get(collection)
+        if coll.type is not CollectionType.CALIBRATION:
+            raise CollectionTypeError(f"Collection {collection!r} is {coll.type.name}, not CALIBRATION.")
+        rec = self._types.get(name)
+        if not rec.dataset_type.is_calibration or rec.calibs is None:
+            raise DatasetTypeError(
+                f"Dataset type {name!r} is not a calibration type; only types registered with "
+                "is_calibration=True can be certified."
+            )
+        return coll, rec, rec.calibs
+
+    def certify(self, collection: str, refs: Iterable[DatasetRef], timespan: Timespan) -> None:
+        """Associate datasets with a CALIBRATION collection over a validity range.
+
+        Validity ranges for the same dataset type and data ID may not overlap:
+        on PostgreSQL an exclusion constraint enforces it; on SQLite the check
+        runs while the database write lock is held.
+        """
+        with self._db.transaction() as conn:
+            for name, type_refs in _group_by_type(refs).items():
+                coll, rec, calibs = self._calib_target(collection, name)
+                dims = rec.dataset_type.dimensions.required
+                keys = [r.data_id.required_values for r in type_refs]
+                if len(set(keys)) != len(keys):
+                    raise ConflictingDefinitionError(
+                        f"Certifying several {name!r} datasets with the same data ID over one validity range "
+                        f"{timespan} would overlap."
+                    )
+                conflicts = self._overlapping(conn, calibs, rec.id, coll.id, dims, keys, timespan)
+                if conflicts:
+                    first = conflicts[0]
+                    raise ConflictingDefinitionError(
+                        f"{len(conflicts)} validity range conflict(s) certifying {name!r} into {collection!r} "
+                        f"over {timespan}: data ID {dict(zip(dims, first[0]))} is already certified over "
+                        f"{Timespan(first[2], first[3])} (dataset {first[1]})."
+                    )
+                rows = []
+                for r, key in zip(type_refs, keys):
+                    row = dict(zip(dims, key))
+                    row.update(
+                        dataset_type_id=rec.id,
+                        dataset_id=r.id,
+                        collection_id=coll.id,
+                        validity_begin=timespan.begin,
+                        validity_end=timespan.end,
+                    )
+                    rows.append(row)
+                try:
+                    with self._db.transaction(savepoint=True) as inner:
+                        for chunk in chunks(rows, 20_000):
+                            inner.execute(calibs.insert(), list(chunk))
+                except sa.exc.IntegrityError as err:
+                    raise ConflictingDefinitionError(
+                        f"Validity range conflict certifying {name!r} into {collection!r} over {timespan}: "
+                        f"{' '.join(str(err.orig).split())}"
+                    ) from None
+
+    def _overlapping(
+        self,
+        conn: sa.Connection,
+        calibs: sa.Table,
+        type_id: int,
+        collection_id: int,
+        dims: Sequence[str],
+        keys: Sequence[tuple[Any, ...]] | None,
+        timespan: Timespan,
+    ) -> list[tuple[Any, ...]]:
+        """Rows (key, dataset_id, begin, end, row id) whose validity overlaps ``timespan``."""
+        base = sa.select(
+            *[calibs.c[d] for d in dims],
+            calibs.c.dataset_id,
+            calibs.c.validity_begin,
+            calibs.c.validity_end,
+            calibs.c.id,
+        ).where(
+            calibs.c.dataset_type_id == type_id,
+            calibs.c.collection_id == collection_id,
+            overlaps_clause(calibs.c.validity_begin, calibs.c.validity_end, timespan),
+        )
+        out = []
+        n = len(dims)
+        if keys is None or not dims:
+            batches: list[Any] = [None]
+        else:
+            batches = list(chunks(list(keys), max(1, (self._db.max_parameters - 100) // n)))
+        for batch in batches:
+            stmt = base
+            if batch is not None:
+                stmt = stmt.where(sa.tuple_(*[calibs.c[d] for d in dims]).in_(list(batch)))
+            for row in conn.execute(stmt):
+                out.append((tuple(row[:n]), row[n], row[n + 1], row[n + 2], row[n + 3]))
+        return out
+
+    def decertify(
+        self,
+        collection: str,
+        dataset_type: str | DatasetType,
+        timespan: Timespan,
+        data_ids: Iterable[DataCoordinate | Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Remove a time range from the validity of certified datasets (punching holes)."""
+        name = dataset_type if isinstance(dataset_type, str) else dataset_type.name
+        with self._db.transaction() as conn:
+            coll, rec, calibs = self._calib_target(collection, name)
+            dims = rec.dataset_type.dimensions.required
+            keys = None
+            if data_ids is not None:
+                keys = [self._standardize(rec.dataset_type.dimensions, d).required_values for d in data_ids]
+            rows = self._overlapping(conn, calibs, rec.id, coll.id, dims, keys, timespan)
+            if not rows:
+                return
+            conn.execute(sa.delete(calibs).where(calibs.c.id.in_([r[4] for r in rows])))
+            new_rows = []
+            for key, dataset_id, begin, end, _ in rows:
+                for piece in Timespan(begin, end).difference(timespan):
+                    row = dict(zip(dims, key))
+                    row.update(
+                        dataset_type_id=rec.id,
+                        dataset_id=dataset_id,
+                        collection_id=coll.id,
+                        validity_begin=piece.begin,
+                        validity_end=piece.end,
+                    )
+                    new_rows.append(row)
+            if new_rows:
+                conn.execute(calibs.insert(), new_rows)
+
+    # --- removal -----------------------------------------------------------------------
+
+    def remove(self, refs: Iterable[DatasetRef]) -> None:
+        """Delete datasets from the registry (and every collection)."""
+        ids = [r.id for r in refs]
+        try:
+            with self._db.transaction() as conn:
+                for chunk in chunks(ids, 10_000):
+                    conn.execute(sa.delete(self._dataset).where(self._dataset.c.id.in_(list(chunk))))
+        except sa.exc.IntegrityError as err:
+            raise OrphanedRecordError(
+                f"Datasets still have files in the datastore ({' '.join(str(err.orig).split())}); remove them "
+                "through the Butler (prune_datasets/remove_datasets), which deletes the files too."
+            ) from None
+
+
+def _group_by_type(refs: Iterable[DatasetRef]) -> dict[str, list[DatasetRef]]:
+    out: dict[str, list[DatasetRef]] = {}
+    for r in refs:
+        out.setdefault(r.dataset_type.name, []).append(r)
+    return out
+

@@ -1,0 +1,430 @@
+"""Storing, syncing, fetching dimension records and expanding data IDs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import lsst.sphgeom as sg
+import sqlalchemy as sa
+
+from ..dimensions import DataCoordinate, DimensionElement, DimensionGroup, DimensionRecord, DimensionUniverse
+from ..errors import (
+    ConflictingRecordError,
+    DataIdValueError,
+    DimensionRecordError,
+    InconsistentDataIdError,
+    format_choices,
+)
+from ..geometry import Timespan
+from ._database import chunks
+
+if TYPE_CHECKING:
+    from ._database import Database
+    from .overlaps import SpatialIndex
+
+#: Elements whose records are cached in memory (small, read often).
+CACHED_ELEMENTS = frozenset({"instrument", "physical_filter", "detector", "skymap", "visit_system", "subfilter"})
+
+
+class _Validator:
+    """Converts user records of one element to table rows, checking types."""
+
+    def __init__(self, element: DimensionElement) -> None:
+        self.element = element
+        self.fields = element.field_names
+        self.field_set = frozenset(self.fields)
+        self.pk = element.primary_key.name if element.is_dimension else None  # type: ignore[attr-defined]
+        self.key_fields = [d.name for d in element.key_dimensions] + ([self.pk] if self.pk else [])
+        self.checks: list[tuple[str, type | tuple[type, ...], int | None, bool]] = []
+        for spec in element.columns():
+            typ: type | tuple[type, ...] = spec.python_type
+            if typ is float:
+                typ = (float, int)
+            self.checks.append((spec.name, typ, spec.length or spec.nbytes, spec.nullable))
+
+    def row(self, record: DimensionRecord | Mapping[str, Any]) -> dict[str, Any]:
+        if isinstance(record, DimensionRecord):
+            if record.element is not self.element:
+                raise DimensionRecordError(
+                    f"A {record.element.name!r} record was given where {self.element.name!r} records are expected."
+                )
+            values = record.to_dict()
+        else:
+            values = dict(record)
+            if self.pk is not None and self.element.name in values:
+                alias = values.pop(self.element.name)
+                if self.pk in values and values[self.pk] != alias:
+                    raise DimensionRecordError(
+                        f"{self.element.name!r} record has {self.pk}={values[self.pk]!r} but "
+                        f"{self.element.name}={alias!r}; they must agree."
+                    )
+                values[self.pk] = alias
+            if not values.keys() <= self.field_set:
+                unknown = sorted(set(values) - self.field_set)
+                raise DimensionRecordError(
+                    f"Invalid fields {unknown} for a {self.element.name!r} record; valid fields: {list(self.fields)}."
+                )
+        for name, typ, limit, nullable in self.checks:
+            value = values.get(name)
+            if value is None:
+                if not nullable:
+                    raise DimensionRecordError(
+                        f"{self.element.name!r} record {_brief(values, self.key_fields)} has no value for "
+                        f"required field {name!r}."
+                    )
+                values[name] = None
+                continue
+            if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+                try:
+                    import numpy as np
+
+                    if isinstance(value, np.generic):
+                        values[name] = value = value.item()
+                        if isinstance(value, typ):
+                            continue
+                except ImportError:  # pragma: no cover
+                    pass
+                expected = typ.__name__ if isinstance(typ, type) else "float"
+                raise DimensionRecordError(
+                    f"Field {name!r} of {self.element.name!r} record {_brief(values, self.key_fields)} must be "
+                    f"{expected}; got {value!r}."
+                )
+            if limit is not None and len(value) > limit:
+                raise DimensionRecordError(
+                    f"Field {name!r} of {self.element.name!r} record {_brief(values, self.key_fields)} is "
+                    f"{len(value)} long; the limit is {limit}: {value!r}."
+                )
+        if self.element.spatial:
+            region = values.pop("region", None)
+            if region is not None and not isinstance(region, sg.Region):
+                raise DimensionRecordError(
+                    f"Region of {self.element.name!r} record {_brief(values, self.key_fields)} must be an "
+                    f"lsst.sphgeom.Region; got {type(region).__name__}."
+                )
+            values["region"] = region
+        if self.element.temporal:
+            ts = values.pop("timespan", None)
+            if ts is not None and not isinstance(ts, Timespan):
+                raise DimensionRecordError(
+                    f"Timespan of {self.element.name!r} record {_brief(values, self.key_fields)} must be a "
+                    f"chamberlain Timespan; got {type(ts).__name__}."
+                )
+            values["timespan_begin"] = None if ts is None else ts.begin
+            values["timespan_end"] = None if ts is None else ts.end
+        return values
+
+
+def _brief(values: Mapping[str, Any], keys: Sequence[str]) -> str:
+    return "{" + ", ".join(f"{k}: {values.get(k)!r}" for k in keys) + "}"
+
+
+class DimensionRecordManager:
+    """Inserts, syncs and fetches dimension records; expands data IDs.
+
+    Parameters
+    ----------
+    db
+        The database.
+    universe
+        The dimension universe.
+    tables
+        The repository's tables by name.
+    spatial
+        Maintains the sky-pixel index and the overlap tables.
+    """
+
+    def __init__(
+        self, db: Database, universe: DimensionUniverse, tables: dict[str, sa.Table], spatial: SpatialIndex
+    ) -> None:
+        self._db = db
+        self._universe = universe
+        self._tables = tables
+        self._spatial = spatial
+        self._validators: dict[str, _Validator] = {}
+        self._cache: dict[str, dict[tuple[Any, ...], DimensionRecord]] = {}
+
+    def validator(self, element: DimensionElement) -> _Validator:
+        v = self._validators.get(element.name)
+        if v is None:
+            v = self._validators[element.name] = _Validator(element)
+        return v
+
+    def table(self, element: DimensionElement) -> sa.Table:
+        if not element.has_table:
+            raise DimensionRecordError(
+                f"{element.name!r} has no table of its own (its values come from "
+                f"{getattr(element, 'implied_union_target', None) or 'a sky pixelization'})."
+            )
+        return self._tables[element.name]
+
+    # --- writing -----------------------------------------------------------------------
+
+    def insert(
+        self,
+        element: DimensionElement,
+        records: Iterable[DimensionRecord | Mapping[str, Any]],
+        *,
+        skip_existing: bool = False,
+        replace: bool = False,
+    ) -> int:
+        """Insert records in bulk; returns how many rows were given."""
+        if skip_existing and replace:
+            raise ValueError("skip_existing and replace cannot both be True.")
+        table = self.table(element)
+        validator = self.validator(element)
+        rows = [validator.row(r) for r in records]
+        if not rows:
+            return 0
+        key_cols = validator.key_fields
+        regions: list[sg.Region | None] = []
+        if element.spatial:
+            for row in rows:
+                region = row["region"]
+                regions.append(region)
+                row["region"] = None if region is None else region.encode()
+        if replace:
+            stmt = self._db.upsert(table, key_cols)
+        elif skip_existing:
+            stmt = self._db.insert_ignore(table)
+        else:
+            stmt = table.insert()
+        try:
+            with self._db.transaction() as conn:
+                if skip_existing and element.spatial:
+                    rows, regions = self._drop_existing(conn, element, rows, regions, key_cols)
+                for chunk in chunks(rows, 20_000):
+                    conn.execute(stmt, list(chunk))
+                if element.spatial and rows:
+                    keys = [tuple(r[c] for c in key_cols) for r in rows]
+                    self._spatial.insert(conn, element, keys, regions, replace=replace)
+        except sa.exc.IntegrityError as err:
+            raise self._explain_integrity(element, rows, key_cols, err) from None
+        self._cache.pop(element.name, None)
+        return len(rows)
+
+    def _drop_existing(
+        self,
+        conn: sa.Connection,
+        element: DimensionElement,
+        rows: list[dict[str, Any]],
+        regions: list[sg.Region | None],
+        key_cols: list[str],
+    ) -> tuple[list[dict[str, Any]], list[sg.Region | None]]:
+        existing = self._existing_keys(conn, element, [tuple(r[c] for c in key_cols) for r in rows], key_cols)
+        keep = [i for i, r in enumerate(rows) if tuple(r[c] for c in key_cols) not in existing]
+        return [rows[i] for i in keep], [regions[i] for i in keep]
+
+    def _existing_keys(
+        self, conn: sa.Connection, element: DimensionElement, keys: list[tuple[Any, ...]], key_cols: list[str]
+    ) -> set[tuple[Any, ...]]:
+        table = self.table(element)
+        cols = [table.c[c] for c in key_cols]
+        found: set[tuple[Any, ...]] = set()
+        width = max(1, (self._db.max_parameters - 10) // len(cols))
+        for chunk in chunks(keys, width):
+            stmt = sa.select(*cols).where(sa.tuple_(*cols).in_(list(chunk)))
+            found.update(tuple(r) for r in conn.execute(stmt))
+        return found
+
+    def _explain_integrity(
+        self,
+        element: DimensionElement,
+        rows: list[dict[str, Any]],
+        key_cols: list[str],
+        err: sa.exc.IntegrityError,
+    ) -> Exception:
+        """Turn a database integrity error into a message naming the record at fault."""
+        # The failed statement rolled back this transaction's work on most backends; look for duplicates
+        # within the batch first, then against the table (in a fresh read) for a precise message.
+        seen: dict[tuple[Any, ...], int] = {}
+        for i, r in enumerate(rows):
+            k = tuple(r[c] for c in key_cols)
+            if k in seen:
+                return ConflictingRecordError(
+                    f"{element.name!r} record {dict(zip(key_cols, k))} appears twice in the records inserted."
+                )
+            seen[k] = i
+        text = " ".join(str(err.orig).split())
+        if "UNIQUE" in text.upper() or "duplicate key" in text:
+            return ConflictingRecordError(
+                f"A {element.name!r} record with one of these keys already exists ({text}); "
+                "use skip_existing=True to keep existing records or replace=True to overwrite them."
+            )
+        # On PostgreSQL an enclosing transaction is aborted now; its own message must do.
+        can_query = not (self._db.in_transaction and self._db.dialect == "postgresql")
+        missing = self._missing_dependencies(element, rows) if can_query else None
+        if missing:
+            return DataIdValueError(missing)
+        return DataIdValueError(
+            f"{element.name!r} records refer to a dimension value with no record ({text}); insert it first."
+        )
+
+    def _missing_dependencies(self, element: DimensionElement, rows: list[dict[str, Any]]) -> str | None:
+        """Name the first dependency value that has no record (diagnostic path only)."""
+        with self._db.transaction(write=False) as conn:
+            for dep in [*element.key_dimensions, *element.implied]:
+                if not dep.has_table:
+                    continue
+                dep_cols = [d.name for d in dep.required]
+                values = {tuple(r[c] for c in dep_cols) for r in rows if all(r.get(c) is not None for c in dep_cols)}
+                table = self.table(dep)
+                target = [table.c[d.name if d is not dep else dep.primary_key.name] for d in dep.required]  # type: ignore[attr-defined]
+                found = self._existing_in(conn, table, target, list(values))
+                for v in sorted(values - found, key=repr):
+                    return (
+                        f"{element.name!r} records refer to {dep.name} {dict(zip(dep_cols, v))}, which has no "
+                        f"record; insert the {dep.name} record first."
+                    )
+        return None
+
+    def _existing_in(
+        self, conn: sa.Connection, table: sa.Table, cols: list[sa.Column], values: list[tuple[Any, ...]]
+    ) -> set[tuple[Any, ...]]:
+        found: set[tuple[Any, ...]] = set()
+        width = max(1, (self._db.max_parameters - 10) // len(cols))
+        for chunk in chunks(values, width):
+            found.update(tuple(r) for r in conn.execute(sa.select(*cols).where(sa.tuple_(*cols).in_(list(chunk)))))
+        return found
+
+    def sync(
+        self, element: DimensionElement, record: DimensionRecord | Mapping[str, Any], update: bool = False
+    ) -> bool | dict[str, Any]:
+        """Insert a record, or check it equals the stored one.
+
+        Returns True if inserted, False if an identical record existed, or (with
+        ``update``) a dict of the old values of fields that were changed.
+        """
+        validator = self.validator(element)
+        row = validator.row(record)
+        key_cols = validator.key_fields
+        key = {c: row[c] for c in key_cols}
+        with self._db.transaction():
+            existing = self._fetch_rows(element, [tuple(key.values())], key_cols)
+            if not existing:
+                self.insert(element, [record])
+                return True
+            stored = existing[0]
+            new = self._row_to_record(element, {**row, "region": row.get("region")}, from_db=False)
+            diffs = {f: getattr(stored, f) for f in element.field_names if getattr(stored, f) != getattr(new, f)}
+            if not diffs:
+                return False
+            if not update:
+                detail = "; ".join(f"{f}: stored {getattr(stored, f)!r}, given {getattr(new, f)!r}" for f in diffs)
+                raise ConflictingRecordError(
+                    f"{element.name!r} record {key} differs from the stored one in field(s) "
+                    f"{', '.join(diffs)} ({detail})."
+                )
+            self.insert(element, [record], replace=True)
+            return diffs
+
+    # --- reading -----------------------------------------------------------------------
+
+    def _row_to_record(self, element: DimensionElement, row: Mapping[str, Any], from_db: bool = True) -> DimensionRecord:
+        values = {f: row.get(f) for f in element.field_names if f not in ("region", "timespan")}
+        if element.spatial:
+            region = row.get("region")
+            values["region"] = sg.Region.decode(region) if from_db and region is not None else region
+        if element.temporal:
+            b, e = row.get("timespan_begin"), row.get("timespan_end")
+            values["timespan"] = None if b is None and e is None else Timespan(b, e)
+        return element.RecordClass(**values)
+
+    def _fetch_rows(
+        self, element: DimensionElement, keys: list[tuple[Any, ...]], key_cols: list[str]
+    ) -> list[DimensionRecord]:
+        table = self.table(element)
+        cols = [table.c[c] for c in key_cols]
+        out = []
+        width = max(1, (self._db.max_parameters - 10) // max(1, len(cols)))
+        with self._db.transaction(write=False) as conn:
+            for chunk in chunks(keys, width):
+                stmt = sa.select(table).where(sa.tuple_(*cols).in_(list(chunk)))
+                out.extend(self._row_to_record(element, r._mapping) for r in conn.execute(stmt))
+        return out
+
+    def fetch_all(self, element: DimensionElement) -> list[DimensionRecord]:
+        """Every record of an element."""
+        with self._db.transaction(write=False) as conn:
+            return [self._row_to_record(element, r._mapping) for r in conn.execute(sa.select(self.table(element)))]
+
+    def _cached(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
+        cache = self._cache.get(element.name)
+        if cache is None:
+            cache = {r.data_id.required_values: r for r in self.fetch_all(element)}
+            self._cache[element.name] = cache
+        return cache
+
+    def fetch_one(self, element: DimensionElement, key: tuple[Any, ...]) -> DimensionRecord | None:
+        """The record identified by the values of ``element.required``, or None."""
+        if element.name in CACHED_ELEMENTS:
+            return self._cached(element).get(key)
+        validator = self.validator(element)
+        rows = self._fetch_rows(element, [key], validator.key_fields)
+        return rows[0] if rows else None
+
+    def clear_cache(self) -> None:
+        """Forget cached records (after another process changed them)."""
+        self._cache.clear()
+
+    # --- expansion ---------------------------------------------------------------------
+
+    def expand(
+        self, data_id: DataCoordinate, group: DimensionGroup, given: Mapping[str, Any] | None = None
+    ) -> DataCoordinate:
+        """Fill in implied values and attach records; see `Registry.expand_data_id`.
+
+        ``given`` holds implied values the caller supplied; each is checked
+        against the value the records imply.
+        """
+        values: dict[str, Any] = dict(data_id.items() if data_id.has_full() else data_id.required)
+        if given:
+            values.update(given)
+        records: dict[str, DimensionRecord | None] = {}
+        for name in group.lookup_order:
+            element = self._universe[name]
+            key = tuple(values[d.name] for d in element.required)
+            record = self.fetch_one(element, key)
+            if record is None:
+                if element.is_dimension:
+                    raise DataIdValueError(self._unknown_value_message(element, values))
+                if element.defines_relationships:
+                    raise InconsistentDataIdError(
+                        f"Data ID {_show(values, group)} is inconsistent: no {element.name!r} record relates "
+                        f"{', '.join(f'{d.name}={values[d.name]!r}' for d in element.required)}."
+                    )
+                records[name] = None
+                continue
+            records[name] = record
+            for dep in element.implied:
+                implied_value = getattr(record, dep.name)
+                given = values.get(dep.name)
+                if given is not None and given != implied_value:
+                    raise InconsistentDataIdError(
+                        f"Data ID {_show(values, group)} has {dep.name}={given!r}, but {element.name} "
+                        f"{values[element.name]!r} implies {dep.name}={implied_value!r}."
+                    )
+                values[dep.name] = implied_value
+        for name in group.elements:
+            element = self._universe[name]
+            if not element.has_table:  # band, sky pixels: records made from the value alone
+                records[name] = element.RecordClass(**{element.primary_key.name: values[name]})  # type: ignore[attr-defined]
+        full = {n: values[n] for n in group.names}
+        return DataCoordinate(group, tuple(values[n] for n in group.required), full, records)
+
+    def _unknown_value_message(self, element: DimensionElement, values: Mapping[str, Any]) -> str:
+        key_desc = ", ".join(f"{d.name}={values[d.name]!r}" for d in element.required)
+        message = f"Could not fetch record for dimension {element.name!r} with {key_desc}: no such record."
+        if element.name in CACHED_ELEMENTS or element.governor:
+            parent = {d.name: values[d.name] for d in element.key_dimensions}
+            known = [
+                r.data_id[element.name]
+                for r in self._cached(element).values()
+                if all(getattr(r, k) == v for k, v in parent.items())
+            ]
+            message += f" Known values: {format_choices(known)}."
+        return message
+
+
+def _show(values: Mapping[str, Any], group: DimensionGroup) -> str:
+    return "{" + ", ".join(f"{k}: {values[k]!r}" for k in group.names if k in values) + "}"

@@ -1,0 +1,506 @@
+"""The `Registry`: the SQL database of dimensions, collections and datasets."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType
+from ..dimensions import DataCoordinate, DimensionGroup, DimensionRecord, DimensionUniverse
+from ..errors import SchemaVersionError
+from ..geometry import Timespan
+from ..schema import SCHEMA_VERSION, build_metadata, versioning
+from ._database import Database
+from .collections import CollectionManager, CollectionType
+from .dataset_types import DatasetTypeManager
+from .datasets import DatasetManager
+from .dimension_records import DimensionRecordManager
+from .overlaps import SpatialIndex
+
+
+class Registry:
+    """A dimension-aware SQL registry over one SQLAlchemy engine.
+
+    Open an existing repository database with `Registry.open` and create a
+    new one with `Registry.create`. Every method that writes runs in a
+    transaction of its own, or joins the one opened by `transaction`.
+
+    Parameters
+    ----------
+    db
+        The database (use `open`/`create` rather than calling this directly).
+    universe
+        The repository's dimension universe.
+    """
+
+    def __init__(self, db: Database, universe: DimensionUniverse) -> None:
+        self._db = db
+        self.universe = universe
+        self._metadata = build_metadata(universe)
+        self._tables: dict[str, sa.Table] = dict(self._metadata.tables)
+        self._spatial = SpatialIndex(db, universe, self._tables)
+        self._dimensions = DimensionRecordManager(db, universe, self._tables, self._spatial)
+        self._collections = CollectionManager(db, self._tables)
+        self._dataset_types = DatasetTypeManager(db, universe, self._metadata, self._tables)
+        self._datasets = DatasetManager(db, self._tables, self._dataset_types, self._collections, self._dimensions)
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        url: str,
+        *,
+        namespace: str | None = None,
+        universe: DimensionUniverse | None = None,
+    ) -> Registry:
+        """Create the schema in an empty database and open it.
+
+        Parameters
+        ----------
+        url
+            ``sqlite:///PATH`` (the file is created) or a PostgreSQL URL.
+        namespace
+            PostgreSQL schema to create the tables in.
+        universe
+            Dimension universe; the one shipped with Chamberlain by default.
+
+        Raises
+        ------
+        SchemaVersionError
+            If the database already holds a repository.
+        """
+        universe = universe or DimensionUniverse.default()
+        db = Database(url, namespace=namespace, create=True)
+        try:
+            with db.transaction() as conn:
+                if versioning.current_revision(conn) is not None:
+                    raise SchemaVersionError(f"{_where(db)} already holds a Chamberlain repository.")
+                if db.dialect == "postgresql":
+                    _ensure_btree_gist(conn)
+                versioning.upgrade(conn, universe)
+                attrs = build_metadata(universe).tables["repository_attribute"]
+                conn.execute(
+                    attrs.insert(),
+                    [
+                        {"name": "schema_version", "value": SCHEMA_VERSION},
+                        {"name": "universe", "value": json.dumps(universe.to_config())},
+                        {"name": "universe_version", "value": f"{universe.namespace}:{universe.version}"},
+                        {"name": "common_skypix", "value": universe.common_skypix.name},
+                    ],
+                )
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, universe)
+
+    @classmethod
+    def open(cls, url: str, *, namespace: str | None = None, writeable: bool = True) -> Registry:
+        """Open an existing repository database.
+
+        Raises
+        ------
+        SchemaVersionError
+            If the schema is older or newer than this Chamberlain (the message
+            names the migrate command), or the database holds no repository.
+        """
+        db = Database(url, namespace=namespace, writeable=writeable)
+        try:
+            with db.transaction(write=False) as conn:
+                versioning.check_revision(conn, _where(db))
+                value = conn.execute(
+                    sa.text("SELECT value FROM repository_attribute WHERE name = 'universe'")
+                ).scalar_one()
+            universe = DimensionUniverse(json.loads(value))
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, universe)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def db(self) -> Database:
+        """The underlying database (engine, connection, transactions)."""
+        return self._db
+
+    @property
+    def tables(self) -> Mapping[str, sa.Table]:
+        """Every table known to this registry, by name."""
+        return self._tables
+
+    def refresh(self) -> None:
+        """Forget cached collections, dataset types and records (after another process changed them)."""
+        self._collections.refresh()
+        self._dataset_types.refresh()
+        self._dimensions.clear_cache()
+
+    @contextlib.contextmanager
+    def transaction(self, *, savepoint: bool = False) -> Iterator[None]:
+        """Group operations into one transaction.
+
+        Nested blocks join the outer transaction: an exception rolls back
+        everything, unless a block asked for ``savepoint=True``, in which case
+        an exception leaving that block rolls back only that block.
+        """
+        with self._db.transaction(savepoint=savepoint):
+            yield
+
+    # --- dimension records ---------------------------------------------------------------
+
+    def insert_dimension_records(
+        self,
+        element: str,
+        records: Iterable[DimensionRecord | Mapping[str, Any]],
+        *,
+        skip_existing: bool = False,
+        replace: bool = False,
+    ) -> int:
+        """Insert records of one element in bulk (one transaction; all or nothing).
+
+        Records may be `DimensionRecord` objects or mappings of field values.
+        Spatial records are indexed and their exact overlaps with records of
+        the other spatial family (visits/detectors against tracts/patches) are
+        computed and stored.
+
+        Parameters
+        ----------
+        element
+            Element name, e.g. ``"exposure"``.
+        records
+            The records.
+        skip_existing
+            Keep existing records with the same keys instead of failing.
+        replace
+            Overwrite existing records with the same keys.
+
+        Returns
+        -------
+        int
+            The number of records given (after dropping existing ones with
+            ``skip_existing`` on spatial elements).
+
+        Raises
+        ------
+        DimensionRecordError
+            A field is unknown, missing or of the wrong type or length.
+        ConflictingRecordError
+            A record with the same keys exists (and neither flag is set).
+        DataIdValueError
+            A record refers to a dimension value with no record.
+        """
+        return self._dimensions.insert(self.universe[element], records, skip_existing=skip_existing, replace=replace)
+
+    def sync_dimension_record(
+        self, element: str, record: DimensionRecord | Mapping[str, Any], update: bool = False
+    ) -> bool | dict[str, Any]:
+        """Insert a record, or verify it equals the stored one.
+
+        Returns True if inserted, False if an identical record existed; with
+        ``update=True`` a differing record is overwritten and a dict of the old
+        values of the changed fields is returned.
+
+        Raises
+        ------
+        ConflictingRecordError
+            If the stored record differs (and ``update`` is False); the message
+            names each differing field with both values.
+        """
+        return self._dimensions.sync(self.universe[element], record, update=update)
+
+    def fetch_dimension_records(self, element: str) -> list[DimensionRecord]:
+        """Every record of an element (for large elements prefer the query API)."""
+        return self._dimensions.fetch_all(self.universe[element])
+
+    def get_dimension_record(self, element: str, data_id: Mapping[str, Any] | None = None, **kwargs: Any) -> DimensionRecord | None:
+        """The record of one element identified by a data ID, or None."""
+        el = self.universe[element]
+        coord = DataCoordinate.standardize(data_id, dimensions=el.minimal_group, **kwargs)
+        return self._dimensions.fetch_one(el, coord.required_values)
+
+    def expand_data_id(
+        self,
+        data_id: Mapping[str, Any] | None = None,
+        *,
+        dimensions: DimensionGroup | Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> DataCoordinate:
+        """Validate a data ID against the stored records and attach them.
+
+        Implied values (e.g. a visit's physical_filter and band) are filled in.
+
+        Raises
+        ------
+        DimensionNameError
+            A required dimension has no value, or a key names no dimension.
+        DataIdValueError
+            A value has no record (e.g. ``detector=999``).
+        InconsistentDataIdError
+            Values contradict each other (an implied value differs from the
+            record's, or no relationship record links them).
+        """
+        group = None
+        if dimensions is not None:
+            group = self.universe.conform(dimensions)
+        coord = DataCoordinate.standardize(data_id, dimensions=group, universe=self.universe, **kwargs)
+        given = dict(data_id or {}) | kwargs
+        implied = {n: given[n] for n in coord.dimensions.implied if n in given}
+        return self._dimensions.expand(coord, coord.dimensions, implied)
+
+    # --- collections ---------------------------------------------------------------------
+
+    def register_collection(
+        self, name: str, type: CollectionType | str = CollectionType.TAGGED, doc: str | None = None
+    ) -> bool:
+        """Register a collection; True if new, False if it existed with the same type.
+
+        Raises
+        ------
+        CollectionTypeError
+            If it exists with a different type.
+        """
+        return self._collections.register(name, CollectionType.from_name(type), doc)
+
+    def register_run(self, name: str, doc: str | None = None) -> bool:
+        """Register a RUN collection; True if new."""
+        return self._collections.register(name, CollectionType.RUN, doc)
+
+    def get_collection_type(self, name: str) -> CollectionType:
+        """The type of a collection (`MissingCollectionError` if it does not exist)."""
+        return self._collections.get(name).type
+
+    def get_collection_doc(self, name: str) -> str | None:
+        """The documentation string of a collection."""
+        return self._collections.get(name).doc
+
+    def get_collection_chain(self, parent: str) -> list[str]:
+        """The children of a CHAINED collection, in search order."""
+        return self._collections.children(parent)
+
+    def set_collection_chain(self, parent: str, children: Sequence[str], *, flatten: bool = False) -> None:
+        """Replace the children of a CHAINED collection.
+
+        Raises
+        ------
+        CollectionCycleError
+            If the chain would contain itself.
+        """
+        self._collections.set_chain(parent, children, flatten=flatten)
+
+    def extend_collection_chain(self, parent: str, children: Sequence[str] | str) -> None:
+        """Append children to a chain (a child already present moves to the end)."""
+        self._collections.extend_chain(parent, children)  # type: ignore[arg-type]
+
+    def prepend_collection_chain(self, parent: str, children: Sequence[str] | str) -> None:
+        """Insert children at the front of a chain (a child already present moves)."""
+        self._collections.prepend_chain(parent, children)  # type: ignore[arg-type]
+
+    def remove_from_collection_chain(self, parent: str, children: Sequence[str] | str) -> None:
+        """Remove children from a chain."""
+        self._collections.remove_from_chain(parent, children)  # type: ignore[arg-type]
+
+    def get_collection_parent_chains(self, name: str) -> list[str]:
+        """Chains that directly contain a collection."""
+        return self._collections.parents(name)
+
+    def query_collections(
+        self,
+        pattern: str | Iterable[str] = "*",
+        collection_types: Iterable[CollectionType | str] | None = None,
+        *,
+        flatten_chains: bool = False,
+    ) -> list[str]:
+        """Collection names matching glob pattern(s) and types."""
+        return self._collections.query(pattern, collection_types, flatten_chains)
+
+    def remove_collection(self, name: str) -> None:
+        """Remove a collection.
+
+        Removing a RUN removes its datasets from the registry; datasets that
+        still have files must be removed through the Butler.
+
+        Raises
+        ------
+        OrphanedRecordError
+            If the collection is in a chain, or its datasets still have files.
+        """
+        self._collections.remove(name)
+
+    # --- dataset types -------------------------------------------------------------------
+
+    def register_dataset_type(self, dataset_type: DatasetType) -> bool:
+        """Register a dataset type; True if new, False if an identical one exists.
+
+        Raises
+        ------
+        ConflictingDefinitionError
+            If a different definition exists; the message shows both.
+        """
+        return self._dataset_types.register(dataset_type)
+
+    def get_dataset_type(self, name: str) -> DatasetType:
+        """The registered dataset type called ``name``."""
+        return self._dataset_types.get(name).dataset_type
+
+    def query_dataset_types(self, pattern: str | Iterable[str] = "*") -> list[DatasetType]:
+        """Registered dataset types whose names match glob pattern(s)."""
+        return self._dataset_types.query(pattern)
+
+    def remove_dataset_type(self, name: str) -> None:
+        """Remove a dataset type that has no datasets."""
+        self._dataset_types.remove(name)
+
+    # --- datasets ------------------------------------------------------------------------
+
+    def insert_datasets(
+        self,
+        dataset_type: str | DatasetType,
+        data_ids: Iterable[DataCoordinate | Mapping[str, Any]],
+        run: str,
+        id_mode: DatasetIdGenEnum = DatasetIdGenEnum.UNIQUE,
+    ) -> list[DatasetRef]:
+        """Insert datasets in bulk (one transaction, all or nothing).
+
+        Parameters
+        ----------
+        dataset_type
+            A registered dataset type or its name.
+        data_ids
+            One data ID per dataset (mappings or `DataCoordinate`).
+        run
+            The RUN collection.
+        id_mode
+            `DatasetIdGenEnum.UNIQUE` for time-ordered UUIDv7 IDs, or a
+            deterministic UUIDv5 mode compatible with the Rubin butler.
+
+        Raises
+        ------
+        ConflictingDefinitionError
+            A dataset with the same type and data ID exists in the run.
+        DataIdValueError
+            A data ID refers to a dimension value with no record.
+        """
+        return self._datasets.insert(dataset_type, data_ids, run, id_mode)
+
+    def import_datasets(self, refs: Sequence[DatasetRef]) -> list[DatasetRef]:
+        """Insert datasets with IDs chosen elsewhere (for ingest and import), grouped by type and run."""
+        out: list[DatasetRef] = []
+        groups: dict[tuple[str, str], list[DatasetRef]] = {}
+        for r in refs:
+            groups.setdefault((r.dataset_type.name, r.run), []).append(r)
+        with self.transaction():
+            for (name, run), group in groups.items():
+                out += self._datasets.insert(name, [r.data_id for r in group], run, ids=[r.id for r in group])
+        return out
+
+    def find_dataset(
+        self,
+        dataset_type: str | DatasetType,
+        data_id: Mapping[str, Any] | None = None,
+        *,
+        collections: Sequence[str] | str,
+        timespan: Timespan | None = None,
+        **kwargs: Any,
+    ) -> DatasetRef | None:
+        """Find the first dataset of a type and data ID in an ordered collection search.
+
+        Chains are searched depth-first. CALIBRATION collections are searched
+        only when ``timespan`` is given; then a dataset whose validity range
+        overlaps it is found. Returns None if nothing matches.
+
+        Raises
+        ------
+        CalibrationLookupError
+            If several validity ranges in one collection overlap ``timespan``.
+        """
+        if kwargs:
+            data_id = dict(data_id or {}) | kwargs
+        return self._datasets.find(dataset_type, data_id or {}, collections, timespan)
+
+    def get_datasets(self, ids: Iterable[Any]) -> list[DatasetRef]:
+        """Resolve dataset IDs to refs (unknown IDs are left out)."""
+        return self._datasets.get_refs(ids)
+
+    def associate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
+        """Add datasets to a TAGGED collection.
+
+        Raises
+        ------
+        ConflictingDefinitionError
+            If the collection has a different dataset with the same type and data ID.
+        """
+        self._datasets.associate(collection, refs)
+
+    def disassociate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
+        """Remove datasets from a TAGGED collection."""
+        self._datasets.disassociate(collection, refs)
+
+    def certify(self, collection: str, refs: Iterable[DatasetRef], timespan: Timespan) -> None:
+        """Certify calibration datasets into a CALIBRATION collection over a validity range.
+
+        Raises
+        ------
+        ConflictingDefinitionError
+            If a validity range for the same type and data ID would overlap.
+        """
+        self._datasets.certify(collection, refs, timespan)
+
+    def decertify(
+        self,
+        collection: str,
+        dataset_type: str | DatasetType,
+        timespan: Timespan,
+        *,
+        data_ids: Iterable[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Remove ``timespan`` from validity ranges in a CALIBRATION collection (may split ranges)."""
+        self._datasets.decertify(collection, dataset_type, timespan, data_ids)
+
+    def remove_datasets(self, refs: Iterable[DatasetRef]) -> None:
+        """Remove datasets from the registry and every collection.
+
+        Raises
+        ------
+        OrphanedRecordError
+            If a dataset still has files in the datastore.
+        """
+        self._datasets.remove(refs)
+
+    # --- maintenance ---------------------------------------------------------------------
+
+    def analyze(self) -> None:
+        """Refresh the database planner's statistics (run after bulk loads)."""
+        self._db.analyze(list(self._tables))
+
+
+def _where(db: Database) -> str:
+    if db.dialect == "sqlite":
+        return str(db.url.database)
+    where = db.url.render_as_string(hide_password=True)
+    return f"{where} (namespace {db.namespace})" if db.namespace else where
+
+
+def _ensure_btree_gist(conn: sa.Connection) -> None:
+    """Calibration exclusion constraints need the btree_gist extension."""
+    present = conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'btree_gist'")).first()
+    if present is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
+        except sa.exc.DBAPIError as err:
+            raise SchemaVersionError(
+                "PostgreSQL repositories need the btree_gist extension; ask an administrator to run "
+                f"'CREATE EXTENSION btree_gist' in this database ({' '.join(str(err.orig).split())})."
+            ) from None
