@@ -105,7 +105,9 @@ class DatasetType:
                 raise TypeError("DatasetType needs a universe when dimensions are given as names.")
             dimensions = universe.conform(dimensions)
         if name.split(".")[0] in dimensions.universe and dimensions.universe[name.split(".")[0]].governor:
-            raise DatasetTypeError(f"Dataset type name {name!r} is a governor dimension's name; choose another.")
+            raise DatasetTypeError(
+                f"Dataset type name {name!r} is a governor dimension's name; choose another."
+            )
         if not isinstance(storage_class, str) or not storage_class:
             raise DatasetTypeError(f"Storage class for dataset type {name!r} must be a non-empty name.")
         self.name = name

@@ -177,5 +177,5 @@ class TaskError(ChamberlainError, RuntimeError):
     """A task was misconfigured or failed."""
 
 
-class NoWorkFound(ChamberlainError):  # noqa: N818 - the Rubin name, kept so users recognise it.
+class NoWorkFound(ChamberlainError):
     """A task found nothing to do for its inputs; an expected outcome, not a failure."""

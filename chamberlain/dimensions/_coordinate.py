@@ -58,14 +58,18 @@ class DataCoordinate(Mapping[str, DataIdValue]):
     # --- construction -------------------------------------------------------------------
 
     @classmethod
-    def from_required_values(cls, dimensions: DimensionGroup, values: tuple[DataIdValue, ...]) -> DataCoordinate:
+    def from_required_values(
+        cls, dimensions: DimensionGroup, values: tuple[DataIdValue, ...]
+    ) -> DataCoordinate:
         """Build from values for ``dimensions.required``, in that order (not checked)."""
         if not dimensions.implied:
             return cls(dimensions, values, dict(zip(dimensions.required, values)))
         return cls(dimensions, values)
 
     @classmethod
-    def from_full_values(cls, dimensions: DimensionGroup, values: Mapping[str, DataIdValue]) -> DataCoordinate:
+    def from_full_values(
+        cls, dimensions: DimensionGroup, values: Mapping[str, DataIdValue]
+    ) -> DataCoordinate:
         """Build from values for every dimension of the group."""
         return cls(dimensions, tuple(values[n] for n in dimensions.required), values)
 
@@ -124,7 +128,9 @@ class DataCoordinate(Mapping[str, DataIdValue]):
         if dimensions is not None:
             universe = dimensions.universe
         if universe is None:
-            raise TypeError("DataCoordinate.standardize needs a universe or dimensions when given a plain mapping.")
+            raise TypeError(
+                "DataCoordinate.standardize needs a universe or dimensions when given a plain mapping."
+            )
         if dimensions is None:
             unknown = [k for k in values if k not in universe or not universe[k].is_dimension]
             if unknown:
@@ -226,17 +232,23 @@ class DataCoordinate(Mapping[str, DataIdValue]):
         if dimensions == self._dimensions:
             return self
         if not dimensions.issubset(self._dimensions):
-            raise DimensionNameError(f"{dimensions} is not a subset of this data ID's dimensions {self._dimensions}.")
+            raise DimensionNameError(
+                f"{dimensions} is not a subset of this data ID's dimensions {self._dimensions}."
+            )
         mapping = self._mapping()
         values = {}
         for n in dimensions.names:
             if n in mapping:
                 values[n] = mapping[n]
-        required = tuple(values[n] for n in dimensions.required) if all(
-            n in values for n in dimensions.required
-        ) else None
+        required = (
+            tuple(values[n] for n in dimensions.required)
+            if all(n in values for n in dimensions.required)
+            else None
+        )
         if required is None:
-            raise DimensionNameError(f"Cannot take subset {dimensions} of {self}: implied values are unknown.")
+            raise DimensionNameError(
+                f"Cannot take subset {dimensions} of {self}: implied values are unknown."
+            )
         full = values if all(n in values for n in dimensions.names) else None
         records = None
         if self._records is not None:
@@ -295,7 +307,9 @@ class DataCoordinate(Mapping[str, DataIdValue]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, DataCoordinate):
-            return self._dimensions.required == other._dimensions.required and self._required == other._required
+            return (
+                self._dimensions.required == other._dimensions.required and self._required == other._required
+            )
         if isinstance(other, Mapping):
             try:
                 return self == DataCoordinate.standardize(other, universe=self.universe)

@@ -8,6 +8,7 @@ are dimensions without tables.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,7 @@ class ColumnSpec:
     doc: str = ""
 
     @property
-    def python_type(self) -> type:
+    def python_type(self) -> builtins.type:
         """The Python type values of this column have."""
         return {"int": int, "float": float, "bool": bool, "string": str, "hash": bytes}[self.type]
 
@@ -147,7 +148,9 @@ class DimensionElement:
             dataclasses.replace(d.primary_key, name=d.name, nullable=False, doc="")
             for d in self.key_dimensions
         ]
-        cols += [dataclasses.replace(d.primary_key, name=d.name, nullable=False, doc="") for d in self.implied]
+        cols += [
+            dataclasses.replace(d.primary_key, name=d.name, nullable=False, doc="") for d in self.implied
+        ]
         cols += list(self.metadata)
         return cols
 
@@ -164,7 +167,7 @@ class DimensionElement:
         return tuple(names)
 
     @property
-    def RecordClass(self) -> type[DimensionRecord]:  # noqa: N802 - Rubin's name, familiar to users
+    def RecordClass(self) -> type[DimensionRecord]:
         """The record class for this element."""
         if self._record_class is None:
             from ._records import make_record_class
@@ -211,7 +214,9 @@ class Dimension(DimensionElement):
         ]
         cols.append(dataclasses.replace(self.primary_key, nullable=False))
         cols += [dataclasses.replace(k, nullable=False) for k in self.alternate_keys]
-        cols += [dataclasses.replace(d.primary_key, name=d.name, nullable=False, doc="") for d in self.implied]
+        cols += [
+            dataclasses.replace(d.primary_key, name=d.name, nullable=False, doc="") for d in self.implied
+        ]
         cols += list(self.metadata)
         return cols
 

@@ -142,7 +142,9 @@ class DimensionUniverse:
                         req.append(d)
             if isinstance(element, Dimension):
                 req.append(element)
-            element.required = tuple(sorted(req, key=lambda d: ordered.index(d.name)))
+            # Declared order, each dependency's own requirements first: visit_detector_region is
+            # (instrument, visit, detector), so rows arriving visit by visit are appended in key order.
+            element.required = tuple(req)
             implied = []
             for dep in elements_cfg[n].get("implies", []):
                 dep_el = raw[dep]
@@ -175,8 +177,31 @@ class DimensionUniverse:
 
     @classmethod
     def from_yaml(cls, text: str) -> DimensionUniverse:
-        """Load a universe from YAML (or JSON) text."""
-        return cls(yaml.safe_load(text))
+        """Load a universe from YAML (or JSON) text (shared per namespace and version)."""
+        return cls.from_config(yaml.safe_load(text))
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> DimensionUniverse:
+        """The universe for a configuration; one object per ``(namespace, version)`` in a process.
+
+        Raises
+        ------
+        ConfigError
+            If a different configuration was already loaded under the same
+            namespace and version.
+        """
+        key = (str(config.get("namespace")), int(config.get("version", -1)))
+        existing = _UNIVERSES.get(key)
+        if existing is not None:
+            if existing._config != dict(config):
+                raise ConfigError(
+                    f"Two different dimension configurations claim namespace {key[0]!r} version {key[1]}; "
+                    "bump the version of the changed one."
+                )
+            return existing
+        universe = cls(config)
+        _UNIVERSES[key] = universe
+        return universe
 
     def to_config(self) -> dict[str, Any]:
         """The configuration this universe was built from (stored in repositories)."""
@@ -294,7 +319,10 @@ class DimensionUniverse:
         return f"DimensionUniverse(namespace={self.namespace!r}, version={self.version})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (DimensionUniverse, (self._config,))
+        return (DimensionUniverse.from_config, (self._config,))
+
+
+_UNIVERSES: dict[tuple[str, int], DimensionUniverse] = {}
 
 
 def _element_from_universe(universe: DimensionUniverse, name: str) -> DimensionElement:

@@ -236,6 +236,48 @@ class Database:
             return stmt.on_conflict_do_nothing()
         return stmt.on_conflict_do_update(index_elements=list(keys), set_=others)
 
+    def bulk_insert(
+        self, conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows given as tuples in ``columns`` order, bypassing per-row SQLAlchemy work.
+
+        SQLite uses the driver's ``executemany``; PostgreSQL uses ``COPY``.
+        Values must already be in the driver's form (UUIDs as `uuid.UUID`).
+        Integrity errors are raised as `sqlalchemy.exc.IntegrityError`, as
+        from any other statement.
+        """
+        if not rows:
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        assert dbapi_conn is not None
+        integrity = self.engine.dialect.loaded_dbapi.IntegrityError
+        if self.dialect == "sqlite":
+            uuid_cols = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.Uuid)]
+            if uuid_cols:
+                rows = [_hex_uuids(r, uuid_cols) for r in rows]
+            column_list = ", ".join(f'"{c}"' for c in columns)
+            placeholders = ", ".join("?" * len(columns))
+            sql = f'INSERT INTO "{table.name}" ({column_list}) VALUES ({placeholders})'
+            lite_cursor = dbapi_conn.cursor()
+            try:
+                lite_cursor.executemany(sql, rows)
+            except integrity as err:
+                raise sa.exc.IntegrityError(sql, None, err) from err
+            finally:
+                lite_cursor.close()
+            return
+        column_list = ", ".join(f'"{c}"' for c in columns)
+        sql = f'COPY "{table.name}" ({column_list}) FROM STDIN'
+        cursor: Any = dbapi_conn.cursor()
+        try:
+            with cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except integrity as err:
+            raise sa.exc.IntegrityError(sql, None, err) from err
+        finally:
+            cursor.close()
+
     @property
     def max_parameters(self) -> int:
         """Bound parameters one statement may carry."""
@@ -249,6 +291,14 @@ class Database:
             else:
                 for t in tables:
                     conn.exec_driver_sql(f'ANALYZE "{t}"')
+
+
+def _hex_uuids(row: Sequence[Any], positions: list[int]) -> tuple[Any, ...]:
+    values = list(row)
+    for i in positions:
+        if values[i] is not None:
+            values[i] = values[i].hex
+    return tuple(values)
 
 
 def chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

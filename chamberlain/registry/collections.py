@@ -86,8 +86,9 @@ class CollectionManager:
         with self._db.transaction(write=False) as conn:
             rows = conn.execute(sa.select(self._collection)).all()
             chains = conn.execute(
-                sa.select(self._chain.c.parent, self._chain.c.child).order_by(self._chain.c.parent,
-                                                                               self._chain.c.position)
+                sa.select(self._chain.c.parent, self._chain.c.child).order_by(
+                    self._chain.c.parent, self._chain.c.position
+                )
             ).all()
         self.refresh()
         for r in rows:

@@ -11,7 +11,12 @@ import sqlalchemy as sa
 
 from ..datasets import DatasetType
 from ..dimensions import DimensionGroup, DimensionUniverse
-from ..errors import ConflictingDefinitionError, DatasetTypeError, MissingDatasetTypeError, OrphanedRecordError
+from ..errors import (
+    ConflictingDefinitionError,
+    DatasetTypeError,
+    MissingDatasetTypeError,
+    OrphanedRecordError,
+)
 from ..schema import calibs_table, tags_table
 
 if TYPE_CHECKING:
@@ -144,7 +149,9 @@ class DatasetTypeManager:
             group = dataset_type.dimensions
             group_id = self._group_id(conn, group)
             tag_name = _table_name("dataset_tags", group, group_id)
-            calib_name = _table_name("dataset_calibs", group, group_id) if dataset_type.is_calibration else None
+            calib_name = (
+                _table_name("dataset_calibs", group, group_id) if dataset_type.is_calibration else None
+            )
             tags = tags_table(self._metadata, tag_name, group)
             tags.create(conn, checkfirst=True)
             if calib_name is not None:
@@ -187,6 +194,8 @@ class DatasetTypeManager:
                 raise OrphanedRecordError(
                     f"Dataset type {name!r} still has {n} dataset(s); remove them before the dataset type."
                 )
-            conn.execute(sa.delete(self._tables["dataset_type"]).where(self._tables["dataset_type"].c.id == rec.id))
+            conn.execute(
+                sa.delete(self._tables["dataset_type"]).where(self._tables["dataset_type"].c.id == rec.id)
+            )
         self._records.pop(name, None)
         self._by_id.pop(rec.id, None)

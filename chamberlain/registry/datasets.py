@@ -66,7 +66,7 @@ class DatasetManager:
         self._types = dataset_types
         self._collections = collections
         self._dimensions = dimensions
-        self._find_cache: dict[tuple[int, bool], Any] = {}
+        self._find_cache: dict[tuple[int, bool, int], _Compiled] = {}
 
     # --- inserting ---------------------------------------------------------------------
 
@@ -111,23 +111,16 @@ class DatasetManager:
                 )
             seen[key] = c
         now = time_to_ns(astropy.time.Time.now())
-        dataset_rows = [
-            {"id": i, "dataset_type_id": rec.id, "run_id": run_rec.id, "ingest_date": now} for i in ids
-        ]
+        dataset_rows = [(i, rec.id, run_rec.id, now) for i in ids]
         required = group.required
-        tag_rows = []
-        for i, c in zip(ids, coords):
-            row = dict(zip(required, c.required_values))
-            row["dataset_type_id"] = rec.id
-            row["dataset_id"] = i
-            row["collection_id"] = run_rec.id
-            tag_rows.append(row)
+        tag_columns = ["dataset_type_id", "dataset_id", "collection_id", *required]
+        tag_rows = [(rec.id, i, run_rec.id, *c.required_values) for i, c in zip(ids, coords)]
         try:
             with self._db.transaction() as conn:
-                for chunk in chunks(dataset_rows, 20_000):
-                    conn.execute(self._dataset.insert(), list(chunk))
-                for chunk in chunks(tag_rows, 20_000):
-                    conn.execute(rec.tags.insert(), list(chunk))
+                self._db.bulk_insert(
+                    conn, self._dataset, ["id", "dataset_type_id", "run_id", "ingest_date"], dataset_rows
+                )
+                self._db.bulk_insert(conn, rec.tags, tag_columns, tag_rows)
         except sa.exc.IntegrityError as err:
             raise self._explain_insert_failure(rec, run_rec, coords, ids, err) from None
         return [DatasetRef(dt, c, run, i) for c, i in zip(coords, ids)]
@@ -152,16 +145,20 @@ class DatasetManager:
                 f"in run {run.name!r} (id {dataset_id}); one dataset per dataset type and data ID per run."
             )
         with self._db.transaction(write=False) as conn:
-            taken = conn.execute(
-                sa.select(self._dataset.c.id).where(self._dataset.c.id.in_(list(ids)[:1000]))
-            ).scalars().first()
+            taken = (
+                conn.execute(sa.select(self._dataset.c.id).where(self._dataset.c.id.in_(list(ids)[:1000])))
+                .scalars()
+                .first()
+            )
         if taken is not None:
             return ConflictingDefinitionError(f"Dataset ID {taken} is already used by another dataset.")
         for c in coords:
             try:
                 self._dimensions.expand(c, group)
             except DataIdValueError as exc:
-                return DataIdValueError(f"Cannot insert {rec.dataset_type.name!r} dataset with data ID {c}: {exc}")
+                return DataIdValueError(
+                    f"Cannot insert {rec.dataset_type.name!r} dataset with data ID {c}: {exc}"
+                )
         return ConflictingDefinitionError(f"Inserting {rec.dataset_type.name!r} datasets failed: {text}")
 
     def _existing(
@@ -186,11 +183,12 @@ class DatasetManager:
 
     # --- finding -----------------------------------------------------------------------
 
-    def _find_statement(self, rec: DatasetTypeRecord, calibration: bool) -> Any:
-        key = (rec.id, calibration)
-        stmt = self._find_cache.get(key)
-        if stmt is not None:
-            return stmt
+    def _find_statement(self, rec: DatasetTypeRecord, calibration: bool, n_collections: int) -> _Compiled:
+        """The find query for one dataset type and number of collections, compiled once."""
+        key = (rec.id, calibration, n_collections)
+        compiled = self._find_cache.get(key)
+        if compiled is not None:
+            return compiled
         table = rec.calibs if calibration else rec.tags
         assert table is not None
         dims = rec.dataset_type.dimensions.required
@@ -201,13 +199,25 @@ class DatasetManager:
             sa.select(*cols)
             .select_from(table.join(self._dataset, self._dataset.c.id == table.c.dataset_id))
             .where(
-                table.c.dataset_type_id == rec.id,
-                table.c.collection_id.in_(sa.bindparam("collections", expanding=True)),
+                table.c.dataset_type_id == sa.bindparam("type_id"),
+                table.c.collection_id.in_([sa.bindparam(f"c{i}") for i in range(n_collections)]),
                 *[table.c[d] == sa.bindparam(f"dim_{d}") for d in dims],
             )
         )
-        self._find_cache[key] = stmt
-        return stmt
+        compiled = _Compiled(stmt, stmt.compile(dialect=self._db.engine.dialect))
+        self._find_cache[key] = compiled
+        return compiled
+
+    def _run_find(self, compiled: _Compiled, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if self._db.dialect == "sqlite":
+            # The hot path: the driver directly, with SQL SQLAlchemy compiled once.
+            dbapi_conn = self._db.connection.connection.dbapi_connection
+            assert dbapi_conn is not None
+            values = [params[name] for name in compiled.order]
+            rows = dbapi_conn.execute(compiled.sql, values).fetchall()
+            return [(uuid.UUID(hex=r[0]), *r[1:]) for r in rows]
+        with self._db.transaction(write=False) as conn:
+            return [tuple(r) for r in conn.execute(compiled.statement, params)]
 
     def find(
         self,
@@ -223,7 +233,10 @@ class DatasetManager:
         flat = self._collections.flatten(collections)
         if not flat:
             return None
-        params: dict[str, Any] = {f"dim_{d}": v for d, v in zip(dt.dimensions.required, coord.required_values)}
+        params: dict[str, Any] = {
+            f"dim_{d}": v for d, v in zip(dt.dimensions.required, coord.required_values)
+        }
+        params["type_id"] = rec.id
         tag_ids = [c.id for c in flat if c.type is not CollectionType.CALIBRATION]
         calib_ids = (
             [c.id for c in flat if c.type is CollectionType.CALIBRATION]
@@ -231,16 +244,21 @@ class DatasetManager:
             else []
         )
         found: dict[int, list[tuple[Any, ...]]] = {}
-        with self._db.transaction(write=False) as conn:
-            if tag_ids:
-                for row in conn.execute(self._find_statement(rec, False), {**params, "collections": tag_ids}):
-                    found.setdefault(row[1], []).append(tuple(row))
-            if calib_ids:
-                assert timespan is not None
-                for row in conn.execute(self._find_statement(rec, True), {**params, "collections": calib_ids}):
-                    if timespan.overlaps(Timespan(row[3], row[4])):
-                        found.setdefault(row[1], []).append(tuple(row))
-        for c in flat:
+        if tag_ids:
+            params.update({f"c{i}": cid for i, cid in enumerate(tag_ids)})
+            for row in self._run_find(self._find_statement(rec, False, len(tag_ids)), params):
+                found.setdefault(row[1], []).append(row)
+        if calib_ids:
+            assert timespan is not None
+            params.update({f"c{i}": cid for i, cid in enumerate(calib_ids)})
+            for row in self._run_find(self._find_statement(rec, True, len(calib_ids)), params):
+                if timespan.overlaps(Timespan(row[3], row[4])):
+                    found.setdefault(row[1], []).append(row)
+        if len(flat) == 1 or len(found) <= 1:
+            order: Sequence[CollectionRecord] = [c for c in flat if c.id in found]
+        else:
+            order = flat
+        for c in order:
             rows = found.get(c.id)
             if not rows:
                 continue
@@ -260,9 +278,9 @@ class DatasetManager:
         by_type: dict[int, list[tuple[uuid.UUID, int]]] = {}
         with self._db.transaction(write=False) as conn:
             for chunk in chunks(ids, 10_000):
-                stmt = sa.select(self._dataset.c.id, self._dataset.c.dataset_type_id, self._dataset.c.run_id).where(
-                    self._dataset.c.id.in_(list(chunk))
-                )
+                stmt = sa.select(
+                    self._dataset.c.id, self._dataset.c.dataset_type_id, self._dataset.c.run_id
+                ).where(self._dataset.c.id.in_(list(chunk)))
                 for row in conn.execute(stmt):
                     by_type.setdefault(row.dataset_type_id, []).append((row.id, row.run_id))
             for type_id, pairs in by_type.items():
@@ -287,7 +305,9 @@ class DatasetManager:
         """Add datasets to a TAGGED collection (already-present ones are skipped)."""
         coll = self._collections.get(collection)
         if coll.type is not CollectionType.TAGGED:
-            raise CollectionTypeError(f"Collection {collection!r} is {coll.type.name}; associate needs TAGGED.")
+            raise CollectionTypeError(
+                f"Collection {collection!r} is {coll.type.name}; associate needs TAGGED."
+            )
         by_type = _group_by_type(refs)
         with self._db.transaction():
             for name, type_refs in by_type.items():
@@ -305,7 +325,7 @@ class DatasetManager:
                             )
                         continue
                     existing[key] = (r.id, coll.id)
-                    row = dict(zip(rec.dataset_type.dimensions.required, key))
+                    row: dict[str, Any] = dict(zip(rec.dataset_type.dimensions.required, key))
                     row.update(dataset_type_id=rec.id, dataset_id=r.id, collection_id=coll.id)
                     new_rows.append(row)
                 for chunk in chunks(new_rows, 20_000):
@@ -315,18 +335,24 @@ class DatasetManager:
         """Remove datasets from a TAGGED collection."""
         coll = self._collections.get(collection)
         if coll.type is not CollectionType.TAGGED:
-            raise CollectionTypeError(f"Collection {collection!r} is {coll.type.name}; disassociate needs TAGGED.")
+            raise CollectionTypeError(
+                f"Collection {collection!r} is {coll.type.name}; disassociate needs TAGGED."
+            )
         with self._db.transaction() as conn:
             for name, type_refs in _group_by_type(refs).items():
                 tags = self._types.get(name).tags
                 for chunk in chunks([r.id for r in type_refs], 10_000):
                     conn.execute(
-                        sa.delete(tags).where(tags.c.collection_id == coll.id, tags.c.dataset_id.in_(list(chunk)))
+                        sa.delete(tags).where(
+                            tags.c.collection_id == coll.id, tags.c.dataset_id.in_(list(chunk))
+                        )
                     )
 
     # --- CALIBRATION -------------------------------------------------------------------
 
-    def _calib_target(self, collection: str, name: str) -> tuple[CollectionRecord, DatasetTypeRecord, sa.Table]:
+    def _calib_target(
+        self, collection: str, name: str
+    ) -> tuple[CollectionRecord, DatasetTypeRecord, sa.Table]:
         coll = self._collections.get(collection)
         if coll.type is not CollectionType.CALIBRATION:
             raise CollectionTypeError(f"Collection {collection!r} is {coll.type.name}, not CALIBRATION.")
@@ -365,7 +391,7 @@ class DatasetManager:
                     )
                 rows = []
                 for r, key in zip(type_refs, keys):
-                    row = dict(zip(dims, key))
+                    row: dict[str, Any] = dict(zip(dims, key))
                     row.update(
                         dataset_type_id=rec.id,
                         dataset_id=r.id,
@@ -442,7 +468,7 @@ class DatasetManager:
             new_rows = []
             for key, dataset_id, begin, end, _ in rows:
                 for piece in Timespan(begin, end).difference(timespan):
-                    row = dict(zip(dims, key))
+                    row: dict[str, Any] = dict(zip(dims, key))
                     row.update(
                         dataset_type_id=rec.id,
                         dataset_id=dataset_id,
@@ -470,9 +496,19 @@ class DatasetManager:
             ) from None
 
 
+class _Compiled:
+    """A statement with its compiled SQL and parameter order."""
+
+    __slots__ = ("order", "sql", "statement")
+
+    def __init__(self, statement: Any, compiled: Any) -> None:
+        self.statement = statement
+        self.sql: str = compiled.string
+        self.order: tuple[str, ...] = tuple(compiled.positiontup or ())
+
+
 def _group_by_type(refs: Iterable[DatasetRef]) -> dict[str, list[DatasetRef]]:
     out: dict[str, list[DatasetRef]] = {}
     for r in refs:
         out.setdefault(r.dataset_type.name, []).append(r)
     return out
-

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import lsst.sphgeom as sg
+import numpy as np
 import sqlalchemy as sa
 
 from ..dimensions import DataCoordinate, DimensionElement, DimensionGroup, DimensionRecord, DimensionUniverse
@@ -24,95 +25,109 @@ if TYPE_CHECKING:
     from .overlaps import SpatialIndex
 
 #: Elements whose records are cached in memory (small, read often).
-CACHED_ELEMENTS = frozenset({"instrument", "physical_filter", "detector", "skymap", "visit_system", "subfilter"})
+CACHED_ELEMENTS = frozenset(
+    {"instrument", "physical_filter", "detector", "skymap", "visit_system", "subfilter"}
+)
 
 
 class _Validator:
-    """Converts user records of one element to table rows, checking types."""
+    """Converts user records of one element to table rows (lists in `columns` order), checking types."""
 
     def __init__(self, element: DimensionElement) -> None:
         self.element = element
         self.fields = element.field_names
-        self.field_set = frozenset(self.fields)
         self.pk = element.primary_key.name if element.is_dimension else None  # type: ignore[attr-defined]
+        self.accepted = frozenset(self.fields) | ({element.name} if self.pk else set())
         self.key_fields = [d.name for d in element.key_dimensions] + ([self.pk] if self.pk else [])
-        self.checks: list[tuple[str, type | tuple[type, ...], int | None, bool]] = []
-        for spec in element.columns():
+        specs = element.columns()
+        #: Table columns, in the order `values` returns them.
+        self.columns: list[str] = [c.name for c in specs]
+        self.checks: list[tuple[int, str, type | tuple[type, ...], int | None, bool]] = []
+        for i, spec in enumerate(specs):
             typ: type | tuple[type, ...] = spec.python_type
             if typ is float:
                 typ = (float, int)
-            self.checks.append((spec.name, typ, spec.length or spec.nbytes, spec.nullable))
+            self.checks.append((i, spec.name, typ, spec.length or spec.nbytes, spec.nullable))
+        self.region_index = len(self.columns) if element.spatial else None
+        if element.spatial:
+            self.columns.append("region")
+        if element.temporal:
+            self.columns += ["timespan_begin", "timespan_end"]
+        self.key_index = [self.columns.index(k) for k in self.key_fields]
 
-    def row(self, record: DimensionRecord | Mapping[str, Any]) -> dict[str, Any]:
+    def _mapping(self, record: DimensionRecord | Mapping[str, Any]) -> Mapping[str, Any]:
         if isinstance(record, DimensionRecord):
             if record.element is not self.element:
                 raise DimensionRecordError(
                     f"A {record.element.name!r} record was given where {self.element.name!r} records are expected."
                 )
-            values = record.to_dict()
-        else:
+            return record.to_dict()
+        if not record.keys() <= self.accepted:
+            unknown = sorted(set(record) - self.accepted)
+            raise DimensionRecordError(
+                f"Invalid fields {unknown} for a {self.element.name!r} record; valid fields: {list(self.fields)}."
+            )
+        if self.pk is not None and self.element.name in record:
             values = dict(record)
-            if self.pk is not None and self.element.name in values:
-                alias = values.pop(self.element.name)
-                if self.pk in values and values[self.pk] != alias:
-                    raise DimensionRecordError(
-                        f"{self.element.name!r} record has {self.pk}={values[self.pk]!r} but "
-                        f"{self.element.name}={alias!r}; they must agree."
-                    )
-                values[self.pk] = alias
-            if not values.keys() <= self.field_set:
-                unknown = sorted(set(values) - self.field_set)
+            alias = values.pop(self.element.name)
+            if self.pk in values and values[self.pk] != alias:
                 raise DimensionRecordError(
-                    f"Invalid fields {unknown} for a {self.element.name!r} record; valid fields: {list(self.fields)}."
+                    f"{self.element.name!r} record has {self.pk}={values[self.pk]!r} but "
+                    f"{self.element.name}={alias!r}; they must agree."
                 )
-        for name, typ, limit, nullable in self.checks:
-            value = values.get(name)
+            values[self.pk] = alias
+            return values
+        return record
+
+    def values(self, record: DimensionRecord | Mapping[str, Any]) -> list[Any]:
+        """The record's row: values in `columns` order (the region still a sphgeom object)."""
+        mapping = self._mapping(record)
+        get = mapping.get
+        out = [get(name) for name in self.columns[: len(self.checks)]]
+        for i, name, typ, limit, nullable in self.checks:
+            value = out[i]
             if value is None:
                 if not nullable:
                     raise DimensionRecordError(
-                        f"{self.element.name!r} record {_brief(values, self.key_fields)} has no value for "
+                        f"{self.element.name!r} record {_brief(mapping, self.key_fields)} has no value for "
                         f"required field {name!r}."
                     )
-                values[name] = None
                 continue
             if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
-                try:
-                    import numpy as np
-
-                    if isinstance(value, np.generic):
-                        values[name] = value = value.item()
-                        if isinstance(value, typ):
-                            continue
-                except ImportError:  # pragma: no cover
-                    pass
+                if isinstance(value, np.generic) and isinstance(value.item(), typ):
+                    out[i] = value.item()
+                    continue
                 expected = typ.__name__ if isinstance(typ, type) else "float"
                 raise DimensionRecordError(
-                    f"Field {name!r} of {self.element.name!r} record {_brief(values, self.key_fields)} must be "
+                    f"Field {name!r} of {self.element.name!r} record {_brief(mapping, self.key_fields)} must be "
                     f"{expected}; got {value!r}."
                 )
-            if limit is not None and len(value) > limit:
+            if limit is not None and len(value) > limit:  # type: ignore[arg-type]
                 raise DimensionRecordError(
-                    f"Field {name!r} of {self.element.name!r} record {_brief(values, self.key_fields)} is "
-                    f"{len(value)} long; the limit is {limit}: {value!r}."
+                    f"Field {name!r} of {self.element.name!r} record {_brief(mapping, self.key_fields)} is "
+                    f"{len(value)} long; the limit is {limit}: {value!r}."  # type: ignore[arg-type]
                 )
-        if self.element.spatial:
-            region = values.pop("region", None)
+        if self.region_index is not None:
+            region = get("region")
             if region is not None and not isinstance(region, sg.Region):
                 raise DimensionRecordError(
-                    f"Region of {self.element.name!r} record {_brief(values, self.key_fields)} must be an "
+                    f"Region of {self.element.name!r} record {_brief(mapping, self.key_fields)} must be an "
                     f"lsst.sphgeom.Region; got {type(region).__name__}."
                 )
-            values["region"] = region
+            out.append(region)
         if self.element.temporal:
-            ts = values.pop("timespan", None)
+            ts = get("timespan")
             if ts is not None and not isinstance(ts, Timespan):
                 raise DimensionRecordError(
-                    f"Timespan of {self.element.name!r} record {_brief(values, self.key_fields)} must be a "
+                    f"Timespan of {self.element.name!r} record {_brief(mapping, self.key_fields)} must be a "
                     f"chamberlain Timespan; got {type(ts).__name__}."
                 )
-            values["timespan_begin"] = None if ts is None else ts.begin
-            values["timespan_end"] = None if ts is None else ts.end
-        return values
+            out += [None, None] if ts is None else [ts.begin, ts.end]
+        return out
+
+    def row(self, record: DimensionRecord | Mapping[str, Any]) -> dict[str, Any]:
+        """The record's row as a dict keyed by column."""
+        return dict(zip(self.columns, self.values(record)))
 
 
 def _brief(values: Mapping[str, Any], keys: Sequence[str]) -> str:
@@ -173,33 +188,35 @@ class DimensionRecordManager:
             raise ValueError("skip_existing and replace cannot both be True.")
         table = self.table(element)
         validator = self.validator(element)
-        rows = [validator.row(r) for r in records]
+        rows = [validator.values(r) for r in records]
         if not rows:
             return 0
         key_cols = validator.key_fields
+        key_index = validator.key_index
         regions: list[sg.Region | None] = []
-        if element.spatial:
+        ri = validator.region_index
+        if ri is not None:
             for row in rows:
-                region = row["region"]
+                region = row[ri]
                 regions.append(region)
-                row["region"] = None if region is None else region.encode()
-        if replace:
-            stmt = self._db.upsert(table, key_cols)
-        elif skip_existing:
-            stmt = self._db.insert_ignore(table)
-        else:
-            stmt = table.insert()
+                if region is not None:
+                    row[ri] = region.encode()
         try:
             with self._db.transaction() as conn:
                 if skip_existing and element.spatial:
-                    rows, regions = self._drop_existing(conn, element, rows, regions, key_cols)
-                for chunk in chunks(rows, 20_000):
-                    conn.execute(stmt, list(chunk))
+                    rows, regions = self._drop_existing(conn, element, rows, regions, key_index, key_cols)
+                if replace or skip_existing:
+                    stmt = self._db.upsert(table, key_cols) if replace else self._db.insert_ignore(table)
+                    dict_rows = [dict(zip(validator.columns, r)) for r in rows]
+                    for chunk in chunks(dict_rows, 20_000):
+                        conn.execute(stmt, list(chunk))
+                else:
+                    self._db.bulk_insert(conn, table, validator.columns, rows)
                 if element.spatial and rows:
-                    keys = [tuple(r[c] for c in key_cols) for r in rows]
+                    keys = [tuple(r[i] for i in key_index) for r in rows]
                     self._spatial.insert(conn, element, keys, regions, replace=replace)
         except sa.exc.IntegrityError as err:
-            raise self._explain_integrity(element, rows, key_cols, err) from None
+            raise self._explain_integrity(element, rows, validator, err) from None
         self._cache.pop(element.name, None)
         return len(rows)
 
@@ -207,12 +224,14 @@ class DimensionRecordManager:
         self,
         conn: sa.Connection,
         element: DimensionElement,
-        rows: list[dict[str, Any]],
+        rows: list[list[Any]],
         regions: list[sg.Region | None],
+        key_index: list[int],
         key_cols: list[str],
-    ) -> tuple[list[dict[str, Any]], list[sg.Region | None]]:
-        existing = self._existing_keys(conn, element, [tuple(r[c] for c in key_cols) for r in rows], key_cols)
-        keep = [i for i, r in enumerate(rows) if tuple(r[c] for c in key_cols) not in existing]
+    ) -> tuple[list[list[Any]], list[sg.Region | None]]:
+        keys = [tuple(r[i] for i in key_index) for r in rows]
+        existing = self._existing_keys(conn, element, keys, key_cols)
+        keep = [i for i, k in enumerate(keys) if k not in existing]
         return [rows[i] for i in keep], [regions[i] for i in keep]
 
     def _existing_keys(
@@ -230,21 +249,20 @@ class DimensionRecordManager:
     def _explain_integrity(
         self,
         element: DimensionElement,
-        rows: list[dict[str, Any]],
-        key_cols: list[str],
+        rows: list[list[Any]],
+        validator: _Validator,
         err: sa.exc.IntegrityError,
     ) -> Exception:
         """Turn a database integrity error into a message naming the record at fault."""
-        # The failed statement rolled back this transaction's work on most backends; look for duplicates
-        # within the batch first, then against the table (in a fresh read) for a precise message.
-        seen: dict[tuple[Any, ...], int] = {}
-        for i, r in enumerate(rows):
-            k = tuple(r[c] for c in key_cols)
+        key_cols = validator.key_fields
+        seen: set[tuple[Any, ...]] = set()
+        for r in rows:
+            k = tuple(r[i] for i in validator.key_index)
             if k in seen:
                 return ConflictingRecordError(
                     f"{element.name!r} record {dict(zip(key_cols, k))} appears twice in the records inserted."
                 )
-            seen[k] = i
+            seen.add(k)
         text = " ".join(str(err.orig).split())
         if "UNIQUE" in text.upper() or "duplicate key" in text:
             return ConflictingRecordError(
@@ -253,7 +271,8 @@ class DimensionRecordManager:
             )
         # On PostgreSQL an enclosing transaction is aborted now; its own message must do.
         can_query = not (self._db.in_transaction and self._db.dialect == "postgresql")
-        missing = self._missing_dependencies(element, rows) if can_query else None
+        dict_rows = [dict(zip(validator.columns, r)) for r in rows]
+        missing = self._missing_dependencies(element, dict_rows) if can_query else None
         if missing:
             return DataIdValueError(missing)
         return DataIdValueError(
@@ -267,9 +286,11 @@ class DimensionRecordManager:
                 if not dep.has_table:
                     continue
                 dep_cols = [d.name for d in dep.required]
-                values = {tuple(r[c] for c in dep_cols) for r in rows if all(r.get(c) is not None for c in dep_cols)}
+                values = {
+                    tuple(r[c] for c in dep_cols) for r in rows if all(r.get(c) is not None for c in dep_cols)
+                }
                 table = self.table(dep)
-                target = [table.c[d.name if d is not dep else dep.primary_key.name] for d in dep.required]  # type: ignore[attr-defined]
+                target = [table.c[d.name if d is not dep else dep.primary_key.name] for d in dep.required]
                 found = self._existing_in(conn, table, target, list(values))
                 for v in sorted(values - found, key=repr):
                     return (
@@ -284,7 +305,9 @@ class DimensionRecordManager:
         found: set[tuple[Any, ...]] = set()
         width = max(1, (self._db.max_parameters - 10) // len(cols))
         for chunk in chunks(values, width):
-            found.update(tuple(r) for r in conn.execute(sa.select(*cols).where(sa.tuple_(*cols).in_(list(chunk)))))
+            found.update(
+                tuple(r) for r in conn.execute(sa.select(*cols).where(sa.tuple_(*cols).in_(list(chunk))))
+            )
         return found
 
     def sync(
@@ -306,11 +329,15 @@ class DimensionRecordManager:
                 return True
             stored = existing[0]
             new = self._row_to_record(element, {**row, "region": row.get("region")}, from_db=False)
-            diffs = {f: getattr(stored, f) for f in element.field_names if getattr(stored, f) != getattr(new, f)}
+            diffs = {
+                f: getattr(stored, f) for f in element.field_names if getattr(stored, f) != getattr(new, f)
+            }
             if not diffs:
                 return False
             if not update:
-                detail = "; ".join(f"{f}: stored {getattr(stored, f)!r}, given {getattr(new, f)!r}" for f in diffs)
+                detail = "; ".join(
+                    f"{f}: stored {getattr(stored, f)!r}, given {getattr(new, f)!r}" for f in diffs
+                )
                 raise ConflictingRecordError(
                     f"{element.name!r} record {key} differs from the stored one in field(s) "
                     f"{', '.join(diffs)} ({detail})."
@@ -320,7 +347,7 @@ class DimensionRecordManager:
 
     # --- reading -----------------------------------------------------------------------
 
-    def _row_to_record(self, element: DimensionElement, row: Mapping[str, Any], from_db: bool = True) -> DimensionRecord:
+    def _row_to_record(self, element: DimensionElement, row: Any, from_db: bool = True) -> DimensionRecord:
         values = {f: row.get(f) for f in element.field_names if f not in ("region", "timespan")}
         if element.spatial:
             region = row.get("region")
@@ -335,7 +362,7 @@ class DimensionRecordManager:
     ) -> list[DimensionRecord]:
         table = self.table(element)
         cols = [table.c[c] for c in key_cols]
-        out = []
+        out: list[DimensionRecord] = []
         width = max(1, (self._db.max_parameters - 10) // max(1, len(cols)))
         with self._db.transaction(write=False) as conn:
             for chunk in chunks(keys, width):
@@ -346,7 +373,9 @@ class DimensionRecordManager:
     def fetch_all(self, element: DimensionElement) -> list[DimensionRecord]:
         """Every record of an element."""
         with self._db.transaction(write=False) as conn:
-            return [self._row_to_record(element, r._mapping) for r in conn.execute(sa.select(self.table(element)))]
+            return [
+                self._row_to_record(element, r._mapping) for r in conn.execute(sa.select(self.table(element)))
+            ]
 
     def _cached(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
         cache = self._cache.get(element.name)

@@ -40,8 +40,8 @@ KeyTuple = tuple[Any, ...]
 def regions_overlap(a: sg.Region, b: sg.Region) -> bool:
     """Exact overlap test between two sphgeom regions."""
     result = a.overlaps(b)
-    if result is None:  # sphgeom could not decide; fall back to the disjointness test
-        return not a.isDisjointFrom(b)
+    if result is None:  # sphgeom could not decide; fall back to the relationship bits
+        return not (a.relate(b) & sg.DISJOINT)
     return bool(result)
 
 
@@ -70,9 +70,8 @@ class SpatialIndex:
 
     def pixels(self, region: sg.Region) -> list[int]:
         """Common-pixelization indices that may overlap ``region`` (a superset)."""
-        ranges = self._pixelization.envelope(region.getBoundingCircle())
         out: list[int] = []
-        for begin, end in ranges:
+        for begin, end in self._pixelization.envelope(region.getBoundingCircle()).ranges():
             out.extend(range(begin, end))
         return out
 
@@ -96,23 +95,17 @@ class SpatialIndex:
         skypix = self._tables[f"{element.name}_skypix"]
         if replace:
             self.delete(conn, element, keys)
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         pixel_lists: list[list[int]] = []
+        pixels = self.pixels
         for key, region in zip(keys, regions):
             if region is None:
                 pixel_lists.append([])
                 continue
-            pix = self.pixels(region)
+            pix = pixels(region)
             pixel_lists.append(pix)
-            base = dict(zip(names, key))
-            for p in pix:
-                row = dict(base)
-                row["skypix"] = p
-                rows.append(row)
-        if rows:
-            stmt = skypix.insert()
-            for chunk in chunks(rows, 50_000):
-                conn.execute(stmt, list(chunk))
+            rows.extend([(*key, p) for p in pix])
+        self._db.bulk_insert(conn, skypix, [*names, "skypix"], rows)
         written = 0
         for partner, element_first in self._partners.get(element.name, []):
             written += self._compute(conn, element, partner, element_first, keys, regions, pixel_lists)
@@ -150,7 +143,11 @@ class SpatialIndex:
         by_pixel: dict[int, list[KeyTuple]] = defaultdict(list)
         partner_regions: dict[KeyTuple, sg.Region] = {}
         join_on = sa.and_(*[partner_skypix.c[n] == partner_table.c[self._column(partner, n)] for n in pnames])
-        select_cols = [partner_skypix.c.skypix, *[partner_skypix.c[n] for n in pnames], partner_table.c.region]
+        select_cols = [
+            partner_skypix.c.skypix,
+            *[partner_skypix.c[n] for n in pnames],
+            partner_table.c.region,
+        ]
         for chunk in chunks(all_pixels, self._db.max_parameters - 10):
             stmt = (
                 sa.select(*select_cols)
@@ -177,9 +174,9 @@ class SpatialIndex:
                     seen.add(pkey)
                     pregion = partner_regions.get(pkey)
                     if pregion is not None and regions_overlap(region, pregion):
-                        row = dict(zip(names, key))
-                        row.update(zip(pnames, pkey))
-                        out.append(row)
+                        pair = dict(zip(names, key))
+                        pair.update(zip(pnames, pkey))
+                        out.append(pair)
         if out:
             a, b = (element, partner) if element_first else (partner, element)
             table = self._tables[overlap_table_name(a, b)]

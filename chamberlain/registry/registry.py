@@ -46,7 +46,9 @@ class Registry:
         self._dimensions = DimensionRecordManager(db, universe, self._tables, self._spatial)
         self._collections = CollectionManager(db, self._tables)
         self._dataset_types = DatasetTypeManager(db, universe, self._metadata, self._tables)
-        self._datasets = DatasetManager(db, self._tables, self._dataset_types, self._collections, self._dimensions)
+        self._datasets = DatasetManager(
+            db, self._tables, self._dataset_types, self._collections, self._dimensions
+        )
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -115,7 +117,7 @@ class Registry:
                 value = conn.execute(
                     sa.text("SELECT value FROM repository_attribute WHERE name = 'universe'")
                 ).scalar_one()
-            universe = DimensionUniverse(json.loads(value))
+            universe = DimensionUniverse.from_config(json.loads(value))
         except BaseException:
             db.close()
             raise
@@ -201,7 +203,9 @@ class Registry:
         DataIdValueError
             A record refers to a dimension value with no record.
         """
-        return self._dimensions.insert(self.universe[element], records, skip_existing=skip_existing, replace=replace)
+        return self._dimensions.insert(
+            self.universe[element], records, skip_existing=skip_existing, replace=replace
+        )
 
     def sync_dimension_record(
         self, element: str, record: DimensionRecord | Mapping[str, Any], update: bool = False
@@ -224,7 +228,9 @@ class Registry:
         """Every record of an element (for large elements prefer the query API)."""
         return self._dimensions.fetch_all(self.universe[element])
 
-    def get_dimension_record(self, element: str, data_id: Mapping[str, Any] | None = None, **kwargs: Any) -> DimensionRecord | None:
+    def get_dimension_record(
+        self, element: str, data_id: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> DimensionRecord | None:
         """The record of one element identified by a data ID, or None."""
         el = self.universe[element]
         coord = DataCoordinate.standardize(data_id, dimensions=el.minimal_group, **kwargs)
@@ -301,15 +307,15 @@ class Registry:
 
     def extend_collection_chain(self, parent: str, children: Sequence[str] | str) -> None:
         """Append children to a chain (a child already present moves to the end)."""
-        self._collections.extend_chain(parent, children)  # type: ignore[arg-type]
+        self._collections.extend_chain(parent, children)
 
     def prepend_collection_chain(self, parent: str, children: Sequence[str] | str) -> None:
         """Insert children at the front of a chain (a child already present moves)."""
-        self._collections.prepend_chain(parent, children)  # type: ignore[arg-type]
+        self._collections.prepend_chain(parent, children)
 
     def remove_from_collection_chain(self, parent: str, children: Sequence[str] | str) -> None:
         """Remove children from a chain."""
-        self._collections.remove_from_chain(parent, children)  # type: ignore[arg-type]
+        self._collections.remove_from_chain(parent, children)
 
     def get_collection_parent_chains(self, name: str) -> list[str]:
         """Chains that directly contain a collection."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import sqlalchemy as sa
+from sqlalchemy.schema import SchemaItem
 
 from ..dimensions import ColumnSpec, DimensionElement, DimensionGroup, DimensionUniverse
 
@@ -67,8 +68,10 @@ def _key_columns(element: DimensionElement) -> list[tuple[str, ColumnSpec]]:
     return [(d.name, d.primary_key) for d in element.required]
 
 
-def _fk_to(element: DimensionElement, local_names: list[str], ondelete: str | None = None) -> sa.ForeignKeyConstraint:
-    target_cols = [d.name if d is not element else d.primary_key.name for d in element.required]  # type: ignore[attr-defined]
+def _fk_to(
+    element: DimensionElement, local_names: list[str], ondelete: str | None = None
+) -> sa.ForeignKeyConstraint:
+    target_cols = [d.name if d is not element else d.primary_key.name for d in element.required]
     return sa.ForeignKeyConstraint(
         local_names, [f"{element.name}.{c}" for c in target_cols], ondelete=ondelete
     )
@@ -79,9 +82,11 @@ def add_dimension_tables(metadata: sa.MetaData, universe: DimensionUniverse) -> 
     for element in universe.elements:
         if not element.has_table:
             continue
-        columns: list[sa.SchemaItem] = []
+        columns: list[SchemaItem] = []
         for spec in element.columns():
-            columns.append(sa.Column(spec.name, column_type(spec), nullable=spec.nullable, comment=spec.doc or None))
+            columns.append(
+                sa.Column(spec.name, column_type(spec), nullable=spec.nullable, comment=spec.doc or None)
+            )
         pk = [d.name for d in element.key_dimensions]
         if element.is_dimension:
             pk.append(element.primary_key.name)  # type: ignore[attr-defined]
@@ -101,7 +106,7 @@ def add_dimension_tables(metadata: sa.MetaData, universe: DimensionUniverse) -> 
         if element.temporal:
             columns.append(sa.Column("timespan_begin", sa.BigInteger(), nullable=True))
             columns.append(sa.Column("timespan_end", sa.BigInteger(), nullable=True))
-        sa.Table(element.name, metadata, *columns, comment=element.doc or None)
+        sa.Table(element.name, metadata, *columns, comment=element.doc or None, sqlite_with_rowid=False)
         if element.spatial:
             key_names = [n for n, _ in _key_columns(element)]
             sa.Table(
@@ -114,6 +119,7 @@ def add_dimension_tables(metadata: sa.MetaData, universe: DimensionUniverse) -> 
                 sa.Index(f"{element.name}_skypix_idx", "skypix"),
                 comment=f"Pixels of the common sky pixelization ({universe.common_skypix.name}) that may "
                 f"overlap each {element.name} region.",
+                sqlite_with_rowid=False,
             )
     for a, b in spatial_pairs(universe):
         a_cols, b_cols = _key_columns(a), _key_columns(b)
@@ -126,6 +132,7 @@ def add_dimension_tables(metadata: sa.MetaData, universe: DimensionUniverse) -> 
             _fk_to(b, [n for n, _ in b_cols], ondelete="CASCADE"),
             sa.Index(f"{a.name}_{b.name}_overlap_rev_idx", *[n for n, _ in b_cols]),
             comment=f"Pairs of {a.name} and {b.name} records whose regions overlap (exact test).",
+            sqlite_with_rowid=False,
         )
 
 
@@ -141,24 +148,38 @@ def add_static_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         "collection",
         metadata,
-        sa.Column("collection_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column(
+            "collection_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("name", sa.String(256), nullable=False, unique=True),
-        sa.Column("type", sa.SmallInteger(), nullable=False, comment="1=RUN 2=TAGGED 3=CHAINED 4=CALIBRATION"),
+        sa.Column(
+            "type", sa.SmallInteger(), nullable=False, comment="1=RUN 2=TAGGED 3=CHAINED 4=CALIBRATION"
+        ),
         sa.Column("doc", sa.Text(), nullable=True),
     )
     sa.Table(
         "run",
         metadata,
-        sa.Column("collection_id", sa.BigInteger(), sa.ForeignKey("collection.collection_id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "collection_id",
+            sa.BigInteger(),
+            sa.ForeignKey("collection.collection_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("host", sa.String(128), nullable=True),
     )
     sa.Table(
         "collection_chain",
         metadata,
-        sa.Column("parent", sa.BigInteger(), sa.ForeignKey("collection.collection_id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "parent",
+            sa.BigInteger(),
+            sa.ForeignKey("collection.collection_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("position", sa.Integer(), primary_key=True),
         sa.Column("child", sa.BigInteger(), sa.ForeignKey("collection.collection_id"), nullable=False),
         sa.Index("collection_chain_child_idx", "child"),
@@ -166,13 +187,19 @@ def add_static_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         "dimension_group",
         metadata,
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
-        sa.Column("names", sa.Text(), nullable=False, unique=True, comment="Required dimension names, sorted."),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+        sa.Column(
+            "names", sa.Text(), nullable=False, unique=True, comment="Required dimension names, sorted."
+        ),
     )
     sa.Table(
         "dataset_type",
         metadata,
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
         sa.Column("name", sa.String(128), nullable=False, unique=True),
         sa.Column("storage_class", sa.String(64), nullable=False),
         sa.Column("dimension_group_id", sa.BigInteger(), sa.ForeignKey("dimension_group.id"), nullable=False),
@@ -186,7 +213,9 @@ def add_static_tables(metadata: sa.MetaData) -> None:
         metadata,
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("dataset_type_id", sa.BigInteger(), sa.ForeignKey("dataset_type.id"), nullable=False),
-        sa.Column("run_id", sa.BigInteger(), sa.ForeignKey("run.collection_id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "run_id", sa.BigInteger(), sa.ForeignKey("run.collection_id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("ingest_date", sa.BigInteger(), nullable=False, comment="TAI nanoseconds since 1970."),
         sa.Index("dataset_run_idx", "run_id"),
         sa.Index("dataset_type_idx", "dataset_type_id"),
@@ -206,7 +235,9 @@ def add_static_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         "datastore_trash",
         metadata,
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
         sa.Column("path", sa.Text(), nullable=False),
         sa.Column("dataset_id", sa.Uuid(), nullable=True),
         comment="Files whose records were deleted; the files go once the deleting transaction commits.",
@@ -232,16 +263,23 @@ def tags_table(metadata: sa.MetaData, name: str, group: DimensionGroup) -> sa.Ta
         return metadata.tables[name]
     universe = group.universe
     dims = [universe.get_dimension(n) for n in group.required]
-    cols: list[sa.SchemaItem] = [
+    cols: list[SchemaItem] = [
         sa.Column("dataset_type_id", sa.BigInteger(), sa.ForeignKey("dataset_type.id"), nullable=False),
         sa.Column("dataset_id", sa.Uuid(), sa.ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("collection_id", sa.BigInteger(), sa.ForeignKey("collection.collection_id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "collection_id",
+            sa.BigInteger(),
+            sa.ForeignKey("collection.collection_id", ondelete="CASCADE"),
+            nullable=False,
+        ),
     ]
     cols += [sa.Column(d.name, column_type(d.primary_key), nullable=False) for d in dims]
     cols.append(sa.PrimaryKeyConstraint("dataset_id", "collection_id"))
-    cols.append(sa.UniqueConstraint("dataset_type_id", *[d.name for d in dims], "collection_id",
-                                    name=f"{name}_data_id_key"))
+    cols.append(
+        sa.UniqueConstraint(
+            "dataset_type_id", *[d.name for d in dims], "collection_id", name=f"{name}_data_id_key"
+        )
+    )
     cols.append(sa.Index(f"{name}_collection_idx", "collection_id", "dataset_type_id"))
     cols += _data_id_foreign_keys(dims)
     return sa.Table(name, metadata, *cols)
@@ -257,17 +295,25 @@ def calibs_table(metadata: sa.MetaData, name: str, group: DimensionGroup, postgr
         return metadata.tables[name]
     universe = group.universe
     dims = [universe.get_dimension(n) for n in group.required]
-    cols: list[sa.SchemaItem] = [
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    cols: list[SchemaItem] = [
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
         sa.Column("dataset_type_id", sa.BigInteger(), sa.ForeignKey("dataset_type.id"), nullable=False),
         sa.Column("dataset_id", sa.Uuid(), sa.ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("collection_id", sa.BigInteger(), sa.ForeignKey("collection.collection_id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "collection_id",
+            sa.BigInteger(),
+            sa.ForeignKey("collection.collection_id", ondelete="CASCADE"),
+            nullable=False,
+        ),
     ]
     cols += [sa.Column(d.name, column_type(d.primary_key), nullable=False) for d in dims]
     cols += [
         sa.Column("validity_begin", sa.BigInteger(), nullable=True, comment="TAI ns; NULL = unbounded."),
-        sa.Column("validity_end", sa.BigInteger(), nullable=True, comment="TAI ns, exclusive; NULL = unbounded."),
+        sa.Column(
+            "validity_end", sa.BigInteger(), nullable=True, comment="TAI ns, exclusive; NULL = unbounded."
+        ),
     ]
     cols.append(sa.Index(f"{name}_lookup_idx", "dataset_type_id", "collection_id", *[d.name for d in dims]))
     cols += _data_id_foreign_keys(dims)
@@ -284,9 +330,9 @@ def calibs_table(metadata: sa.MetaData, name: str, group: DimensionGroup, postgr
     return table
 
 
-def _data_id_foreign_keys(dims: list) -> list[sa.SchemaItem]:
+def _data_id_foreign_keys(dims: list) -> list[SchemaItem]:
     """Foreign keys from data-ID columns to the dimension tables, so bad data IDs are refused in bulk."""
-    fks: list[sa.SchemaItem] = []
+    fks: list[SchemaItem] = []
     names = {d.name for d in dims}
     for d in dims:
         if not d.has_table:

@@ -23,7 +23,9 @@ from ..errors import SchemaVersionError
 
 def _config(connection: sa.Connection | None = None, universe: DimensionUniverse | None = None) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(importlib.resources.files("chamberlain.schema") / "migrations"))
+    cfg.set_main_option(
+        "script_location", str(importlib.resources.files("chamberlain.schema") / "migrations")
+    )
     cfg.attributes["connection"] = connection
     cfg.attributes["universe"] = universe
     return cfg
@@ -73,7 +75,9 @@ def check_revision(connection: sa.Connection, where: str) -> None:
     if current == head:
         return
     if current is None:
-        raise SchemaVersionError(f"{where} is not a Chamberlain repository (its database has no schema revision).")
+        raise SchemaVersionError(
+            f"{where} is not a Chamberlain repository (its database has no schema revision)."
+        )
     if current in known_revisions():
         raise SchemaVersionError(
             f"Repository {where} has schema revision {current}, older than this Chamberlain's {head}; "

@@ -1,0 +1,311 @@
+"""Integer pixel boxes.
+
+A `Box` is the Rubin ``Box2I``: an inclusive range of integer pixel
+coordinates ``[min_x..max_x] x [min_y..max_y]`` in some parent frame, so
+``width = max_x - min_x + 1``. Pixel centres sit at integer coordinates and
+pixel ``i`` covers ``[i - 0.5, i + 0.5)``. Boxes are immutable and cheap; every
+operation returns a new box.
+
+A box may be *empty* (no pixels). All empty boxes are normalised to the same
+value, ``Box(0, 0, -1, -1)``, so they compare equal; an empty box overlaps
+nothing and is contained in everything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import operator
+from typing import Any
+
+from chamberlain.errors import ImageError
+
+__all__ = ["Box"]
+
+
+def _as_int(value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise ImageError(f"Box {what} must be an integer, got {value!r}.")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise ImageError(f"Box {what} must be an integer, got {value!r}.") from None
+
+
+def _pair(value: int | tuple[int, int], what: str) -> tuple[int, int]:
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise ImageError(f"{what} must be an integer or an (x, y) pair, got {value!r}.")
+        return _as_int(value[0], what), _as_int(value[1], what)
+    n = _as_int(value, what)
+    return n, n
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Box:
+    """An inclusive integer pixel box ``[min_x..max_x] x [min_y..max_y]``.
+
+    Parameters
+    ----------
+    min_x, min_y
+        The first pixel column and row, inclusive.
+    max_x, max_y
+        The last pixel column and row, inclusive. ``max = min - 1`` gives an
+        empty box; anything smaller is a negative size and raises.
+
+    Raises
+    ------
+    ImageError
+        If a coordinate is not an integer or the box would have a negative size.
+    """
+
+    min_x: int
+    min_y: int
+    max_x: int
+    max_y: int
+
+    def __post_init__(self) -> None:
+        min_x = _as_int(self.min_x, "min_x")
+        min_y = _as_int(self.min_y, "min_y")
+        max_x = _as_int(self.max_x, "max_x")
+        max_y = _as_int(self.max_y, "max_y")
+        if max_x < min_x - 1 or max_y < min_y - 1:
+            raise ImageError(
+                f"Box with min=({min_x}, {min_y}) and max=({max_x}, {max_y}) has a negative size "
+                f"({max_x - min_x + 1} x {max_y - min_y + 1}); max must be >= min - 1."
+            )
+        if max_x < min_x or max_y < min_y:
+            min_x, min_y, max_x, max_y = 0, 0, -1, -1
+        object.__setattr__(self, "min_x", min_x)
+        object.__setattr__(self, "min_y", min_y)
+        object.__setattr__(self, "max_x", max_x)
+        object.__setattr__(self, "max_y", max_y)
+
+    # --- constructors ------------------------------------------------------------
+
+    @classmethod
+    def from_size(cls, x0: int, y0: int, width: int, height: int) -> Box:
+        """Make a box from its first pixel and its size (zero size gives an empty box).
+
+        Raises
+        ------
+        ImageError
+            If ``width`` or ``height`` is negative.
+        """
+        width = _as_int(width, "width")
+        height = _as_int(height, "height")
+        if width < 0 or height < 0:
+            raise ImageError(f"Box size must not be negative, got width={width}, height={height}.")
+        return cls(x0, y0, x0 + width - 1, y0 + height - 1)
+
+    @classmethod
+    def from_corners(cls, x_a: int, y_a: int, x_b: int, y_b: int) -> Box:
+        """Make the smallest box holding two pixels (inclusive corners, in any order)."""
+        return cls(min(x_a, x_b), min(y_a, y_b), max(x_a, x_b), max(y_a, y_b))
+
+    @classmethod
+    def from_shape(cls, shape: tuple[int, ...], xy0: tuple[int, int] = (0, 0)) -> Box:
+        """Make the box of a numpy array of ``shape`` (rows, columns) whose first pixel is ``xy0``."""
+        if len(shape) != 2:
+            raise ImageError(f"An image array must be 2-D, got shape {tuple(shape)}.")
+        return cls.from_size(xy0[0], xy0[1], shape[1], shape[0])
+
+    @classmethod
+    def from_float_bounds(cls, min_x: float, min_y: float, max_x: float, max_y: float) -> Box:
+        """Convert a floating-point box (pixel edges) to the integer box of every pixel it touches.
+
+        This is the Rubin ``Box2I(Box2D, EXPAND)`` rule: ``min = floor(min + 0.5)``,
+        ``max = ceil(max - 0.5)``.
+        """
+        return cls(
+            math.floor(min_x + 0.5), math.floor(min_y + 0.5), math.ceil(max_x - 0.5), math.ceil(max_y - 0.5)
+        )
+
+    @classmethod
+    def empty(cls) -> Box:
+        """Return the empty box."""
+        return cls(0, 0, -1, -1)
+
+    # --- size and position ---------------------------------------------------------
+
+    @property
+    def width(self) -> int:
+        """Number of columns."""
+        return self.max_x - self.min_x + 1
+
+    @property
+    def height(self) -> int:
+        """Number of rows."""
+        return self.max_y - self.min_y + 1
+
+    @property
+    def dimensions(self) -> tuple[int, int]:
+        """``(width, height)``."""
+        return self.width, self.height
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(height, width)``: the shape of a numpy array covering the box."""
+        return self.height, self.width
+
+    @property
+    def area(self) -> int:
+        """Number of pixels."""
+        return self.width * self.height
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether the box holds no pixels."""
+        return self.max_x < self.min_x
+
+    @property
+    def begin(self) -> tuple[int, int]:
+        """``(min_x, min_y)``: the first pixel."""
+        return self.min_x, self.min_y
+
+    @property
+    def end(self) -> tuple[int, int]:
+        """``(max_x + 1, max_y + 1)``: one past the last pixel (exclusive end)."""
+        return self.max_x + 1, self.max_y + 1
+
+    @property
+    def xy0(self) -> tuple[int, int]:
+        """The parent-frame coordinate of the first pixel (same as `begin`)."""
+        return self.min_x, self.min_y
+
+    @property
+    def center(self) -> tuple[float, float]:
+        """The centre of the box in pixel coordinates."""
+        return 0.5 * (self.min_x + self.max_x), 0.5 * (self.min_y + self.max_y)
+
+    def corners(self) -> list[tuple[int, int]]:
+        """The four corner pixels, counter-clockwise from ``(min_x, min_y)``."""
+        return [
+            (self.min_x, self.min_y),
+            (self.max_x, self.min_y),
+            (self.max_x, self.max_y),
+            (self.min_x, self.max_y),
+        ]
+
+    def float_bounds(self) -> tuple[float, float, float, float]:
+        """The pixel-edge bounds ``(min_x - 0.5, min_y - 0.5, max_x + 0.5, max_y + 0.5)``."""
+        return self.min_x - 0.5, self.min_y - 0.5, self.max_x + 0.5, self.max_y + 0.5
+
+    # --- predicates ---------------------------------------------------------------
+
+    def contains(self, other: Box | tuple[int, int]) -> bool:
+        """Whether a box or an ``(x, y)`` pixel lies entirely inside this box.
+
+        An empty box is contained in every box.
+        """
+        if isinstance(other, Box):
+            if other.is_empty:
+                return True
+            return (
+                self.min_x <= other.min_x
+                and other.max_x <= self.max_x
+                and self.min_y <= other.min_y
+                and other.max_y <= self.max_y
+            )
+        x, y = other
+        return self.min_x <= x <= self.max_x and self.min_y <= y <= self.max_y
+
+    def overlaps(self, other: Box) -> bool:
+        """Whether the two boxes share at least one pixel."""
+        if self.is_empty or other.is_empty:
+            return False
+        return not (
+            other.max_x < self.min_x
+            or other.min_x > self.max_x
+            or other.max_y < self.min_y
+            or other.min_y > self.max_y
+        )
+
+    # --- combinations ---------------------------------------------------------------
+
+    def intersection(self, other: Box) -> Box:
+        """The pixels in both boxes (possibly the empty box)."""
+        if not self.overlaps(other):
+            return Box.empty()
+        return Box(
+            max(self.min_x, other.min_x),
+            max(self.min_y, other.min_y),
+            min(self.max_x, other.max_x),
+            min(self.max_y, other.max_y),
+        )
+
+    clipped_to = intersection
+
+    def union(self, other: Box | tuple[int, int]) -> Box:
+        """The smallest box holding this box and another box or ``(x, y)`` pixel."""
+        if isinstance(other, Box):
+            if other.is_empty:
+                return self
+            if self.is_empty:
+                return other
+            return Box(
+                min(self.min_x, other.min_x),
+                min(self.min_y, other.min_y),
+                max(self.max_x, other.max_x),
+                max(self.max_y, other.max_y),
+            )
+        x, y = _as_int(other[0], "x"), _as_int(other[1], "y")
+        if self.is_empty:
+            return Box(x, y, x, y)
+        return Box(min(self.min_x, x), min(self.min_y, y), max(self.max_x, x), max(self.max_y, y))
+
+    include = union
+
+    def grown(self, amount: int | tuple[int, int]) -> Box:
+        """Grow the box by ``amount`` pixels on every side (an ``(x, y)`` pair grows each axis).
+
+        A negative amount shrinks the box; shrinking past nothing gives the empty box.
+        Growing an empty box gives the empty box.
+        """
+        dx, dy = _pair(amount, "grow amount")
+        if self.is_empty:
+            return self
+        min_x, max_x = self.min_x - dx, self.max_x + dx
+        min_y, max_y = self.min_y - dy, self.max_y + dy
+        if max_x < min_x or max_y < min_y:
+            return Box.empty()
+        return Box(min_x, min_y, max_x, max_y)
+
+    dilated_by = grown
+
+    def eroded_by(self, amount: int | tuple[int, int]) -> Box:
+        """Shrink the box by ``amount`` pixels on every side (the opposite of `grown`)."""
+        dx, dy = _pair(amount, "erode amount")
+        return self.grown((-dx, -dy))
+
+    def shifted(self, dx: int, dy: int) -> Box:
+        """Move the box by ``(dx, dy)`` pixels."""
+        if self.is_empty:
+            return self
+        dx, dy = _as_int(dx, "dx"), _as_int(dy, "dy")
+        return Box(self.min_x + dx, self.min_y + dy, self.max_x + dx, self.max_y + dy)
+
+    # --- array access -----------------------------------------------------------------
+
+    def slices(self, xy0: tuple[int, int] = (0, 0)) -> tuple[slice, slice]:
+        """Numpy slices ``(rows, columns)`` selecting this box from an array whose first pixel is ``xy0``.
+
+        Raises
+        ------
+        ImageError
+            If the box starts before ``xy0`` (which numpy would silently wrap around).
+        """
+        if self.is_empty:
+            return slice(0, 0), slice(0, 0)
+        x0, y0 = xy0
+        if self.min_x < x0 or self.min_y < y0:
+            raise ImageError(f"{self} starts before the array origin xy0=({x0}, {y0}).")
+        return (
+            slice(self.min_y - y0, self.max_y - y0 + 1),
+            slice(self.min_x - x0, self.max_x - x0 + 1),
+        )
+
+    def __str__(self) -> str:
+        if self.is_empty:
+            return "Box(empty)"
+        return f"Box(min=({self.min_x}, {self.min_y}), max=({self.max_x}, {self.max_y}))"

@@ -1,0 +1,67 @@
+"""The task framework: `Task`, `Config`, `Struct`, `PipelineTask` and connections."""
+
+from __future__ import annotations
+
+from . import connection_types
+from .config import Config, HistoryEntry, choice_field, config_field, field, range_field
+from .configurable import (
+    ConfigurableField,
+    Registry,
+    RegistryField,
+    configurable_field,
+    import_object,
+    import_path,
+    register_configurable,
+)
+from .connection_types import InitInput, InitOutput, Input, Output, PrerequisiteInput
+from .connections import PipelineTaskConnections
+from .metadata import TaskMetadata, TaskMetadataError
+from .pipeline_task import PipelineTask, PipelineTaskConfig
+from .quantum_context import (
+    ExecutionResources,
+    InMemoryDeferredHandle,
+    InMemoryQuantumContext,
+    QuantumContext,
+)
+from .refs import DeferredRef, InputRefs, OutputRefs, QuantizedConnection
+from .struct import Struct
+from .task import Task
+from .timing import time_method
+
+__all__ = [
+    "Config",
+    "ConfigurableField",
+    "DeferredRef",
+    "ExecutionResources",
+    "HistoryEntry",
+    "InMemoryDeferredHandle",
+    "InMemoryQuantumContext",
+    "InitInput",
+    "InitOutput",
+    "Input",
+    "InputRefs",
+    "Output",
+    "OutputRefs",
+    "PipelineTask",
+    "PipelineTaskConfig",
+    "PipelineTaskConnections",
+    "PrerequisiteInput",
+    "QuantizedConnection",
+    "QuantumContext",
+    "Registry",
+    "RegistryField",
+    "Struct",
+    "Task",
+    "TaskMetadata",
+    "TaskMetadataError",
+    "choice_field",
+    "config_field",
+    "configurable_field",
+    "connection_types",
+    "field",
+    "import_object",
+    "import_path",
+    "range_field",
+    "register_configurable",
+    "time_method",
+]

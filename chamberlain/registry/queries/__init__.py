@@ -1,0 +1,1 @@
+"""Registry queries: the `where` expression language, planning and results."""

@@ -1,0 +1,105 @@
+"""Fixtures shared by the whole suite: database backends.
+
+Every registry test runs on SQLite and on a real PostgreSQL server. The
+PostgreSQL server is the one at ``CHAMBERLAIN_TEST_PG_URL`` (default
+``postgresql://postgres@127.0.0.1:5432/test``); if it is not reachable the
+suite tries to start the local cluster, and if that fails the whole run stops
+with an error. PostgreSQL tests are never skipped silently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+PG_URL = os.environ.get("CHAMBERLAIN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _pg_reachable() -> str | None:
+    engine = sa.create_engine(PG_URL, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        return None
+    except Exception as err:  # any failure to connect
+        return str(err).splitlines()[0]
+    finally:
+        engine.dispose()
+
+
+def _start_postgresql() -> None:
+    versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+    for version in versions:
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+            check=False,
+            capture_output=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> str:
+    """The PostgreSQL URL, after making sure the server answers (starting it if needed)."""
+    problem = _pg_reachable()
+    if problem is not None:
+        _start_postgresql()
+        for _ in range(30):
+            problem = _pg_reachable()
+            if problem is None:
+                break
+            time.sleep(1)
+    if problem is not None:
+        pytest.exit(
+            f"PostgreSQL at {PG_URL} is not reachable and could not be started: {problem}", returncode=3
+        )
+    engine = sa.create_engine(PG_URL, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        if conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'btree_gist'")).first() is None:
+            # Another worker may create it at the same moment.
+            with contextlib.suppress(sa.exc.IntegrityError):
+                conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
+    engine.dispose()
+    return PG_URL
+
+
+def drop_schema(url: str, namespace: str) -> None:
+    """Drop a test schema and everything in it."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{namespace}" CASCADE'))
+    engine.dispose()
+
+
+class DatabaseSpec:
+    """Where a test's repository database lives: a URL plus an optional namespace."""
+
+    def __init__(self, backend: str, url: str, namespace: str | None) -> None:
+        self.backend = backend
+        self.url = url
+        self.namespace = namespace
+
+    def __repr__(self) -> str:
+        return f"DatabaseSpec({self.backend!r})"
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseSpec]:
+    """A fresh, empty database on each backend: a SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield DatabaseSpec("sqlite", f"sqlite:///{tmp_path / 'registry.sqlite3'}", None)
+        return
+    url = request.getfixturevalue("postgresql_server")
+    namespace = f"test_{uuid.uuid4().hex[:16]}"
+    try:
+        yield DatabaseSpec("postgresql", url, namespace)
+    finally:
+        drop_schema(url, namespace)

@@ -1,0 +1,83 @@
+"""Small helpers that fill a test registry with records (imported by registry tests)."""
+
+from __future__ import annotations
+
+import lsst.sphgeom as sg
+
+from chamberlain.geometry import Timespan
+from chamberlain.registry import Registry
+
+DAY = 20240301
+DAY_SPAN = Timespan.from_day_obs(DAY)
+HOUR = 3_600 * 1_000_000_000
+
+
+def box(ra: float, dec: float, half: float) -> sg.ConvexPolygon:
+    """A small square-ish polygon centred on (ra, dec) degrees."""
+    import math
+
+    scale = 1.0 / max(math.cos(math.radians(dec)), 1e-3)
+    corners = [(-half, -half), (half, -half), (half, half), (-half, half)]
+    return sg.ConvexPolygon(
+        [sg.UnitVector3d(sg.LonLat.fromDegrees(ra + dx * scale, dec + dy)) for dx, dy in corners]
+    )
+
+
+def add_instrument(registry: Registry, name: str = "Cam", n_detectors: int = 4) -> None:
+    """An instrument with detectors, two filters, a day, a group and a visit system."""
+    registry.insert_dimension_records("instrument", [{"name": name, "detector_max": 100, "visit_max": 10**6}])
+    registry.insert_dimension_records(
+        "physical_filter",
+        [
+            {"instrument": name, "name": f"{name}-r", "band": "r"},
+            {"instrument": name, "name": f"{name}-g", "band": "g"},
+        ],
+    )
+    registry.insert_dimension_records(
+        "detector",
+        [
+            {"instrument": name, "id": i, "full_name": f"S{i:02d}", "purpose": "SCIENCE"}
+            for i in range(n_detectors)
+        ],
+    )
+    registry.insert_dimension_records("day_obs", [{"instrument": name, "id": DAY, "timespan": DAY_SPAN}])
+    registry.insert_dimension_records("group", [{"instrument": name, "name": "g1"}])
+    registry.insert_dimension_records("visit_system", [{"instrument": name, "id": 0, "name": "one-to-one"}])
+
+
+def add_exposures(registry: Registry, ids: list[int], name: str = "Cam", band: str = "r") -> None:
+    """Exposures (one hour apart from the start of the day) with matching one-to-one visits."""
+    assert DAY_SPAN.begin is not None
+    registry.insert_dimension_records(
+        "exposure",
+        [
+            {
+                "instrument": name,
+                "id": i,
+                "obs_id": f"OBS{i}",
+                "physical_filter": f"{name}-{band}",
+                "group": "g1",
+                "day_obs": DAY,
+                "exposure_time": 30.0,
+                "observation_type": "science",
+                "timespan": Timespan(DAY_SPAN.begin + k * HOUR, DAY_SPAN.begin + k * HOUR + 30 * 10**9),
+            }
+            for k, i in enumerate(ids)
+        ],
+    )
+    registry.insert_dimension_records(
+        "visit",
+        [
+            {
+                "instrument": name,
+                "id": i,
+                "name": f"v{i}",
+                "physical_filter": f"{name}-{band}",
+                "day_obs": DAY,
+            }
+            for i in ids
+        ],
+    )
+    registry.insert_dimension_records(
+        "visit_definition", [{"instrument": name, "exposure": i, "visit": i} for i in ids]
+    )
