@@ -18,6 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import ConfigError, DatabaseError, ReadOnlyError
 
+#: A bulk insert of at least this many rows makes PostgreSQL re-ANALYZE the table after commit.
+ANALYZE_THRESHOLD = 10_000
 #: How long a SQLite writer waits for another process's lock (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 300_000
 _NAMESPACE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -85,6 +87,7 @@ class Database:
         self._savepoint_depth = 0
         self.on_commit: list[Any] = []
         self.on_rollback: list[Any] = []
+        self._stale_tables: set[str] = set()
 
     # --- engines ----------------------------------------------------------------------
 
@@ -185,6 +188,8 @@ class Database:
                 self.on_commit, self.on_rollback = [], []
             for callback in callbacks:
                 callback()
+            if self._stale_tables:
+                self._refresh_statistics()
             return
         if write and not conn.info.get("write", False) and self.dialect == "sqlite":
             raise DatabaseError("Cannot write inside a read-only transaction block.")
@@ -267,6 +272,8 @@ class Database:
                 lite_cursor.close()
             return
         column_list = ", ".join(f'"{c}"' for c in columns)
+        if len(rows) >= ANALYZE_THRESHOLD:
+            self._stale_tables.add(table.name)
         sql = f'COPY "{table.name}" ({column_list}) FROM STDIN'
         cursor: Any = dbapi_conn.cursor()
         try:
@@ -277,6 +284,18 @@ class Database:
             raise sa.exc.IntegrityError(sql, None, err) from err
         finally:
             cursor.close()
+
+    def _refresh_statistics(self) -> None:
+        """ANALYZE tables that just received a bulk load, so the planner sees their real size.
+
+        PostgreSQL's autovacuum would get there eventually, but a query run right
+        after a large load would otherwise be planned as if the tables were empty.
+        """
+        tables, self._stale_tables = sorted(self._stale_tables), set()
+        conn = self.connection
+        with conn.begin():
+            for name in tables:
+                conn.exec_driver_sql(f'ANALYZE "{name}"')
 
     @property
     def max_parameters(self) -> int:

@@ -205,6 +205,8 @@ class DimensionRecordManager:
             with self._db.transaction() as conn:
                 if skip_existing and element.spatial:
                     rows, regions = self._drop_existing(conn, element, rows, regions, key_index, key_cols)
+                if replace and element.spatial:  # before the stored regions change
+                    self._spatial.delete(conn, element, [tuple(r[i] for i in key_index) for r in rows])
                 if replace or skip_existing:
                     stmt = self._db.upsert(table, key_cols) if replace else self._db.insert_ignore(table)
                     dict_rows = [dict(zip(validator.columns, r)) for r in rows]
@@ -214,7 +216,7 @@ class DimensionRecordManager:
                     self._db.bulk_insert(conn, table, validator.columns, rows)
                 if element.spatial and rows:
                     keys = [tuple(r[i] for i in key_index) for r in rows]
-                    self._spatial.insert(conn, element, keys, regions, replace=replace)
+                    self._spatial.insert(conn, element, keys, regions)
         except sa.exc.IntegrityError as err:
             raise self._explain_integrity(element, rows, validator, err) from None
         self._cache.pop(element.name, None)

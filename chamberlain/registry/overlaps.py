@@ -85,44 +85,59 @@ class SpatialIndex:
         element: DimensionElement,
         keys: Sequence[KeyTuple],
         regions: Sequence[sg.Region | None],
-        replace: bool = False,
+        pixel_lists: Sequence[list[int]] | None = None,
     ) -> int:
         """Index new records and store their overlaps with the other families.
 
+        ``pixel_lists`` may carry the records' pixels if already computed.
         Returns the number of overlap rows written.
         """
         names = self.key_names(element)
         skypix = self._tables[f"{element.name}_skypix"]
-        if replace:
-            self.delete(conn, element, keys)
+        if pixel_lists is None:
+            pixels = self.pixels
+            pixel_lists = [[] if region is None else pixels(region) for region in regions]
         rows: list[tuple[Any, ...]] = []
-        pixel_lists: list[list[int]] = []
-        pixels = self.pixels
-        for key, region in zip(keys, regions):
-            if region is None:
-                pixel_lists.append([])
-                continue
-            pix = pixels(region)
-            pixel_lists.append(pix)
-            rows.extend([(*key, p) for p in pix])
-        self._db.bulk_insert(conn, skypix, [*names, "skypix"], rows)
+        for key, pix in zip(keys, pixel_lists):
+            if len(pix) == 1:
+                rows.append((pix[0], *key))
+            else:
+                rows.extend([(p, *key) for p in pix])
+        self._db.bulk_insert(conn, skypix, ["skypix", *names], rows)
         written = 0
         for partner, element_first in self._partners.get(element.name, []):
             written += self._compute(conn, element, partner, element_first, keys, regions, pixel_lists)
         return written
 
     def delete(self, conn: sa.Connection, element: DimensionElement, keys: Sequence[KeyTuple]) -> None:
-        """Remove index and overlap rows of some records (before a replace)."""
+        """Remove index and overlap rows of some records (before their regions are replaced).
+
+        Must run before the records' stored regions change: the index rows to
+        delete are recomputed from the stored regions, so each is removed by
+        its full primary key.
+        """
         names = self.key_names(element)
-        targets = [self._tables[f"{element.name}_skypix"]]
+        table = self._tables[element.name]
+        own_cols = [table.c[self._column(element, n)] for n in names]
+        width = max(1, self._db.max_parameters // (len(names) + 1))
+        stale: list[tuple[Any, ...]] = []
+        for chunk in chunks(list(keys), width):
+            stmt = sa.select(*own_cols, table.c.region).where(
+                sa.tuple_(*own_cols).in_([tuple(k) for k in chunk])
+            )
+            for row in conn.execute(stmt):
+                if row[-1] is not None:
+                    stale.extend((p, *row[:-1]) for p in self.pixels(sg.Region.decode(row[-1])))
+        skypix = self._tables[f"{element.name}_skypix"]
+        pk = sa.tuple_(skypix.c.skypix, *[skypix.c[n] for n in names])
+        for chunk in chunks(stale, width):
+            conn.execute(sa.delete(skypix).where(pk.in_(list(chunk))))
         for partner, element_first in self._partners.get(element.name, []):
             a, b = (element, partner) if element_first else (partner, element)
-            targets.append(self._tables[overlap_table_name(a, b)])
-        width = max(1, self._db.max_parameters // (len(names) + 1))
-        for table in targets:
-            cols = sa.tuple_(*[table.c[n] for n in names])
+            overlap = self._tables[overlap_table_name(a, b)]
+            cols = sa.tuple_(*[overlap.c[n] for n in names])
             for chunk in chunks(list(keys), width):
-                conn.execute(sa.delete(table).where(cols.in_([tuple(k) for k in chunk])))
+                conn.execute(sa.delete(overlap).where(cols.in_([tuple(k) for k in chunk])))
 
     def _compute(
         self,

@@ -108,15 +108,16 @@ def add_dimension_tables(metadata: sa.MetaData, universe: DimensionUniverse) -> 
             columns.append(sa.Column("timespan_end", sa.BigInteger(), nullable=True))
         sa.Table(element.name, metadata, *columns, comment=element.doc or None, sqlite_with_rowid=False)
         if element.spatial:
+            # Keyed pixel-first with no foreign key: appending index rows is the hot path of region
+            # inserts, lookups are by pixel, and rows are removed by (pixel, key) when a region is
+            # replaced. Rows whose record is gone match nothing in joins with the element's table.
             key_names = [n for n, _ in _key_columns(element)]
             sa.Table(
                 f"{element.name}_skypix",
                 metadata,
-                *[sa.Column(n, column_type(s), nullable=False) for n, s in _key_columns(element)],
                 sa.Column("skypix", sa.BigInteger(), nullable=False),
-                sa.PrimaryKeyConstraint(*key_names, "skypix"),
-                _fk_to(element, key_names, ondelete="CASCADE"),
-                sa.Index(f"{element.name}_skypix_idx", "skypix"),
+                *[sa.Column(n, column_type(s), nullable=False) for n, s in _key_columns(element)],
+                sa.PrimaryKeyConstraint("skypix", *key_names),
                 comment=f"Pixels of the common sky pixelization ({universe.common_skypix.name}) that may "
                 f"overlap each {element.name} region.",
                 sqlite_with_rowid=False,

@@ -1,0 +1,39 @@
+"""PostgreSQL planner statistics are refreshed after Chamberlain's own bulk loads."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from _populate import add_instrument
+from conftest import drop_schema
+
+from chamberlain.registry import Registry
+
+
+def _analyzed(registry: Registry, table: str) -> tuple[object, int]:
+    row = registry.db.execute(
+        sa.text(
+            "SELECT last_analyze, n_live_tup FROM pg_stat_user_tables WHERE schemaname = :s AND relname = :t"
+        ),
+        {"s": registry.db.namespace, "t": table},
+    ).one()
+    return row[0], row[1]
+
+
+def test_bulk_load_triggers_analyze_on_postgresql(postgresql_server: str) -> None:
+    namespace = f"test_{uuid.uuid4().hex[:16]}"
+    try:
+        with Registry.create(postgresql_server, namespace=namespace) as registry:
+            add_instrument(registry, n_detectors=0)
+            registry.insert_dimension_records(
+                "detector", [{"instrument": "Cam", "id": i, "full_name": f"D{i}"} for i in range(100)]
+            )
+            assert _analyzed(registry, "detector")[0] is None  # small insert: left to autovacuum
+            registry.insert_dimension_records(
+                "detector", [{"instrument": "Cam", "id": i, "full_name": f"D{i}"} for i in range(100, 20_100)]
+            )
+            last, _ = _analyzed(registry, "detector")
+            assert last is not None
+    finally:
+        drop_schema(postgresql_server, namespace)
