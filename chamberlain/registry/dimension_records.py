@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,10 @@ class _Validator:
         if element.temporal:
             self.columns += ["timespan_begin", "timespan_end"]
         self.key_index = [self.columns.index(k) for k in self.key_fields]
+        self._checked_columns = self.columns[: len(self.checks)]
+        getter = operator.itemgetter(*self.key_index)
+        #: Extracts a record's key tuple from its row.
+        self.key_of: Any = getter if len(self.key_index) > 1 else (lambda row: (getter(row),))
 
     def _mapping(self, record: DimensionRecord | Mapping[str, Any]) -> Mapping[str, Any]:
         if isinstance(record, DimensionRecord):
@@ -83,7 +88,7 @@ class _Validator:
         """The record's row: values in `columns` order (the region still a sphgeom object)."""
         mapping = self._mapping(record)
         get = mapping.get
-        out = [get(name) for name in self.columns[: len(self.checks)]]
+        out = [get(name) for name in self._checked_columns]
         for i, name, typ, limit, nullable in self.checks:
             value = out[i]
             if value is None:
@@ -206,7 +211,7 @@ class DimensionRecordManager:
                 if skip_existing and element.spatial:
                     rows, regions = self._drop_existing(conn, element, rows, regions, key_index, key_cols)
                 if replace and element.spatial:  # before the stored regions change
-                    self._spatial.delete(conn, element, [tuple(r[i] for i in key_index) for r in rows])
+                    self._spatial.delete(conn, element, [validator.key_of(r) for r in rows])
                 if replace or skip_existing:
                     stmt = self._db.upsert(table, key_cols) if replace else self._db.insert_ignore(table)
                     dict_rows = [dict(zip(validator.columns, r)) for r in rows]
@@ -215,7 +220,7 @@ class DimensionRecordManager:
                 else:
                     self._db.bulk_insert(conn, table, validator.columns, rows)
                 if element.spatial and rows:
-                    keys = [tuple(r[i] for i in key_index) for r in rows]
+                    keys = [validator.key_of(r) for r in rows]
                     self._spatial.insert(conn, element, keys, regions)
         except sa.exc.IntegrityError as err:
             raise self._explain_integrity(element, rows, validator, err) from None
