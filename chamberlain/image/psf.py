@@ -191,10 +191,12 @@ class GaussianPsf(Psf):
 
     @classmethod
     def header_keys(cls) -> tuple[str, ...]:
+        """The header keywords of a Gaussian PSF: sigma, kernel width and height."""
         return ("PSFSIGMA", "PSFWIDTH", "PSFHGHT")
 
     @classmethod
     def from_header(cls, header: Mapping[str, Any]) -> GaussianPsf:
+        """Rebuild a Gaussian PSF from its header keywords."""
         try:
             return cls(float(header["PSFSIGMA"]), int(header["PSFWIDTH"]), int(header["PSFHGHT"]))
         except KeyError as err:

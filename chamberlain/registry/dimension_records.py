@@ -165,12 +165,14 @@ class DimensionRecordManager:
         self._cache: dict[str, dict[tuple[Any, ...], DimensionRecord]] = {}
 
     def validator(self, element: DimensionElement) -> _Validator:
+        """The (cached) record validator of an element."""
         v = self._validators.get(element.name)
         if v is None:
             v = self._validators[element.name] = _Validator(element)
         return v
 
     def table(self, element: DimensionElement) -> sa.Table:
+        """The table of an element; elements without tables (band, sky pixels) are an error."""
         if not element.has_table:
             raise DimensionRecordError(
                 f"{element.name!r} has no table of its own (its values come from "
