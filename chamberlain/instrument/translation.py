@@ -43,6 +43,7 @@ from lsst.sphgeom import ConvexPolygon, LonLat, UnitVector3d
 
 from chamberlain.errors import InstrumentError, format_choices
 from chamberlain.geometry.timespan import Timespan
+from chamberlain.instrument.base import EXPOSURE_FIELDS
 
 __all__ = [
     "EXPOSURE_FIELDS",
@@ -58,32 +59,7 @@ __all__ = [
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-EXPOSURE_FIELDS: tuple[str, ...] = (
-    "instrument",
-    "id",
-    "obs_id",
-    "physical_filter",
-    "group",
-    "day_obs",
-    "exposure_time",
-    "dark_time",
-    "observation_type",
-    "observation_reason",
-    "seq_num",
-    "seq_start",
-    "seq_end",
-    "target_name",
-    "science_program",
-    "tracking_ra",
-    "tracking_dec",
-    "sky_angle",
-    "azimuth",
-    "zenith_angle",
-    "has_simulated",
-    "can_see_sky",
-    "timespan",
-)
-"""The keys of every ``exposure`` record `translate_header` returns, in order."""
+# EXPOSURE_FIELDS (imported from .base) are the keys of every exposure record returned here.
 
 # Without these an exposure record cannot be formed: a failure is an error.
 _REQUIRED = frozenset(
