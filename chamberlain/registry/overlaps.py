@@ -63,6 +63,7 @@ class SpatialIndex:
         self._universe = universe
         self._tables = tables
         self._pixelization = universe.common_skypix.pixelization
+        self._nonempty: set[str] = set()
         self._partners: dict[str, list[tuple[DimensionElement, bool]]] = defaultdict(list)
         for a, b in spatial_pairs(universe):
             self._partners[a.name].append((b, True))
@@ -105,6 +106,8 @@ class SpatialIndex:
                 rows.extend([(p, *key) for p in pix])
         self._db.bulk_insert(conn, skypix, ["skypix", *names], rows)
         written = 0
+        if element.name in self._partners:
+            self._nonempty.add(element.name)
         for partner, element_first in self._partners.get(element.name, []):
             written += self._compute(conn, element, partner, element_first, keys, regions, pixel_lists)
         return written
@@ -150,7 +153,7 @@ class SpatialIndex:
         pixel_lists: Sequence[list[int]],
     ) -> int:
         partner_table = self._tables[partner.name]
-        if conn.execute(sa.select(sa.literal(1)).select_from(partner_table).limit(1)).first() is None:
+        if not self._has_rows(conn, partner):
             return 0
         partner_skypix = self._tables[f"{partner.name}_skypix"]
         pnames = self.key_names(partner)
@@ -199,6 +202,26 @@ class SpatialIndex:
             for chunk in chunks(out, 20_000):
                 conn.execute(stmt, list(chunk))
         return len(out)
+
+    def _has_rows(self, conn: sa.Connection, element: DimensionElement) -> bool:
+        """Whether an element's table has any row.
+
+        Only "yes" is remembered: another process may add rows at any time, but
+        rows are (almost) never all removed, and a stale "yes" only costs one
+        candidate query that finds nothing.
+        """
+        if element.name in self._nonempty:
+            return True
+        if self._db.dialect == "sqlite":
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            found = dbapi.execute(f'SELECT 1 FROM "{element.name}" LIMIT 1').fetchone() is not None
+        else:
+            table = self._tables[element.name]
+            found = conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
+        if found:
+            self._nonempty.add(element.name)
+        return found
 
     @staticmethod
     def _column(element: DimensionElement, dim_name: str) -> str:
