@@ -27,9 +27,8 @@ def _undocumented() -> list[str]:
         for name, obj in vars(module).items():
             if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
                 continue
-            if inspect.isfunction(obj) or inspect.isclass(obj):
-                if not (obj.__doc__ or "").strip():
-                    missing.append(f"{module.__name__}.{name}")
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and not (obj.__doc__ or "").strip():
+                missing.append(f"{module.__name__}.{name}")
             if inspect.isclass(obj):
                 for attr, member in vars(obj).items():
                     if attr.startswith("_"):

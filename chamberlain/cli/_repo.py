@@ -1,0 +1,72 @@
+"""Shared pieces of commands that work on a repository: the REPO argument and opening it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import astropy.time
+import click
+
+from chamberlain.errors import ConfigError
+from chamberlain.geometry.timespan import time_to_ns
+from chamberlain.registry import Registry
+from chamberlain.repository import RepositoryConfig
+
+__all__ = ["open_registry", "parse_tai_date", "repo_argument"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def repo_argument(function: F) -> F:
+    """Decorator adding the ``REPO`` argument (parameter ``repo``): a repository directory."""
+    return click.argument("repo", type=click.Path(file_okay=False, path_type=str))(function)
+
+
+@contextlib.contextmanager
+def open_registry(repo: str, *, writeable: bool = True) -> Iterator[Registry]:
+    """Open the registry of the repository directory ``repo`` and close it afterwards.
+
+    Reads ``chamberlain.yaml`` (`RepositoryConfig.load`) for the database URL
+    and namespace, then calls `Registry.open`.
+
+    Raises
+    ------
+    ConfigError
+        If ``repo`` is not a repository directory.
+    SchemaVersionError
+        If the database schema is not at this Chamberlain's revision.
+    """
+    config = RepositoryConfig.load(repo)
+    registry = Registry.open(config.url, namespace=config.namespace, writeable=writeable)
+    try:
+        yield registry
+    finally:
+        registry.close()
+
+
+def parse_tai_date(value: str | None, option: str) -> int | None:
+    """Parse an ISO date or date-time in TAI into nanoseconds (None stays None: unbounded).
+
+    Parameters
+    ----------
+    value
+        ``YYYY-MM-DD``, ``YYYY-MM-DDTHH:MM:SS[.fff]`` or ``YYYY-MM-DD HH:MM:SS``.
+    option
+        The option name, for the error message.
+
+    Raises
+    ------
+    ConfigError
+        If the value is not an ISO date.
+    """
+    if value is None:
+        return None
+    try:
+        time = astropy.time.Time(value.strip(), format="isot" if "T" in value else "iso", scale="tai")
+        return time_to_ns(time)
+    except ValueError:
+        raise ConfigError(
+            f"{option} {value!r} is not an ISO date in TAI; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS."
+        ) from None
