@@ -18,8 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import ConfigError, DatabaseError, ReadOnlyError
 
-#: A bulk insert of at least this many rows makes PostgreSQL re-ANALYZE the table after commit.
-ANALYZE_THRESHOLD = 10_000
+#: PostgreSQL tables are re-ANALYZEd after a commit once this many rows (and at least a fifth of
+#: the rows counted at the previous analysis) have been bulk-loaded into them by this process.
+ANALYZE_THRESHOLD = 1_000
 #: How long a SQLite writer waits for another process's lock (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 300_000
 _NAMESPACE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -87,7 +88,8 @@ class Database:
         self._savepoint_depth = 0
         self.on_commit: list[Any] = []
         self.on_rollback: list[Any] = []
-        self._stale_tables: set[str] = set()
+        self._pending_rows: dict[str, int] = {}
+        self._analyzed_rows: dict[str, int] = {}
 
     # --- engines ----------------------------------------------------------------------
 
@@ -188,7 +190,7 @@ class Database:
                 self.on_commit, self.on_rollback = [], []
             for callback in callbacks:
                 callback()
-            if self._stale_tables:
+            if self._pending_rows:
                 self._refresh_statistics()
             return
         if write and not conn.info.get("write", False) and self.dialect == "sqlite":
@@ -272,8 +274,7 @@ class Database:
                 lite_cursor.close()
             return
         column_list = ", ".join(f'"{c}"' for c in columns)
-        if len(rows) >= ANALYZE_THRESHOLD:
-            self._stale_tables.add(table.name)
+        self._pending_rows[table.name] = self._pending_rows.get(table.name, 0) + len(rows)
         sql = f'COPY "{table.name}" ({column_list}) FROM STDIN'
         cursor: Any = dbapi_conn.cursor()
         try:
@@ -291,10 +292,19 @@ class Database:
         PostgreSQL's autovacuum would get there eventually, but a query run right
         after a large load would otherwise be planned as if the tables were empty.
         """
-        tables, self._stale_tables = sorted(self._stale_tables), set()
+        due = []
+        for name, pending in self._pending_rows.items():
+            known = self._analyzed_rows.get(name, 0)
+            if pending >= max(ANALYZE_THRESHOLD, known // 5):
+                due.append(name)
+                self._analyzed_rows[name] = known + pending
+        for name in due:
+            del self._pending_rows[name]
+        if not due:
+            return
         conn = self.connection
         with conn.begin():
-            for name in tables:
+            for name in sorted(due):
                 conn.exec_driver_sql(f'ANALYZE "{name}"')
 
     @property

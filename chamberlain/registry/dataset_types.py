@@ -18,6 +18,7 @@ from ..errors import (
     OrphanedRecordError,
 )
 from ..schema import calibs_table, tags_table
+from ..schema.views import create_dataset_view
 
 if TYPE_CHECKING:
     from ._database import Database
@@ -154,6 +155,8 @@ class DatasetTypeManager:
             )
             tags = tags_table(self._metadata, tag_name, group)
             tags.create(conn, checkfirst=True)
+            # Analyst view over this dimension group's table (schema/views.py; docs/sql.md).
+            create_dataset_view(conn, self._metadata.tables, tags)
             if calib_name is not None:
                 calibs_table(self._metadata, calib_name, group, self._db.dialect == "postgresql").create(
                     conn, checkfirst=True

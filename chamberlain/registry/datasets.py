@@ -116,7 +116,8 @@ class DatasetManager:
         tag_columns = ["dataset_type_id", "dataset_id", "collection_id", *required]
         tag_rows = [(rec.id, i, run_rec.id, *c.required_values) for i, c in zip(ids, coords)]
         try:
-            with self._db.transaction() as conn:
+            # Nested in a caller's transaction, a savepoint makes a failed batch vanish whole.
+            with self._db.transaction(savepoint=self._db.in_transaction) as conn:
                 self._db.bulk_insert(
                     conn, self._dataset, ["id", "dataset_type_id", "run_id", "ingest_date"], dataset_rows
                 )
@@ -134,8 +135,6 @@ class DatasetManager:
         err: sa.exc.IntegrityError,
     ) -> Exception:
         text = " ".join(str(err.orig).split())
-        if self._db.in_transaction and self._db.dialect == "postgresql":
-            return ConflictingDefinitionError(f"Inserting {rec.dataset_type.name!r} datasets failed: {text}")
         group = rec.dataset_type.dimensions
         existing = self._existing(rec, [run], [c.required_values for c in coords])
         if existing:

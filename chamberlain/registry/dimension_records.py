@@ -209,7 +209,8 @@ class DimensionRecordManager:
                 if region is not None:
                     row[ri] = region.encode()
         try:
-            with self._db.transaction() as conn:
+            # Nested in a caller's transaction, a savepoint makes a failed batch vanish whole.
+            with self._db.transaction(savepoint=self._db.in_transaction) as conn:
                 if skip_existing and element.spatial:
                     rows, regions = self._drop_existing(conn, element, rows, regions, key_index, key_cols)
                 if replace and element.spatial:  # before the stored regions change
@@ -278,10 +279,8 @@ class DimensionRecordManager:
                 f"A {element.name!r} record with one of these keys already exists ({text}); "
                 "use skip_existing=True to keep existing records or replace=True to overwrite them."
             )
-        # On PostgreSQL an enclosing transaction is aborted now; its own message must do.
-        can_query = not (self._db.in_transaction and self._db.dialect == "postgresql")
         dict_rows = [dict(zip(validator.columns, r)) for r in rows]
-        missing = self._missing_dependencies(element, dict_rows) if can_query else None
+        missing = self._missing_dependencies(element, dict_rows)
         if missing:
             return DataIdValueError(missing)
         return DataIdValueError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .base import BaseSkyMap
 from .boxes import PixelBox
 from .config import PROJECTIONS, DiscreteSkyMapConfig, RingsSkyMapConfig, SkyMapConfig
+from .config_file import SKYMAP_TYPES, load_skymap_config, skymap_from_config
 from .discrete import DiscreteSkyMap
 from .overlap import (
     detector_polygon_in_tract,
@@ -18,11 +19,13 @@ from .overlap import (
     patches_overlapping,
 )
 from .patch import PatchInfo
+from .registration import register_skymap
 from .rings import RingsSkyMap
 from .tract import SkyMapLookupError, TractInfo
 
 __all__ = [
     "PROJECTIONS",
+    "SKYMAP_TYPES",
     "BaseSkyMap",
     "DiscreteSkyMap",
     "DiscreteSkyMapConfig",
@@ -34,7 +37,10 @@ __all__ = [
     "SkyMapLookupError",
     "TractInfo",
     "detector_polygon_in_tract",
+    "load_skymap_config",
     "patch_overlap_area",
     "patch_overlaps_detector_box",
     "patches_overlapping",
+    "register_skymap",
+    "skymap_from_config",
 ]

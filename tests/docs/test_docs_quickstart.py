@@ -15,7 +15,7 @@ def python_blocks(path: Path) -> list[str]:
 
 
 def test_quickstart_registry_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    blocks = [b for b in python_blocks(DOCS / "quickstart.md") if "Registry.create(\"sqlite" in b]
+    blocks = [b for b in python_blocks(DOCS / "quickstart.md") if 'Registry.create("sqlite' in b]
     assert len(blocks) == 1
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}

@@ -30,10 +30,20 @@ def test_bulk_load_triggers_analyze_on_postgresql(postgresql_server: str) -> Non
                 "detector", [{"instrument": "Cam", "id": i, "full_name": f"D{i}"} for i in range(100)]
             )
             assert _analyzed(registry, "detector")[0] is None  # small insert: left to autovacuum
+            # Loads in pieces add up: 100 + 9 x 100 rows reach the threshold of 1,000 with the last piece.
+            for start in range(100, 1_000, 100):
+                assert _analyzed(registry, "detector")[0] is None
+                registry.insert_dimension_records(
+                    "detector",
+                    [{"instrument": "Cam", "id": i, "full_name": f"D{i}"} for i in range(start, start + 100)],
+                )
+            first, _ = _analyzed(registry, "detector")
+            assert first is not None
             registry.insert_dimension_records(
-                "detector", [{"instrument": "Cam", "id": i, "full_name": f"D{i}"} for i in range(100, 20_100)]
+                "detector",
+                [{"instrument": "Cam", "id": i, "full_name": f"D{i}"} for i in range(1_000, 21_000)],
             )
-            last, _ = _analyzed(registry, "detector")
-            assert last is not None
+            second, _ = _analyzed(registry, "detector")
+            assert second is not None and second > first
     finally:
         drop_schema(postgresql_server, namespace)

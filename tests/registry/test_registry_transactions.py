@@ -152,3 +152,25 @@ def test_two_processes_writing_one_sqlite_repository_lose_nothing(tmp_path: Path
         assert p.exitcode == 0
     with Registry.open(url) as check:
         assert detectors(check) == set(range(1000, 1200)) | set(range(2000, 2200))
+
+
+def test_failed_batch_inside_a_caught_block_leaves_nothing(registry: Registry) -> None:
+    """A failing bulk insert vanishes whole even if the caller catches the error and commits."""
+    from chamberlain.errors import ConflictingRecordError, DataIdValueError
+
+    with registry.transaction():
+        with pytest.raises(ConflictingRecordError):
+            registry.insert_dimension_records("detector", [det(30), det(31), det(0)])  # det 0 exists
+        with pytest.raises(DataIdValueError, match="detector=77"):
+            from chamberlain.datasets import DatasetType
+
+            registry.register_run("r")
+            registry.register_dataset_type(
+                DatasetType("thing", ["instrument", "detector"], "X", registry.universe)
+            )
+            registry.insert_datasets(
+                "thing", [{"instrument": "Cam", "detector": 1}, {"instrument": "Cam", "detector": 77}], "r"
+            )
+        registry.insert_dimension_records("detector", [det(40)])
+    assert detectors(registry) == {0, 1, 2, 3, 40}
+    assert registry.find_dataset("thing", instrument="Cam", detector=1, collections="r") is None

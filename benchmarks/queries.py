@@ -1,0 +1,344 @@
+#!/usr/bin/env python
+"""Query benchmark: spatial join, region-literal query and query_datasets.
+
+Builds the same synthetic repository in Chamberlain and (when
+``lsst.daf.butler`` is importable) in the Rubin butler: 2,000 visits x 50
+detectors with regions (the workload of ``benchmarks/registry.py``), and a
+skymap of 2 x 2 degree tracts with 10 x 10 patches covering the pointings.
+Then times:
+
+1. the spatial join ``query_data_ids([visit, detector, tract, patch])``
+   (every row, converted to data IDs);
+2. ``query_data_ids([visit, detector], where="visit_detector_region.region
+   OVERLAPS POINT(ra, dec)")`` at a visit centre (median of ``--reps``);
+3. ``query_datasets`` returning 5,000 datasets (median of ``--reps``).
+
+On PostgreSQL the spatial join runs twice: immediately after the bulk load
+("fresh") and again after the other queries ("later"); the ratio of the two
+shows whether the planner statistics were fresh after the load (Chamberlain
+ANALYZEs tables after bulk loads of 10,000 rows or more). The Rubin butler
+runs under a PostgreSQL ``statement_timeout`` of ``--pg-timeout`` seconds.
+
+Usage::
+
+    .venv/bin/python benchmarks/queries.py [--backends sqlite,postgresql] [--no-peer] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+import lsst.sphgeom as sg
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import (
+    DEFAULT_PG_URL,
+    drop_schema,
+    fmt_number,
+    log,
+    machine_summary,
+    median,
+    new_namespace,
+    package_versions,
+    peer_available,
+    pg_reachable,
+    print_table,
+    time_call,
+)
+
+
+def _load_registry_bench() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "_bench_registry", os.path.join(os.path.dirname(os.path.abspath(__file__)), "registry.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["_bench_registry"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+RB = _load_registry_bench()
+SKYMAP = "bench_sky"
+TRACT_DEG = 2.0
+PATCHES = 10
+GOALS = {"spatial join": 20.0, "region OVERLAPS POINT": 10.0, "query_datasets 5000": 5.0}
+
+
+def _box(ra0: float, dec0: float, ra1: float, dec1: float) -> sg.ConvexPolygon:
+    pts = [(ra0, dec0), (ra1, dec0), (ra1, dec1), (ra0, dec1)]
+    return sg.ConvexPolygon([sg.UnitVector3d(sg.LonLat.fromDegrees(a, d)) for a, d in pts])
+
+
+def skymap_records(
+    ra_range: tuple[float, float], dec_range: tuple[float, float]
+) -> dict[str, list[dict[str, Any]]]:
+    """Tracts (boxes of TRACT_DEG) and PATCHES x PATCHES patches covering the ranges."""
+    nra = math.ceil((ra_range[1] - ra_range[0]) / TRACT_DEG)
+    ndec = math.ceil((dec_range[1] - dec_range[0]) / TRACT_DEG)
+    tracts, patches = [], []
+    step = TRACT_DEG / PATCHES
+    for j in range(ndec):
+        for i in range(nra):
+            tid = j * nra + i
+            ra0, dec0 = ra_range[0] + i * TRACT_DEG, dec_range[0] + j * TRACT_DEG
+            tracts.append(
+                {"skymap": SKYMAP, "id": tid, "region": _box(ra0, dec0, ra0 + TRACT_DEG, dec0 + TRACT_DEG)}
+            )
+            for y in range(PATCHES):
+                for x in range(PATCHES):
+                    a, d = ra0 + x * step, dec0 + y * step
+                    patches.append(
+                        {"skymap": SKYMAP, "tract": tid, "id": y * PATCHES + x, "cell_x": x, "cell_y": y,
+                         "region": _box(a, d, a + step, d + step)}
+                    )  # fmt: skip
+    skymap = {"name": SKYMAP, "hash": b"\x02" * 20, "tract_max": len(tracts), "patch_nx_max": PATCHES,
+              "patch_ny_max": PATCHES}  # fmt: skip
+    return {"skymap": [skymap], "tract": tracts, "patch": patches}
+
+
+def _timed_reps(fn: Callable[[], Any], reps: int) -> tuple[float, int]:
+    times, n = [], 0
+    for _ in range(reps):
+        t, out = time_call(fn)
+        times.append(t)
+        n = len(out)
+    return median(times), n
+
+
+def chamberlain_run(
+    backend: str, wl: Any, sky: dict[str, Any], args: argparse.Namespace, workdir: str
+) -> dict[str, Any]:
+    """Load the repository in Chamberlain and time the queries."""
+    from chamberlain.datasets import DatasetType
+    from chamberlain.geometry import Timespan
+    from chamberlain.registry import Registry
+
+    def with_ts(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {**{k: v for k, v in r.items() if k != "timespan_ns"}, "timespan": Timespan(*r["timespan_ns"])}
+            for r in recs
+        ]
+
+    namespace = new_namespace("benchq") if backend == "postgresql" else None
+    url = args.pg_url if backend == "postgresql" else f"sqlite:///{workdir}/chamberlain_q.sqlite3"
+    reg = Registry.create(url, namespace=namespace)
+    out: dict[str, Any] = {}
+    try:
+        log(f"chamberlain/{backend}: loading")
+        reg.insert_dimension_records("instrument", [wl.instrument])
+        reg.insert_dimension_records("physical_filter", wl.physical_filters)
+        reg.insert_dimension_records("detector", wl.detectors)
+        reg.insert_dimension_records("day_obs", with_ts(wl.day_obs))
+        reg.insert_dimension_records("visit", with_ts(wl.visits))
+        reg.insert_dimension_records("visit_detector_region", wl.vdr)
+        for element in ("skymap", "tract", "patch"):
+            reg.insert_dimension_records(element, sky[element])
+        dt = DatasetType(
+            RB.DATASET_TYPE, ["instrument", "visit", "detector"], "StructuredDataDict", universe=reg.universe
+        )
+        reg.register_dataset_type(dt)
+        reg.register_run(RB.RUNS[0])
+        reg.insert_datasets(
+            RB.DATASET_TYPE,
+            [{"instrument": RB.INSTRUMENT, "visit": v, "detector": d} for v, d in wl.dataset_ids],
+            RB.RUNS[0],
+        )
+        log(f"chamberlain/{backend}: queries")
+
+        def spatial() -> list[Any]:
+            return list(
+                reg.query_data_ids(
+                    ["visit", "detector", "tract", "patch"], instrument=RB.INSTRUMENT, skymap=SKYMAP
+                )
+            )
+
+        t, rows = time_call(spatial)
+        out["spatial join fresh"], out["spatial rows"] = t, len(rows)
+        lonlat = sg.LonLat(wl.visits[len(wl.visits) // 2]["region"].getBoundingCircle().getCenter())
+        where = f"visit_detector_region.region OVERLAPS POINT({lonlat.getLon().asDegrees():.6f}, {lonlat.getLat().asDegrees():.6f})"
+        out["region OVERLAPS POINT"], out["region rows"] = _timed_reps(
+            lambda: list(reg.query_data_ids(["visit", "detector"], where=where, instrument=RB.INSTRUMENT)),
+            args.reps,
+        )
+        out["query_datasets 5000"], out["datasets rows"] = _timed_reps(
+            lambda: list(reg.query_datasets(RB.DATASET_TYPE, RB.RUNS[0])), args.reps
+        )
+        out["spatial join"], _ = _timed_reps(spatial, args.reps)
+        out["spatial join later"] = out["spatial join"]
+    finally:
+        reg.close()
+        if namespace is not None:
+            drop_schema(args.pg_url, namespace)
+    return out
+
+
+def rubin_run(
+    backend: str, wl: Any, sky: dict[str, Any], args: argparse.Namespace, workdir: str
+) -> dict[str, Any]:
+    """Load the repository in the Rubin butler and time the same queries."""
+    import astropy.time
+    from lsst.daf.butler import Butler, Config, DatasetType, Timespan
+
+    day_ns = 86_400 * 1_000_000_000
+
+    def ts(be: tuple[int, int]) -> Timespan:
+        return Timespan(
+            *[
+                astropy.time.Time(40587.0 + ns // day_ns, (ns % day_ns) / day_ns, format="mjd", scale="tai")
+                for ns in be
+            ]
+        )
+
+    def with_ts(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {**{k: v for k, v in r.items() if k != "timespan_ns"}, "timespan": ts(r["timespan_ns"])}
+            for r in recs
+        ]
+
+    root = os.path.join(workdir, f"rubin_q_{backend}")
+    seed = Config({})
+    namespace = None
+    if backend == "postgresql":
+        namespace = new_namespace("benchq_rubin")
+        seed["registry", "db"] = args.pg_url
+        seed["registry", "namespace"] = namespace
+        os.environ["PGOPTIONS"] = f"-c statement_timeout={int(args.pg_timeout * 1000)}"
+    out: dict[str, Any] = {}
+    try:
+        Butler.makeRepo(root, config=seed)
+        butler = Butler.from_config(root, writeable=True)
+        try:
+            log(f"rubin/{backend}: loading")
+            reg = butler.registry
+            reg.insertDimensionData("instrument", wl.instrument)
+            reg.insertDimensionData("physical_filter", *wl.physical_filters)
+            reg.insertDimensionData("detector", *wl.detectors)
+            reg.insertDimensionData("day_obs", *with_ts(wl.day_obs))
+            reg.insertDimensionData("visit", *with_ts(wl.visits))
+            reg.insertDimensionData("visit_detector_region", *wl.vdr)
+            for element in ("skymap", "tract", "patch"):
+                reg.insertDimensionData(element, *sky[element])
+            dt = DatasetType(
+                RB.DATASET_TYPE,
+                ["instrument", "visit", "detector"],
+                "StructuredDataDict",
+                universe=butler.dimensions,
+            )
+            reg.registerDatasetType(dt)
+            reg.registerRun(RB.RUNS[0])
+            reg.insertDatasets(
+                dt,
+                [{"instrument": RB.INSTRUMENT, "visit": v, "detector": d} for v, d in wl.dataset_ids],
+                run=RB.RUNS[0],
+            )
+            log(f"rubin/{backend}: queries")
+
+            def spatial() -> list[Any]:
+                return butler.query_data_ids(["visit", "detector", "tract", "patch"], instrument=RB.INSTRUMENT,
+                                             skymap=SKYMAP, limit=None, explain=False)  # fmt: skip
+
+            try:
+                t, rows = time_call(spatial)
+                out["spatial join fresh"], out["spatial rows"] = t, len(rows)
+            except Exception as err:  # statement_timeout on PostgreSQL
+                log(f"rubin/{backend}: fresh spatial join failed: {str(err).splitlines()[0][:200]}")
+                out["spatial join fresh"] = float("nan")
+            lonlat = sg.LonLat(wl.visits[len(wl.visits) // 2]["region"].getBoundingCircle().getCenter())
+            where = f"visit_detector_region.region OVERLAPS POINT({lonlat.getLon().asDegrees():.6f}, {lonlat.getLat().asDegrees():.6f})"
+            out["region OVERLAPS POINT"], out["region rows"] = _timed_reps(
+                lambda: butler.query_data_ids(["visit", "detector"], where=where, instrument=RB.INSTRUMENT,
+                                              limit=None, explain=False), args.reps)  # fmt: skip
+            out["query_datasets 5000"], out["datasets rows"] = _timed_reps(
+                lambda: butler.query_datasets(
+                    RB.DATASET_TYPE, collections=RB.RUNS[0], limit=None, explain=False
+                ),
+                args.reps,
+            )
+            try:
+                out["spatial join"], _ = _timed_reps(spatial, args.reps)
+            except Exception as err:
+                log(f"rubin/{backend}: later spatial join failed: {str(err).splitlines()[0][:200]}")
+                out["spatial join"] = float("nan")
+            out["spatial join later"] = out["spatial join"]
+        finally:
+            butler.close()
+    finally:
+        os.environ.pop("PGOPTIONS", None)
+        if namespace is not None:
+            drop_schema(args.pg_url, namespace)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--n-visits", type=int, default=2000)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="200 visits, 1 repetition")
+    ap.add_argument("--no-peer", action="store_true", help="skip the Rubin butler")
+    ap.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    ap.add_argument(
+        "--pg-timeout", type=float, default=300.0, help="Rubin statement_timeout on PostgreSQL (s)"
+    )
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.n_visits, args.reps = 200, 1
+    n_vdr = args.n_visits * RB.N_DETECTORS
+    wl = RB.build_workload(n_vdr, min(5000, n_vdr), 1)
+    sky = skymap_records((8.0, 42.0), (-10.0, 10.0))
+    peer = not args.no_peer and peer_available()
+    backends = [b for b in args.backends.split(",") if b]
+    if "postgresql" in backends and pg_reachable(args.pg_url) is None:
+        log(f"PostgreSQL at {args.pg_url} not reachable; skipping it")
+        backends.remove("postgresql")
+    print(f"# Query benchmark: {args.n_visits} visits x {RB.N_DETECTORS} detectors, {len(sky['tract'])} tracts, "
+          f"{len(sky['patch'])} patches, {len(wl.dataset_ids)} datasets")  # fmt: skip
+    print(f"# {machine_summary()}")
+    print(f"# {package_versions(['sqlalchemy', 'lsst-daf-butler', 'lsst-sphgeom', 'psycopg'])}")
+    results: dict[tuple[str, str], dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        for backend in backends:
+            results[("chamberlain", backend)] = chamberlain_run(backend, wl, sky, args, workdir)
+            if peer:
+                results[("rubin", backend)] = rubin_run(backend, wl, sky, args, workdir)
+    rows = []
+    for backend in backends:
+        ch = results[("chamberlain", backend)]
+        rb = results.get(("rubin", backend), {})
+        for label, rows_key in (
+            ("spatial join fresh", "spatial rows"),
+            ("spatial join later", "spatial rows"),
+            ("region OVERLAPS POINT", "region rows"),
+            ("query_datasets 5000", "datasets rows"),
+        ):
+            c, r = ch.get(label), rb.get(label)
+            ratio = r / c if c and r and r == r else float("nan")
+            goal = GOALS.get(label.replace(" fresh", "").replace(" later", ""), float("nan"))
+            rows.append([
+                backend, label, fmt_number(ch.get(rows_key)), fmt_number(c * 1000 if c else None, 2),
+                fmt_number(r * 1000 if r else None, 2), fmt_number(ratio, 1) + "x",
+                fmt_number(goal, 0) + "x",
+            ])  # fmt: skip
+        fresh, later = ch["spatial join fresh"], ch["spatial join later"]
+        print(f"# {backend}: Chamberlain spatial join fresh/later = {fresh / later:.2f} (goal < 2)")
+        if rb:
+            print(
+                f"# {backend}: Rubin spatial join fresh/later = {rb['spatial join fresh'] / rb['spatial join later']:.2f}"
+            )
+    print_table(
+        ["backend", "query", "rows", "chamberlain ms", "rubin ms", "speed-up", "goal"], rows, align="llrrrrr"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

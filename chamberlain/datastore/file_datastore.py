@@ -1,0 +1,412 @@
+"""`FileDatastore`: datasets as files under a root directory, with records in the registry.
+
+Consistency with registry transactions:
+
+- Writes go to a temporary name in the target directory and are renamed into
+  place; an "undo" (remove the file, or move it back) is registered to run if
+  the enclosing transaction rolls back, so a rolled-back put or ingest leaves
+  no file behind.
+- Removal is two-phase: inside the transaction the records move to the trash
+  table; the files are deleted only after the transaction commits (then the
+  trash rows go). A rolled-back removal therefore leaves the files, and a
+  committed one leaves no record without its file.
+- A process killed between writing a file and committing leaves a file with
+  no record; `~chamberlain.datastore.verify.verify_datastore` reports it and
+  removes it with ``fix=True``, and a later put to the same path overwrites it.
+
+Files ingested with ``transfer="direct"`` are recorded by absolute path and
+never moved or deleted by the datastore.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from chamberlain.datasets import DatasetRef, DatasetType
+from chamberlain.datastore import _transfer
+from chamberlain.datastore.formatters import Formatter, get_formatter
+from chamberlain.datastore.records import FileDataset, RecordRow, RecordStorage, StoredFile
+from chamberlain.datastore.storage_classes import StorageClass, convert, get_storage_class
+from chamberlain.datastore.templates import FileTemplates, RecordLookup
+from chamberlain.errors import (
+    DatasetNotFoundError,
+    DatastoreError,
+    FileIntegrityError,
+    FormatterError,
+    IngestError,
+    format_choices,
+)
+
+__all__ = ["FileDatastore", "MissingFileError", "file_checksum"]
+
+
+class MissingFileError(DatastoreError, FileNotFoundError):
+    """A record names a file that does not exist."""
+
+
+def file_checksum(path: str) -> str:
+    """The blake2b hex digest of a file's content."""
+    digest = hashlib.blake2b()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class FileDatastore:
+    """Files under ``root``, one per dataset, named by file templates.
+
+    Parameters
+    ----------
+    root
+        The directory holding the files (the repository root).
+    records
+        Where records and trash entries are stored (`RecordStorage`).
+    templates
+        Template overrides by dataset type or storage class name (see `FileTemplates`).
+    formatters
+        Formatter name overrides by dataset type or storage class name.
+    checksum
+        Record a blake2b checksum of every file written or ingested.
+    record_lookup
+        Returns the dimension record of an element for a data ID; used by
+        templates that name record fields (``exposure.obs_id``).
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        records: RecordStorage,
+        *,
+        templates: Mapping[str, str] | None = None,
+        formatters: Mapping[str, str] | None = None,
+        checksum: bool = False,
+        record_lookup: RecordLookup | None = None,
+    ) -> None:
+        self.root = Path(root).absolute()
+        self._root = str(self.root)
+        self.records = records
+        self.templates = FileTemplates(templates)
+        self._formatter_overrides = dict(formatters or {})
+        for name in self._formatter_overrides.values():
+            get_formatter(name)  # fail early on unknown names
+        self.checksum = checksum
+        self._lookup = record_lookup
+        self._formatter_cache: dict[DatasetType, tuple[StorageClass, str, Formatter]] = {}
+        self._known_dirs: set[str] = set()
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    def formatter_for(self, dataset_type: DatasetType) -> tuple[StorageClass, str, Formatter]:
+        """The storage class, formatter name and formatter used to write ``dataset_type``."""
+        found = self._formatter_cache.get(dataset_type)
+        if found is not None:
+            return found
+        storage_class = get_storage_class(dataset_type.storage_class)
+        overrides = self._formatter_overrides
+        name = (
+            overrides.get(dataset_type.parent_name)
+            or overrides.get(storage_class.name)
+            or storage_class.formatter
+        )
+        found = (storage_class, name, get_formatter(name))
+        self._formatter_cache[dataset_type] = found
+        return found
+
+    def _abspath(self, path: str) -> str:
+        return path if os.path.isabs(path) else f"{self._root}/{path}"
+
+    def is_managed(self, path: str) -> bool:
+        """True if ``path`` (as recorded) is a file the datastore owns (inside the root)."""
+        return not os.path.isabs(path) or path.startswith(self._root + os.sep)
+
+    def predict_path(self, ref: DatasetRef) -> str:
+        """The relative path a put of ``ref`` would write."""
+        _, _, formatter = self.formatter_for(ref.dataset_type)
+        template = self.templates.get(ref.dataset_type)
+        return template.format(ref, lookup=self._lookup) + formatter.extension
+
+    def _ensure_dir(self, path: str) -> None:
+        directory = os.path.dirname(path)
+        if directory not in self._known_dirs:
+            os.makedirs(directory, exist_ok=True)
+            self._known_dirs.add(directory)
+
+    def _size_and_checksum(self, path: str) -> tuple[int, str | None]:
+        size = os.stat(path).st_size
+        return size, (file_checksum(path) if self.checksum else None)
+
+    # --- put / get -------------------------------------------------------------------------
+
+    def put(self, obj: Any, ref: DatasetRef) -> StoredFile:
+        """Write ``obj`` as the file of ``ref`` and record it (inside the caller's transaction).
+
+        Raises
+        ------
+        FormatterError
+            If ``obj`` is not of the storage class's Python type or cannot be written.
+        FileTemplateError
+            If the dataset type's template is invalid for it.
+        """
+        storage_class, formatter_name, formatter = self.formatter_for(ref.dataset_type)
+        if not storage_class.can_accept(obj):
+            raise FormatterError(
+                f"Cannot put a {type(obj).__name__} as dataset type {ref.dataset_type.name!r}: its storage "
+                f"class {storage_class.name!r} holds {storage_class.pytype_name} objects."
+            )
+        relative = self.templates.get(ref.dataset_type).format(ref, lookup=self._lookup) + formatter.extension
+        target = f"{self._root}/{relative}"
+        self._ensure_dir(target)
+        tmp = _transfer.temporary_name(target)
+        records = self.records
+        with records.transaction():
+            records.on_rollback(lambda: _transfer.remove_quietly(target))
+            try:
+                formatter.write(obj, tmp)
+                os.replace(tmp, target)
+            except BaseException:
+                _transfer.remove_quietly(tmp)
+                raise
+            size, checksum = self._size_and_checksum(target)
+            stored = StoredFile(ref.id, "", relative, formatter_name, storage_class.name, checksum, size)
+            records.insert([stored.to_row()])
+        return stored
+
+    def stored_files(self, ref: DatasetRef) -> list[StoredFile]:
+        """The records of ``ref`` (empty if the datastore does not have it)."""
+        return [StoredFile.from_row(r) for r in self.records.fetch(ref.id)]
+
+    def knows(self, ref: DatasetRef) -> bool:
+        """True if the datastore has a record of ``ref`` (the file is not checked)."""
+        return bool(self.records.fetch(ref.id))
+
+    def exists(self, ref: DatasetRef) -> bool:
+        """True if ``ref`` has records and every file they name exists."""
+        rows = self.records.fetch(ref.id)
+        return bool(rows) and all(os.path.exists(self._abspath(r[2])) for r in rows)
+
+    def uri(self, ref: DatasetRef) -> str:
+        """Absolute path of the file of ``ref``.
+
+        Raises
+        ------
+        DatasetNotFoundError
+            If the datastore has no record of ``ref``.
+        """
+        rows = self.records.fetch(ref.id)
+        if not rows:
+            raise DatasetNotFoundError(f"Dataset {ref} has no file in the datastore at {self._root}.")
+        return self._abspath(rows[0][2])
+
+    def get(
+        self,
+        ref: DatasetRef,
+        *,
+        component: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        storage_class: str | None = None,
+        stored: Sequence[RecordRow] | None = None,
+    ) -> Any:
+        """Read ``ref`` (or one ``component`` of it), applying read ``parameters``.
+
+        Parameters
+        ----------
+        ref
+            The dataset (its dataset type must be the parent, not a component type).
+        component
+            Read only this component (``wcs``, ``bbox``, ``image``...).
+        parameters
+            Read parameters of the storage class (``bbox`` for images).
+        storage_class
+            Convert the result to this storage class.
+        stored
+            The records, if the caller already has them.
+
+        Raises
+        ------
+        DatasetNotFoundError
+            If the datastore has no record of ``ref``.
+        MissingFileError
+            If the file is gone.
+        FileIntegrityError
+            If the file's size differs from the recorded size.
+        UnknownComponentError, FormatterError
+            For an unknown component or parameter (the message lists valid ones).
+        """
+        rows = stored if stored is not None else self.records.fetch(ref.id)
+        if not rows:
+            raise DatasetNotFoundError(
+                f"Dataset {ref} is known to the registry but has no file in the datastore at {self._root}."
+            )
+        row = rows[0]
+        source = get_storage_class(row[4])
+        if component is not None:
+            component = source.component(component)
+        source.check_parameters(parameters)
+        path = self._abspath(row[2])
+        try:
+            size = os.stat(path).st_size
+        except FileNotFoundError:
+            raise MissingFileError(f"The file of dataset {ref} is missing: {path}.") from None
+        if row[6] is not None and row[6] >= 0 and size != row[6]:
+            raise FileIntegrityError(
+                f"The file of dataset {ref} has {size} bytes but {row[6]} were recorded: {path}."
+            )
+        obj = get_formatter(row[3]).read(path, component=component, parameters=parameters)
+        if storage_class is not None:
+            obj = self._convert(obj, source, component, storage_class)
+        return obj
+
+    @staticmethod
+    def _convert(obj: Any, source: StorageClass, component: str | None, target_name: str) -> Any:
+        target = get_storage_class(target_name)
+        if component is not None:
+            if target.can_accept(obj):
+                return obj
+            try:
+                source = get_storage_class(source.components[component])
+            except FormatterError:
+                raise FormatterError(
+                    f"Cannot convert component {component!r} ({type(obj).__name__}) to storage class "
+                    f"{target_name!r}."
+                ) from None
+        return convert(obj, source, target)
+
+    # --- ingest ----------------------------------------------------------------------------
+
+    def resolve_transfer(self, paths: Sequence[str], transfer: str | None) -> str | None:
+        """Turn ``auto`` into a concrete mode: None if every file is inside the root, else copy.
+
+        Raises
+        ------
+        IngestError
+            If the mode is unknown (the message lists the valid ones), or files are a mix of
+            inside and outside the root under ``auto``.
+        """
+        if transfer not in _transfer.TRANSFER_MODES:
+            raise IngestError(
+                f"Unknown transfer mode {transfer!r}; valid modes: "
+                f"{format_choices([m for m in _transfer.TRANSFER_MODES if m is not None])} or None."
+            )
+        if transfer != "auto":
+            return transfer
+        inside = [self.is_managed(p) for p in paths]
+        if all(inside):
+            return None
+        if not any(inside):
+            return "copy"
+        raise IngestError(
+            "transfer='auto' got files both inside and outside the datastore root "
+            f"{self._root}; ingest them in separate calls."
+        )
+
+    def ingest(
+        self,
+        datasets: Sequence[FileDataset],
+        transfer: str | None = "auto",
+        *,
+        record_validation_info: bool = True,
+        on_error: Callable[[FileDataset, Exception], None] | None = None,
+    ) -> None:
+        """Transfer files and record them (the registry rows must be inserted in the same transaction).
+
+        Parameters
+        ----------
+        datasets
+            Files and the refs they hold.
+        transfer
+            ``auto``, ``direct`` (record the absolute path; nothing moves), ``copy``,
+            ``move``, ``hardlink``, ``symlink``, ``relsymlink``, ``link`` (hard link,
+            else symbolic), or None (the files are already inside the root).
+        record_validation_info
+            Record the size (and checksum, if enabled); otherwise ``file_size=-1``.
+
+        Raises
+        ------
+        IngestError
+            If a file is missing or cannot be transferred, or the mode is invalid; the
+            message names the file.
+        """
+        sources = [os.path.abspath(os.fspath(d.path)) for d in datasets]
+        mode = self.resolve_transfer(sources, transfer)
+        rows: list[RecordRow] = []
+        records = self.records
+        with records.transaction():
+            for dataset, source in zip(datasets, sources):
+                refs = dataset.ref_list
+                if not refs:
+                    raise IngestError(f"FileDataset for {source} has no refs.")
+                storage_class, default_formatter, _ = self.formatter_for(refs[0].dataset_type)
+                formatter_name = dataset.formatter or default_formatter
+                if dataset.formatter is not None:
+                    get_formatter(formatter_name)
+                if mode in ("direct", None):
+                    if mode is None and not self.is_managed(source):
+                        raise IngestError(
+                            f"{source} is not inside the datastore root {self._root}; choose a transfer mode."
+                        )
+                    final = source
+                    path = source if mode == "direct" else os.path.relpath(source, self._root)
+                else:
+                    extension = os.path.splitext(source)[1]
+                    path = self.templates.get(refs[0].dataset_type).format(refs[0], lookup=self._lookup)
+                    path += extension
+                    final = f"{self._root}/{path}"
+                    if not os.path.exists(source):
+                        raise IngestError(f"Cannot ingest {source}: no such file.")
+                    self._ensure_dir(final)
+                    records.on_rollback(_transfer.transfer(source, final, mode))
+                if record_validation_info:
+                    try:
+                        size, checksum = self._size_and_checksum(final)
+                    except FileNotFoundError:
+                        raise IngestError(f"Cannot ingest {source}: no such file.") from None
+                else:
+                    size, checksum = -1, None
+                for ref in refs:
+                    rows.append((ref.id, "", path, formatter_name, storage_class.name, checksum, size))
+            records.insert(rows, replace=mode == "direct")
+
+    # --- removal ---------------------------------------------------------------------------
+
+    def trash(self, refs: Sequence[DatasetRef]) -> int:
+        """Move the records of ``refs`` to the trash; their files go when the transaction commits."""
+        records = self.records
+        with records.transaction():
+            count = records.move_to_trash([r.id for r in refs])
+            if count:
+                records.on_commit(self._empty_trash_quietly)
+        return count
+
+    def empty_trash(self) -> list[str]:
+        """Delete the files of trash entries no record still names, then the entries; returns the paths removed.
+
+        Files outside the root (ingested with ``direct``) are never deleted. An
+        entry whose file cannot be deleted stays in the trash.
+        """
+        rows = self.records.trash()
+        if not rows:
+            return []
+        in_use = self.records.paths_in_use(p for _, p, _ in rows)
+        done: list[int] = []
+        removed: list[str] = []
+        for trash_id, path, _ in rows:
+            if path not in in_use and self.is_managed(path):
+                try:
+                    os.remove(self._abspath(path))
+                    removed.append(path)
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    continue
+            done.append(trash_id)
+        with self.records.transaction():
+            self.records.delete_trash(done)
+        return removed
+
+    def _empty_trash_quietly(self) -> None:
+        self.empty_trash()

@@ -1,0 +1,382 @@
+"""File-name templates: where the datastore puts each dataset's file.
+
+A template is text with ``{field}`` placeholders, in the syntax of the Rubin
+butler's templates::
+
+    {run:/}/{datasetType}.{component:?}/{day_obs|visit.day_obs:?}/{datasetType}_{visit:?}_{run}
+
+Fields
+    ``run``, ``id`` (the dataset UUID), ``datasetType``, ``component``; any
+    dimension name (``visit``); ``dim.field`` for a field of a dimension's
+    record (``exposure.obs_id``, ``detector.full_name``); ``skypix`` for the
+    one sky-pixel dimension of the dataset type.
+Alternates ``{a|b|c}``
+    The first whose dimension is among the dataset type's dimensions.
+``:?`` (optional)
+    If the field has no value, it is dropped together with the literal text
+    just before it, unless that text contains ``/``.
+``:/``
+    Keep ``/`` inside the value (otherwise it becomes ``_``).
+
+The characters `` <>:"\\|?*`` always become ``_``; in the file-name part,
+``.`` becomes ``_`` and ``#`` becomes ``HASH``. Empty directory levels are
+collapsed and the formatter's extension is appended.
+
+`FileTemplate.validate` checks that a template makes one path per dataset:
+it must use ``run`` or ``id`` (``id`` only in the file-name part), must not
+use ``collection`` or ``..``, and unless it uses ``id`` must mention every
+required dimension of the dataset type (by key or alternate key), so that
+two datasets of one run never share a path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from chamberlain.datasets import DatasetRef, DatasetType
+from chamberlain.dimensions import DataCoordinate, DimensionGroup
+from chamberlain.errors import FileTemplateError
+
+__all__ = ["DEFAULT_TEMPLATE", "DEFAULT_TEMPLATES", "RAW_TEMPLATE", "FileTemplate", "FileTemplates"]
+
+DEFAULT_TEMPLATE = (
+    "{run:/}/{datasetType}.{component:?}/{tract:?}/{patch:?}/{day_obs|visit.day_obs|exposure.day_obs:?}/"
+    "{band:?}/{subfilter:?}/{physical_filter:?}/{visit:?}/{exposure.obs_id|group:?}/"
+    "{datasetType}_{component:?}_{instrument:?}_{tract:?}_{patch:?}_{band:?}_{physical_filter:?}_{visit:?}_"
+    "{exposure.obs_id|group:?}_{detector.full_name:?}_{skymap:?}_{skypix:?}_{run}"
+)
+RAW_TEMPLATE = (
+    "{run:/}/{datasetType}.{component:?}/{day_obs|exposure.day_obs}/{exposure.obs_id}/"
+    "{datasetType}_{component:?}_{instrument:?}_{physical_filter}_{exposure.obs_id}_{detector.full_name}_{run}"
+)
+#: Templates used when a repository configures none: ``raw`` and everything else.
+DEFAULT_TEMPLATES: dict[str, str] = {"default": DEFAULT_TEMPLATE, "raw": RAW_TEMPLATE}
+
+_SPECIAL = frozenset({"run", "id", "datasetType", "component"})
+_FIELD_RE = re.compile(r"\{([^{}]*)\}")
+_BAD_CHARS = re.compile(r'[ <>:"\\|?*]')
+_SLASHES = re.compile(r"/{2,}")
+
+#: Returns the record of ``element`` for a data ID (None if there is none).
+RecordLookup = Callable[[str, DataCoordinate], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Field:
+    literal: str  # text before the field
+    names: tuple[str, ...]
+    optional: bool
+    keep_slash: bool
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Step:
+    literal: str
+    name: str | None  # chosen alternative, None if none applies
+    optional: bool
+    keep_slash: bool
+    kind: str  # "special", "required", "implied", "record", "skypix", "none"
+    element: str = ""
+    attribute: str = ""
+
+
+class FileTemplate:
+    """One parsed file-name template.
+
+    Parameters
+    ----------
+    template
+        The template text (see the module documentation).
+
+    Raises
+    ------
+    FileTemplateError
+        If braces do not match or a field is empty or has unknown flags.
+    """
+
+    def __init__(self, template: str) -> None:
+        if not isinstance(template, str) or not template.strip():
+            raise FileTemplateError(f"A file template must be a non-empty string, got {template!r}.")
+        self.template = template
+        fields: list[_Field] = []
+        pos = 0
+        for match in _FIELD_RE.finditer(template):
+            literal = template[pos : match.start()]
+            self._check_literal(literal)
+            fields.append(self._parse_field(literal, match.group(1)))
+            pos = match.end()
+        self._check_literal(template[pos:])
+        self._fields = tuple(fields)
+        self._tail = template[pos:]
+        self._plans: dict[DimensionGroup, tuple[tuple[_Step, ...], bool]] = {}
+
+    def _check_literal(self, literal: str) -> None:
+        if "{" in literal or "}" in literal:
+            raise FileTemplateError(f"File template {self.template!r} has unbalanced braces.")
+
+    def _parse_field(self, literal: str, spec: str) -> _Field:
+        body, _, flags = spec.partition(":")
+        unknown = set(flags) - {"?", "/"}
+        if unknown:
+            raise FileTemplateError(
+                f"Field {{{spec}}} of file template {self.template!r} has unknown flag(s) "
+                f"{sorted(unknown)}; valid flags are '?' (optional) and '/' (keep slashes)."
+            )
+        names = tuple(n.strip() for n in body.split("|"))
+        if not all(names):
+            raise FileTemplateError(f"File template {self.template!r} has an empty field {{{spec}}}.")
+        return _Field(literal, names, "?" in flags, "/" in flags, "{" + spec + "}")
+
+    @property
+    def field_names(self) -> set[str]:
+        """Every name mentioned in a field (alternates included)."""
+        return {n for f in self._fields for n in f.names}
+
+    def __repr__(self) -> str:
+        return f"FileTemplate({self.template!r})"
+
+    # --- planning ----------------------------------------------------------------------
+
+    def _plan(self, group: DimensionGroup) -> tuple[tuple[_Step, ...], bool]:
+        """Which alternative each field uses for data IDs of ``group``, and whether records are needed."""
+        found = self._plans.get(group)
+        if found is not None:
+            return found
+        steps = []
+        needs_lookup = False
+        skypix = group.skypix
+        for f in self._fields:
+            step = _Step(f.literal, None, f.optional, f.keep_slash, "none")
+            for name in f.names:
+                primary, _, attribute = name.partition(".")
+                if name in _SPECIAL:
+                    step = dataclasses.replace(step, name=name, kind="special")
+                elif name == "skypix" and skypix:
+                    step = dataclasses.replace(step, name=skypix[0], kind="required")
+                elif primary in group.names:
+                    if attribute:
+                        step = dataclasses.replace(
+                            step, name=name, kind="record", element=primary, attribute=attribute
+                        )
+                        needs_lookup = True
+                    elif primary in group.required:
+                        step = dataclasses.replace(step, name=name, kind="required")
+                    else:
+                        owner = next(
+                            e.name
+                            for e in group.element_objects()
+                            if e.is_dimension and primary in {d.name for d in e.implied}
+                        )
+                        step = dataclasses.replace(step, name=name, kind="implied", element=owner)
+                        needs_lookup = True
+                else:
+                    continue
+                break
+            steps.append(step)
+        plan = (tuple(steps), needs_lookup)
+        self._plans[group] = plan
+        return plan
+
+    # --- validation --------------------------------------------------------------------
+
+    def validate(self, dataset_type: DatasetType) -> None:
+        """Check that the template gives every dataset of ``dataset_type`` its own path.
+
+        Raises
+        ------
+        FileTemplateError
+            If a rule of the module documentation is broken; the message names the template,
+            the dataset type and the rule.
+        """
+        where = f"File template {self.template!r} for dataset type {dataset_type.name!r}"
+        names = self.field_names
+        group = dataset_type.dimensions
+        universe = group.universe
+        if "collection" in names:
+            raise FileTemplateError(f"{where} uses 'collection'; use 'run' (a dataset's RUN is unique).")
+        if ".." in self.template.split("/") or "../" in self.template:
+            raise FileTemplateError(f"{where} contains '..'; paths must stay inside the datastore root.")
+        if "run" not in names and "id" not in names:
+            raise FileTemplateError(f"{where} is missing a mandatory field: it must use 'run' or 'id'.")
+        for f in self._fields:
+            if "id" in f.names and "/" in self._tail + "".join(
+                g.literal for g in self._fields[self._fields.index(f) + 1 :]
+            ):
+                raise FileTemplateError(
+                    f"{where} uses 'id' in a directory; it must be in the file-name part."
+                )
+            for name in f.names:
+                primary = name.partition(".")[0]
+                if name in _SPECIAL or name == "skypix" or primary in universe:
+                    continue
+                raise FileTemplateError(
+                    f"{where} has field {f.text} naming {name!r}, which is neither a dimension nor one of "
+                    f"{sorted(_SPECIAL | {'skypix'})}."
+                )
+        steps, _ = self._plan(group)
+        for step, f in zip(steps, self._fields):
+            if step.name is None and not f.optional:
+                raise FileTemplateError(
+                    f"{where}: field {f.text} is not optional but none of its names is a dimension of the "
+                    f"dataset type ({', '.join(group.names) or 'no dimensions'})."
+                )
+        if "id" in names:
+            return
+        covered = set()
+        for step in steps:
+            if step.kind == "required" and step.name is not None:
+                covered.add(step.name)
+            elif step.kind == "record":
+                dim = universe[step.element]
+                keys = {dim.primary_key.name, *(k.name for k in getattr(dim, "alternate_keys", ()))}  # type: ignore[attr-defined]
+                if step.attribute in keys:
+                    covered.add(step.element)
+        missing = [d for d in group.required if d not in covered]
+        if missing:
+            raise FileTemplateError(
+                f"{where} does not make unique paths: it does not mention required dimension(s) {missing} "
+                "(add them, or use 'id')."
+            )
+
+    # --- formatting --------------------------------------------------------------------
+
+    def needs_lookup(self, group: DimensionGroup) -> bool:
+        """True if formatting a data ID of ``group`` needs dimension records or implied values."""
+        return self._plan(group)[1]
+
+    def format(
+        self,
+        ref: DatasetRef,
+        *,
+        component: str | None = None,
+        lookup: RecordLookup | None = None,
+    ) -> str:
+        """The relative path (without extension) of ``ref``'s file.
+
+        Parameters
+        ----------
+        ref
+            The dataset.
+        component
+            Component name, for files holding one component.
+        lookup
+            Returns dimension records; needed when `needs_lookup` is true
+            (if the data ID is expanded its records are used instead).
+
+        Raises
+        ------
+        FileTemplateError
+            If a non-optional field has no value.
+        """
+        data_id = ref.data_id
+        steps, _ = self._plan(data_id.dimensions)
+        parts: list[str] = []
+        for step in steps:
+            value = self._value(step, ref, component, data_id, lookup)
+            if value is None or value == "":
+                if not step.optional:
+                    raise FileTemplateError(
+                        f"File template {self.template!r} has no value for non-optional field "
+                        f"{step.name or '?'} with data ID {data_id} (dataset type {ref.dataset_type.name!r})."
+                    )
+                if "/" in step.literal:
+                    parts.append(step.literal)
+                continue
+            text = str(value)
+            if not step.keep_slash:
+                text = text.replace("/", "_")
+            parts.append(step.literal)
+            parts.append(_BAD_CHARS.sub("_", text))
+        parts.append(self._tail)
+        path = _SLASHES.sub("/", "".join(parts)).strip("/")
+        head, _, name = path.rpartition("/")
+        name = name.replace(".", "_").replace("#", "HASH")
+        return f"{head}/{name}" if head else name
+
+    @staticmethod
+    def _value(
+        step: _Step,
+        ref: DatasetRef,
+        component: str | None,
+        data_id: DataCoordinate,
+        lookup: RecordLookup | None,
+    ) -> Any:
+        kind = step.kind
+        if kind == "required":
+            return data_id[step.name]  # type: ignore[index]
+        if kind == "special":
+            if step.name == "run":
+                return ref.run
+            if step.name == "id":
+                return str(ref.id)
+            if step.name == "datasetType":
+                return ref.dataset_type.name
+            return component
+        if kind == "none":
+            return None
+        if kind == "implied" and data_id.has_full():
+            return data_id[step.name]  # type: ignore[index]
+        element = step.element
+        if data_id.has_records():
+            record = data_id.records.get(element)
+        elif lookup is not None:
+            record = lookup(element, data_id)
+        else:
+            raise FileTemplateError(
+                f"File template field {step.name} needs the {element!r} record of data ID {data_id}, and "
+                "none was given (expand the data ID)."
+            )
+        if record is None:
+            return None
+        return getattr(record, step.name if kind == "implied" else step.attribute)  # type: ignore[arg-type]
+
+
+class FileTemplates:
+    """Templates chosen by dataset type name, then storage class name, then ``default``.
+
+    Parameters
+    ----------
+    templates
+        Lookup key -> template text; `DEFAULT_TEMPLATES` fill in keys not given.
+
+    Raises
+    ------
+    FileTemplateError
+        If a template cannot be parsed.
+    """
+
+    def __init__(self, templates: Mapping[str, str] | None = None) -> None:
+        merged = dict(DEFAULT_TEMPLATES)
+        merged.update(templates or {})
+        self._templates = {key: FileTemplate(text) for key, text in merged.items()}
+        self._validated: dict[DatasetType, FileTemplate] = {}
+
+    def get(self, dataset_type: DatasetType) -> FileTemplate:
+        """The template for a dataset type, validated for it on first use.
+
+        Raises
+        ------
+        FileTemplateError
+            If the template chosen is not valid for the dataset type.
+        """
+        found = self._validated.get(dataset_type)
+        if found is not None:
+            return found
+        key = dataset_type.parent_name
+        template = (
+            self._templates.get(key)
+            or self._templates.get(dataset_type.storage_class)
+            or self._templates["default"]
+        )
+        template.validate(dataset_type)
+        self._validated[dataset_type] = template
+        return template
+
+    def validate(self, dataset_types: list[DatasetType]) -> None:
+        """Validate the template of each dataset type (raising on the first failure)."""
+        for dataset_type in dataset_types:
+            self.get(dataset_type)

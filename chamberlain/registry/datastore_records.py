@@ -1,0 +1,264 @@
+"""Storage of datastore records and of the datastore trash, over the registry's database.
+
+`DatastoreRecords` keeps the rows of the ``datastore_record`` table (one per
+file, or per component file, of a dataset) and of the ``datastore_trash``
+table (files whose records were deleted and that go once the deleting
+transaction commits). It satisfies the datastore's ``RecordStorage`` protocol
+by duck typing: the registry never imports the datastore.
+
+It also holds the registry hook the butler's ``put`` uses: `insert_dataset`
+inserts one dataset (its ``dataset`` and tags rows) with statements compiled
+once, which is what makes a single put cheap on SQLite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import astropy.time
+import sqlalchemy as sa
+
+from ..datasets import DatasetRef
+from ..errors import ConflictingDefinitionError, DataIdValueError
+from ..geometry.timespan import time_to_ns
+from ._database import chunks
+from .collections import CollectionType
+from .registry import Registry
+
+__all__ = ["DatastoreRecords"]
+
+_COLUMNS = ("dataset_id", "component", "path", "formatter", "storage_class", "checksum", "file_size")
+Row = tuple[uuid.UUID, str, str, str, str, str | None, int | None]
+
+#: TAI - UTC in nanoseconds (37 s since 2017), measured once so that a put needs no astropy call.
+_TAI_OFFSET_NS = round((time_to_ns(astropy.time.Time.now()) - time.time_ns()) / 1e9) * 1_000_000_000
+
+
+class DatastoreRecords:
+    """Datastore records and trash of one registry.
+
+    Parameters
+    ----------
+    registry
+        The registry whose database holds the tables.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._db = registry.db
+        self._table = registry.tables["datastore_record"]
+        self._trash = registry.tables["datastore_trash"]
+        self._sqlite = self._db.dialect == "sqlite"
+        self._fetch_sql = f"SELECT {', '.join(_COLUMNS)} FROM datastore_record WHERE dataset_id = ?"
+        self._insert_sql: dict[int, tuple[str, str]] = {}
+        self._insert_record_sql = (
+            f"INSERT INTO datastore_record ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+        )
+
+    # --- transactions ----------------------------------------------------------------------
+
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
+        """A nestable registry transaction."""
+        return self._db.transaction()
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current outermost transaction commits."""
+        if not self._db.in_transaction:
+            raise RuntimeError("on_commit needs an open transaction.")
+        self._db.on_commit.append(callback)
+
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current outermost transaction rolls back."""
+        if not self._db.in_transaction:
+            raise RuntimeError("on_rollback needs an open transaction.")
+        self._db.on_rollback.append(callback)
+
+    # --- records -------------------------------------------------------------------------------
+
+    def insert(self, rows: Sequence[Row], *, replace: bool = False) -> None:
+        """Insert records; with ``replace`` rows with the same (dataset_id, component) are overwritten."""
+        if not rows:
+            return
+        if self._sqlite and not replace and len(rows) == 1 and self._db.in_transaction:
+            # The hot path of put: one row, through the driver.
+            row = rows[0]
+            dbapi = self._db.connection.connection.dbapi_connection
+            assert dbapi is not None
+            try:
+                dbapi.execute(self._insert_record_sql, (row[0].hex, *row[1:]))
+            except self._db.engine.dialect.loaded_dbapi.IntegrityError as err:
+                raise sa.exc.IntegrityError(self._insert_record_sql, None, err) from err
+            return
+        with self._db.transaction() as conn:
+            if not replace:
+                self._db.bulk_insert(conn, self._table, _COLUMNS, rows)
+                return
+            if self._sqlite:
+                dbapi = conn.connection.dbapi_connection
+                assert dbapi is not None
+                sql = self._insert_record_sql.replace("INSERT", "INSERT OR REPLACE", 1)
+                dbapi.executemany(sql, [(r[0].hex, *r[1:]) for r in rows])
+                return
+            stmt = self._db.upsert(self._table, ["dataset_id", "component"])
+            for chunk in chunks(rows, 10_000):
+                conn.execute(stmt, [dict(zip(_COLUMNS, r)) for r in chunk])
+
+    def fetch(self, dataset_id: uuid.UUID) -> list[Row]:
+        """The records of one dataset (one indexed SELECT; the driver directly on SQLite)."""
+        if self._sqlite:
+            dbapi = self._db.connection.connection.dbapi_connection
+            assert dbapi is not None
+            rows = dbapi.execute(self._fetch_sql, (dataset_id.hex,)).fetchall()
+            return [(dataset_id, *r[1:]) for r in rows]
+        return self.fetch_many([dataset_id]).get(dataset_id, [])
+
+    def fetch_many(self, dataset_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Row]]:
+        """The records of many datasets, by dataset ID (IDs without records are left out)."""
+        out: dict[uuid.UUID, list[Row]] = {}
+        table = self._table
+        with self._db.transaction(write=False) as conn:
+            for chunk in chunks(list(dataset_ids), 10_000):
+                stmt = sa.select(*[table.c[c] for c in _COLUMNS]).where(table.c.dataset_id.in_(list(chunk)))
+                for row in conn.execute(stmt):
+                    out.setdefault(row[0], []).append(tuple(row))
+        return out
+
+    def all_records(self) -> Iterator[Row]:
+        """Every record (read in one query)."""
+        table = self._table
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute(sa.select(*[table.c[c] for c in _COLUMNS])).all()
+        for row in rows:
+            yield tuple(row)
+
+    def delete_records(self, keys: Iterable[tuple[uuid.UUID, str]]) -> None:
+        """Delete records by (dataset_id, component) without trashing their files."""
+        table = self._table
+        with self._db.transaction() as conn:
+            for dataset_id, component in keys:
+                conn.execute(
+                    sa.delete(table).where(table.c.dataset_id == dataset_id, table.c.component == component)
+                )
+
+    def paths_in_use(self, paths: Iterable[str]) -> set[str]:
+        """Those of ``paths`` that some record still names."""
+        found: set[str] = set()
+        table = self._table
+        with self._db.transaction(write=False) as conn:
+            for chunk in chunks(sorted(set(paths)), 10_000):
+                stmt = sa.select(table.c.path).where(table.c.path.in_(list(chunk))).distinct()
+                found.update(r[0] for r in conn.execute(stmt))
+        return found
+
+    # --- trash -----------------------------------------------------------------------------------
+
+    def move_to_trash(self, dataset_ids: Iterable[uuid.UUID]) -> int:
+        """Copy the datasets' records into the trash and delete them (in the current transaction)."""
+        table, trash = self._table, self._trash
+        count = 0
+        with self._db.transaction() as conn:
+            for chunk in chunks(list(dataset_ids), 10_000):
+                ids = list(chunk)
+                select = sa.select(table.c.path, table.c.dataset_id).where(table.c.dataset_id.in_(ids))
+                conn.execute(trash.insert().from_select(["path", "dataset_id"], select))
+                count += conn.execute(sa.delete(table).where(table.c.dataset_id.in_(ids))).rowcount
+        return count
+
+    def trash(self) -> list[tuple[int, str, uuid.UUID | None]]:
+        """Every trash entry: (trash id, path, dataset_id)."""
+        trash = self._trash
+        with self._db.transaction(write=False) as conn:
+            rows = conn.execute(sa.select(trash.c.id, trash.c.path, trash.c.dataset_id)).all()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def delete_trash(self, trash_ids: Iterable[int]) -> None:
+        """Delete trash entries (after their files are gone)."""
+        trash = self._trash
+        with self._db.transaction() as conn:
+            for chunk in chunks(list(trash_ids), 10_000):
+                conn.execute(sa.delete(trash).where(trash.c.id.in_(list(chunk))))
+
+    # --- registry hook for put -----------------------------------------------------------------
+
+    def insert_dataset(self, ref: DatasetRef) -> None:
+        """Insert one resolved dataset into its RUN (must run inside a transaction).
+
+        On SQLite the two rows go in through statements compiled once per
+        dataset type; elsewhere, and to explain any failure, this goes through
+        `Registry.import_datasets`.
+
+        Raises
+        ------
+        ConflictingDefinitionError
+            If the run already has a dataset of this type and data ID, or the ID exists.
+        DataIdValueError
+            If a data ID value has no dimension record.
+        """
+        registry = self._registry
+        if not self._sqlite:
+            try:
+                with registry.transaction(savepoint=True):
+                    registry.import_datasets([ref])
+            except ConflictingDefinitionError as err:
+                raise self._explain(ref, err) from None
+            return
+        rec = registry._dataset_types.get(ref.dataset_type)
+        run = registry._collections.get(ref.run)
+        if run.type is not CollectionType.RUN:
+            registry.import_datasets([ref])  # raises the registry's error
+            return
+        sql = self._insert_sql.get(rec.id)
+        if sql is None:
+            dims = rec.dataset_type.dimensions.required
+            columns = ", ".join(["dataset_type_id", "dataset_id", "collection_id", *(f'"{d}"' for d in dims)])
+            marks = ", ".join("?" * (3 + len(dims)))
+            sql = (
+                "INSERT INTO dataset (id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, ?)",
+                f'INSERT INTO "{rec.tags.name}" ({columns}) VALUES ({marks})',
+            )
+            self._insert_sql[rec.id] = sql
+        dbapi = self._db.connection.connection.dbapi_connection
+        assert dbapi is not None
+        integrity = self._db.engine.dialect.loaded_dbapi.IntegrityError
+        hex_id = ref.id.hex
+        try:
+            dbapi.execute(sql[0], (hex_id, rec.id, run.id, time.time_ns() + _TAI_OFFSET_NS))
+        except integrity as err:
+            raise self._explain(ref, err) from None
+        try:
+            dbapi.execute(sql[1], (rec.id, hex_id, run.id, *ref.data_id.required_values))
+        except integrity as err:
+            dbapi.execute("DELETE FROM dataset WHERE id = ?", (hex_id,))
+            raise self._explain(ref, err) from None
+
+    def _explain(self, ref: DatasetRef, err: Exception) -> Exception:
+        """The user-facing error for a failed insert of ``ref`` (its own rows already removed)."""
+        registry = self._registry
+        existing = registry.find_dataset(ref.dataset_type, ref.data_id, collections=[ref.run])
+        if existing is not None:
+            return ConflictingDefinitionError(
+                f"A {ref.dataset_type.name!r} dataset with data ID {ref.data_id} already exists in run "
+                f"{ref.run!r} (id {existing.id}); one dataset per dataset type and data ID per run."
+            )
+        if registry.get_datasets([ref.id]):
+            return ConflictingDefinitionError(f"Dataset ID {ref.id} is already used by another dataset.")
+        try:
+            registry.expand_data_id(ref.data_id)
+        except DataIdValueError as exc:
+            return DataIdValueError(
+                f"Cannot insert {ref.dataset_type.name!r} dataset with data ID {ref.data_id}: {exc}"
+            )
+        return ConflictingDefinitionError(
+            f"Inserting {ref.dataset_type.name!r} dataset {ref.id} failed: {' '.join(str(err).split())}"
+        )
+
+    def dataset_ids_in_run(self, run: str) -> list[uuid.UUID]:
+        """IDs of every dataset in a RUN collection."""
+        rec = self._registry._collections.get(run)
+        dataset = self._registry.tables["dataset"]
+        with self._db.transaction(write=False) as conn:
+            return [r[0] for r in conn.execute(sa.select(dataset.c.id).where(dataset.c.run_id == rec.id))]

@@ -1,0 +1,527 @@
+"""One query: its constraints, its join plan, and the single SQL statement it becomes."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import lsst.sphgeom as sg
+import sqlalchemy as sa
+
+from ...dimensions import DataCoordinate, DimensionGroup
+from ...errors import CalibrationLookupError, InvalidQueryError
+from ..collections import CollectionRecord, CollectionType
+from ..overlaps import regions_overlap
+from ._compile import WhereCompiler, timespans_overlap
+from ._plan import JoinPlan, element_key_column
+from ._resolve import Ref, Resolver
+from .expressions import Identifier, Node, parse_where, walk
+
+if TYPE_CHECKING:
+    from ..dataset_types import DatasetTypeRecord
+    from ..registry import Registry
+
+__all__ = ["QuerySpec", "Query"]
+
+_counter = itertools.count()
+#: Above this many keys a region term's exact matches go to a temporary table.
+_TEMP_TABLE_KEYS = 5_000
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """Everything a query was asked (immutable; results copy it with changes).
+
+    Attributes
+    ----------
+    dimensions
+        The dimensions of the result rows.
+    where
+        The `where` expression text.
+    bind
+        Bind parameter values.
+    data_id
+        Dimension values the rows must have.
+    datasets
+        Dataset types whose existence (in ``collections``) constrains the rows.
+    collections
+        Collections searched for ``datasets`` and ``result_dataset``.
+    result_dataset
+        The dataset type returned (`Registry.query_datasets`), or None.
+    find_first
+        Keep only the first dataset per data ID in collection order.
+    element
+        The element whose records are returned (`Registry.query_dimension_records`).
+    """
+
+    dimensions: DimensionGroup
+    where: str = ""
+    bind: Mapping[str, Any] = field(default_factory=dict)
+    data_id: Mapping[str, Any] = field(default_factory=dict)
+    datasets: tuple[str, ...] = ()
+    collections: tuple[str, ...] = ()
+    result_dataset: str | None = None
+    find_first: bool = True
+    element: str | None = None
+
+
+@dataclass
+class Built:
+    """A compiled statement and the labels of its output columns."""
+
+    statement: sa.Select
+    columns: list[str]
+    group: DimensionGroup
+
+
+class Query:
+    """Builds statements for one `QuerySpec` (parsing once; planning per statement).
+
+    Parameters
+    ----------
+    registry
+        The registry queried.
+    spec
+        What is asked.
+    """
+
+    def __init__(self, registry: Registry, spec: QuerySpec) -> None:
+        self.registry = registry
+        self.spec = spec
+        self.universe = registry.universe
+        self.tree = parse_where(spec.where)
+        self._key_cache: dict[tuple[str, int], list[tuple[Any, ...]]] = {}
+        unknown = [k for k in spec.data_id if k not in self.universe or not self.universe[k].is_dimension]
+        if unknown:
+            raise InvalidQueryError(
+                f"Data ID key(s) {', '.join(map(repr, unknown))} name no dimension; dimensions are "
+                f"{', '.join(self.universe.dimension_names)}."
+            )
+        self._types: dict[str, DatasetTypeRecord] = {
+            name: registry._dataset_types.get(name)
+            for name in (*spec.datasets, *([spec.result_dataset] if spec.result_dataset else []))
+        }
+        self.collections: tuple[CollectionRecord, ...] = ()
+        if self._types:
+            if not spec.collections:
+                raise InvalidQueryError(
+                    f"Searching for datasets of type(s) {', '.join(map(repr, self._types))} needs collections."
+                )
+            self.collections = registry._collections.flatten(list(spec.collections))
+        self.resolver = Resolver(
+            self.universe,
+            spec.dimensions.names,
+            datasets=spec.datasets,
+            result_dataset=spec.result_dataset,
+            binds=spec.bind.keys(),
+            text=spec.where,
+        )
+
+    def with_where(self, tree: Node | None) -> Query:
+        """A copy of this query with another where tree (for explain_no_results)."""
+        copy = Query.__new__(Query)
+        copy.__dict__.update(self.__dict__)
+        copy.tree = tree
+        return copy
+
+    def with_spec(self, **changes: Any) -> Query:
+        """A new query with some spec fields changed."""
+        return Query(self.registry, replace(self.spec, **changes))
+
+    # --- planning ----------------------------------------------------------------------------
+
+    def _refs(self, order_by: Sequence[str]) -> list[Ref]:
+        refs: list[Ref] = []
+        if self.tree is not None:
+            for node in walk(self.tree):
+                if isinstance(node, Identifier):
+                    refs.append(self.resolver.resolve(node))
+        for name in order_by:
+            refs.append(self._order_ref(name))
+        return refs
+
+    def _order_ref(self, name: str) -> Ref:
+        text = name[1:] if name.startswith("-") else name
+        resolver = Resolver(
+            self.universe,
+            self.spec.dimensions.names,
+            datasets=self.spec.datasets,
+            result_dataset=self.spec.result_dataset,
+            text=text,
+        )
+        return resolver.resolve(Identifier(parts=tuple(text.split(".")), start=0, end=len(text)))
+
+    def plan(self, order_by: Sequence[str] = ()) -> tuple[JoinPlan, list[Ref]]:
+        """The join plan covering the result, the constraints and ``order_by``."""
+        refs = self._refs(order_by)
+        dims, elements = self.resolver.elements_needed(refs)
+        names = set(self.spec.dimensions.names) | dims | set(self.spec.data_id)
+        for rec in self._types.values():
+            names |= set(rec.dataset_type.dimensions.names)
+        if self.spec.element is not None:
+            el = self.universe[self.spec.element]
+            names |= {d.name for d in el.required} | {d.name for d in el.implied}
+            if el.has_table:
+                elements.add(el.name)
+        group = self.universe.conform(names)
+        if self._needs_temporal_anchor():
+            anchor = group.temporal_families().get("observation_timespans")
+            if anchor is not None:
+                elements.add(anchor)
+        provided: set[str] = set()
+        if self.spec.result_dataset is not None:
+            provided = set(self._types[self.spec.result_dataset].dataset_type.dimensions.required)
+        return JoinPlan.build(group, self.registry.tables, elements, provided), refs
+
+    def _calib_ids(self, rec: DatasetTypeRecord) -> list[int]:
+        if rec.calibs is None:
+            return []
+        return [c.id for c in self.collections if c.type is CollectionType.CALIBRATION]
+
+    def _tag_ids(self) -> list[int]:
+        return [c.id for c in self.collections if c.type is not CollectionType.CALIBRATION]
+
+    def _needs_temporal_anchor(self) -> bool:
+        return any(self._calib_ids(rec) for rec in self._types.values())
+
+    # --- dataset sources ---------------------------------------------------------------------
+
+    def _dataset_rows(self, rec: DatasetTypeRecord, ranked: bool) -> sa.Subquery | None:
+        """Rows (data ID, dataset_id, collection_id, validity, [rank]) of a type in the collections."""
+        dims = list(rec.dataset_type.dimensions.required)
+        order = {c.id: i for i, c in enumerate(self.collections)}
+        parts: list[sa.Select] = []
+        tag_ids = self._tag_ids()
+        null = sa.null().cast(sa.BigInteger())
+
+        def rank(table: sa.Table) -> list[sa.ColumnElement]:
+            if not ranked:
+                return []
+            whens = {cid: order[cid] for cid in order}
+            return [sa.case(whens, value=table.c.collection_id, else_=len(order)).label("rank")]
+
+        if tag_ids:
+            t = rec.tags
+            parts.append(
+                sa.select(
+                    *[t.c[d] for d in dims],
+                    t.c.dataset_id,
+                    t.c.collection_id,
+                    null.label("validity_begin"),
+                    null.label("validity_end"),
+                    *rank(t),
+                ).where(t.c.dataset_type_id == rec.id, t.c.collection_id.in_(tag_ids))
+            )
+        calib_ids = self._calib_ids(rec)
+        if calib_ids:
+            assert rec.calibs is not None
+            c = rec.calibs
+            parts.append(
+                sa.select(
+                    *[c.c[d] for d in dims],
+                    c.c.dataset_id,
+                    c.c.collection_id,
+                    c.c.validity_begin,
+                    c.c.validity_end,
+                    *rank(c),
+                ).where(c.c.dataset_type_id == rec.id, c.c.collection_id.in_(calib_ids))
+            )
+        if not parts:
+            return None
+        stmt = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        return stmt.subquery(f"ds_{rec.dataset_type.name}_{next(_counter)}")
+
+    def _temporal(self, plan: JoinPlan, rows: sa.Subquery, rec: DatasetTypeRecord) -> list[Any]:
+        if not self._calib_ids(rec):
+            return []
+        anchor = plan.group.temporal_families().get("observation_timespans")
+        if anchor is None or not plan.has_element(anchor):
+            if self.spec.find_first:
+                raise CalibrationLookupError(
+                    f"Searching CALIBRATION collection(s) for {rec.dataset_type.name!r} with find_first needs "
+                    "a time: include a dimension with a timespan (exposure, visit, day_obs) in the query, "
+                    "or pass find_first=False to get every certified dataset."
+                )
+            return []
+        table = plan.table(anchor)
+        return [
+            timespans_overlap(
+                (rows.c.validity_begin, rows.c.validity_end), (table.c.timespan_begin, table.c.timespan_end)
+            )
+        ]
+
+    # --- compiler callbacks ------------------------------------------------------------------
+
+    def column(self, ref: Ref) -> sa.ColumnElement:
+        """The SQL column for a resolved name (a `Sources` callback)."""
+        plan = self._plan
+        if ref.kind == "dimension":
+            return plan.dimension(ref.name)
+        if ref.kind == "field":
+            assert ref.element is not None
+            return plan.table(ref.element).c[ref.name]
+        if ref.kind == "bound":
+            assert ref.element is not None
+            return plan.table(ref.element).c[f"timespan_{ref.name}"]
+        if ref.kind == "dataset":
+            assert ref.element is not None
+            rows = self._dataset_sources.get(ref.element)
+            if rows is None:
+                raise InvalidQueryError(
+                    f"Dataset fields of {ref.element!r} are only available in query_datasets."
+                )
+            dataset = self._dataset_table
+            if ref.name == "dataset_id":
+                return rows.c.dataset_id
+            if ref.name == "ingest_date":
+                return dataset.c.ingest_date
+            if ref.name == "run":
+                coll = self.registry.tables["collection"]
+                return (
+                    sa.select(coll.c.name).where(coll.c.collection_id == dataset.c.run_id).scalar_subquery()
+                )
+            if ref.name == "collection":
+                coll = self.registry.tables["collection"]
+                return (
+                    sa.select(coll.c.name)
+                    .where(coll.c.collection_id == rows.c.collection_id)
+                    .scalar_subquery()
+                )
+        raise InvalidQueryError(f"{ref.name!r} cannot be used as a value here.")
+
+    def timespan(self, ref: Ref) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+        """Begin/end columns of a timespan (a `Sources` callback)."""
+        if ref.kind == "dataset":
+            rows = self._dataset_sources.get(ref.element or "")
+            if rows is None:
+                raise InvalidQueryError(
+                    f"Dataset fields of {ref.element!r} are only available in query_datasets."
+                )
+            return rows.c.validity_begin, rows.c.validity_end
+        assert ref.element is not None
+        table = self._plan.table(ref.element)
+        return table.c.timespan_begin, table.c.timespan_end
+
+    def region_keys(self, element: str, region: sg.Region | sg.LonLat) -> list[tuple[Any, ...]]:
+        """Keys of ``element`` records whose region overlaps ``region`` exactly.
+
+        One SQL statement finds the candidates through the sky-pixel index
+        (pixels of the common pixelization in ``region``'s envelope); one
+        Python pass tests each candidate region exactly.
+        """
+        cache_key = (element, id(region))
+        cached = self._key_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        el = self.universe[element]
+        table = self.registry.tables[element]
+        skypix = self.registry.tables[f"{element}_skypix"]
+        pixelization = self.universe.common_skypix.pixelization
+        if isinstance(region, sg.LonLat):
+            vector = sg.UnitVector3d(region)
+            pixel = pixelization.index(vector)
+            cond: sa.ColumnElement[bool] = skypix.c.skypix == pixel
+
+            def test(r: sg.Region) -> bool:
+                return bool(r.contains(vector))
+        else:
+            ranges = pixelization.envelope(region).ranges()
+            cond = sa.or_(*[skypix.c.skypix.between(b, e - 1) for b, e in ranges]) if ranges else sa.false()
+
+            def test(r: sg.Region) -> bool:
+                return regions_overlap(r, region)
+
+        key_names = [d.name for d in el.required]
+        table_keys = [table.c[element_key_column(el, n)] for n in key_names]
+        candidates = sa.select(*[skypix.c[n] for n in key_names]).where(cond).distinct().subquery()
+        stmt = sa.select(*table_keys, table.c.region).join_from(
+            table, candidates, sa.and_(*[tc == candidates.c[n] for tc, n in zip(table_keys, key_names)])
+        )
+        for n in key_names:
+            if n in self.spec.data_id and self.universe[n].governor:
+                stmt = stmt.where(table.c[element_key_column(el, n)] == self.spec.data_id[n])
+        decode = sg.Region.decode
+        keys = [
+            tuple(row[:-1])
+            for row in self.registry.db.execute(stmt)
+            if row[-1] is not None and test(decode(row[-1]))
+        ]
+        self._key_cache[cache_key] = keys
+        return keys
+
+    def region_predicate(self, element: str, region: sg.Region | sg.LonLat) -> sa.ColumnElement[bool]:
+        """A plain SQL predicate: the row's ``element`` keys are among the exact matches."""
+        keys = self.region_keys(element, region)
+        if not keys:
+            return sa.false()
+        names = [d.name for d in self.universe[element].required]
+        cols = [self._plan.dimension(n) for n in names]
+        terms: list[sa.ColumnElement[bool]] = []
+        keep = []
+        for i, col in enumerate(cols):  # constant columns (the instrument) become one equality
+            values = {k[i] for k in keys}
+            if len(values) == 1 and len(cols) > 1:
+                terms.append(col == next(iter(values)))
+            else:
+                keep.append(i)
+        if keep:
+            rows = sorted({tuple(k[i] for i in keep) for k in keys})
+            kept_cols = [cols[i] for i in keep]
+            if len(rows) > _TEMP_TABLE_KEYS:
+                terms.append(self._temp_keys(kept_cols, [names[i] for i in keep], rows))
+            elif len(kept_cols) == 1:
+                terms.append(kept_cols[0].in_([r[0] for r in rows]))
+            else:
+                terms.append(sa.tuple_(*kept_cols).in_(rows))
+        return sa.and_(*terms)
+
+    def _temp_keys(
+        self, cols: list[sa.ColumnElement], names: list[str], rows: list[tuple[Any, ...]]
+    ) -> sa.ColumnElement[bool]:
+        """Load many exact-match keys into a temporary table; return ``cols IN (SELECT ...)``."""
+        name = f"chamberlain_keys_{next(_counter)}"
+        temp = sa.Table(
+            name,
+            sa.MetaData(),
+            *[sa.Column(n, c.type) for n, c in zip(names, cols)],
+            prefixes=["TEMPORARY"],
+        )
+        conn = self.registry.db.connection
+        temp.create(conn)
+        conn.execute(temp.insert(), [dict(zip(names, r)) for r in rows])
+        sub = sa.select(*temp.c)
+        if len(cols) == 1:
+            return cols[0].in_(sub)
+        return sa.tuple_(*cols).in_(sub)
+
+    def region_join(self, a: str, b: str) -> sa.ColumnElement[bool] | None:
+        """EXISTS over the stored overlaps between elements ``a`` and ``b``, if they are stored."""
+        for x, y in ((a, b), (b, a)):
+            table = self.registry.tables.get(f"{x}_{y}_overlap")
+            if table is not None:
+                return sa.exists().where(
+                    *[table.c[c.name] == self._plan.dimension(c.name) for c in table.columns]
+                )
+        return None
+
+    # --- statements --------------------------------------------------------------------------
+
+    def build(self, order_by: Sequence[str] = (), *, columns: str = "data_ids") -> Built:
+        """The SELECT for this query.
+
+        Parameters
+        ----------
+        order_by
+            Names to sort by (``-name`` for descending).
+        columns
+            ``data_ids``, ``datasets`` or ``records``: what the rows hold.
+        """
+        plan, _ = self.plan(order_by)
+        self._plan = plan
+        self._dataset_sources: dict[str, sa.Subquery] = {}
+        self._dataset_table = self.registry.tables["dataset"].alias("dataset")
+        spec = self.spec
+        where: list[Any] = []
+        rank_col = None
+        result_rec = self._types.get(spec.result_dataset) if spec.result_dataset else None
+        rows: sa.Subquery | None = None
+        if result_rec is not None:
+            ranked = spec.find_first and len(self.collections) > 1
+            rows = self._dataset_rows(result_rec, ranked)
+            if rows is None:
+                where.append(sa.false())
+            else:
+                dims = result_rec.dataset_type.dimensions.required
+                plan.join_source(rows, {d: rows.c[d] for d in dims})
+                plan.join_source(self._dataset_table, {}, on=self._dataset_table.c.id == rows.c.dataset_id)
+        plan.finish()
+        if result_rec is not None and rows is not None:
+            self._dataset_sources[result_rec.dataset_type.name] = rows
+            where += self._temporal(plan, rows, result_rec)
+            if ranked:
+                rank_col = rows.c.rank
+        for name in spec.datasets:
+            rec = self._types[name]
+            rows = self._dataset_rows(rec, False)
+            if rows is None:
+                where.append(sa.false())
+                continue
+            dims = rec.dataset_type.dimensions.required
+            where.append(
+                sa.exists().where(
+                    *[rows.c[d] == plan.dimension(d) for d in dims], *self._temporal(plan, rows, rec)
+                )
+            )
+        for key, value in spec.data_id.items():
+            where.append(plan.dimension(key) == value)
+        if self.tree is not None:
+            compiler = WhereCompiler(self.resolver, self, spec.bind, spec.where, self.registry.db.dialect)
+            where.append(compiler.compile(self.tree))
+        out_cols, labels = self._output(plan, columns, result_rec)
+        order_cols: list[Any] = []
+        for i, name in enumerate(order_by):
+            ref = self._order_ref(name)
+            col = self.column(ref) if ref.kind != "timespan" else self.timespan(ref)[0]
+            order_cols.append((f"_order{i}", col, name.startswith("-")))
+        from_clause = plan.from_clause
+        select_cols = [c.label(n) for n, c in zip(labels, out_cols)] + [c.label(n) for n, c, _ in order_cols]
+        if from_clause is None:
+            stmt = sa.select(*select_cols)
+        else:
+            stmt = sa.select(*select_cols).select_from(from_clause)
+        if where:
+            stmt = stmt.where(*where)
+        if rank_col is not None:
+            partition = [plan.dimension(d) for d in plan.group.required]
+            rn = sa.func.row_number().over(partition_by=partition, order_by=rank_col).label("_rn")
+            inner = stmt.add_columns(rn).subquery("first_found")
+            stmt = sa.select(*[inner.c[n] for n in labels], *[inner.c[n] for n, _, _ in order_cols]).where(
+                inner.c._rn == 1
+            )
+            order_exprs = [inner.c[n].desc() if desc else inner.c[n] for n, _, desc in order_cols]
+        else:
+            order_exprs = [
+                sa.desc(sa.literal_column(n)) if desc else sa.literal_column(n) for n, _, desc in order_cols
+            ]
+        needs_distinct = plan.group != self._result_group(columns, result_rec) or bool(spec.datasets)
+        if needs_distinct or rank_col is not None:
+            stmt = stmt.distinct()
+        if order_exprs:
+            stmt = stmt.order_by(*order_exprs)
+        return Built(stmt, labels, plan.group)
+
+    def _result_group(self, columns: str, result_rec: DatasetTypeRecord | None) -> DimensionGroup:
+        if columns == "datasets" and result_rec is not None:
+            return result_rec.dataset_type.dimensions
+        if columns == "records" and self.spec.element is not None:
+            return self.universe[self.spec.element].group
+        return self.spec.dimensions
+
+    def _output(
+        self, plan: JoinPlan, columns: str, result_rec: DatasetTypeRecord | None
+    ) -> tuple[list[Any], list[str]]:
+        if columns == "records":
+            assert self.spec.element is not None
+            el = self.universe[self.spec.element]
+            if not el.has_table:
+                return [plan.dimension(el.name)], [el.primary_key.name]  # type: ignore[attr-defined]
+            table = plan.table(el.name)
+            return list(table.columns), [c.name for c in table.columns]
+        group = self._result_group(columns, result_rec)
+        cols = [plan.dimension(n) for n in group.names]
+        labels = list(group.names)
+        if columns == "datasets":
+            assert result_rec is not None
+            rows = self._dataset_sources.get(result_rec.dataset_type.name)
+            if rows is None:
+                cols += [sa.null().cast(sa.Uuid()), sa.null().cast(sa.BigInteger())]
+            else:
+                cols += [rows.c.dataset_id, self._dataset_table.c.run_id]
+            labels += ["_dataset_id", "_run_id"]
+        return cols, labels
+
+    def coordinate(self, group: DimensionGroup, row: Sequence[Any]) -> DataCoordinate:
+        """A data ID from the first ``len(group.names)`` values of a row."""
+        return DataCoordinate.from_full_values(group, dict(zip(group.names, row)))

@@ -1,0 +1,290 @@
+"""Lazy query results: data IDs, datasets and dimension records.
+
+A results object runs nothing until it is iterated, counted or asked
+`any`. Iteration streams rows from the database in pages (a server-side
+cursor on PostgreSQL), converting each page as it arrives. ``order_by`` and
+``limit`` return new results objects; the original is unchanged.
+
+``limit`` means the same everywhere: `None` for no limit, a positive integer
+for at most that many rows. When a limit cuts the result short, `truncated`
+is True: the query fetches one row more than the limit to know. ``limit(0)``
+is an error (it would run a query only to throw its rows away; use `any` or
+`count` to ask whether rows exist).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+import lsst.sphgeom as sg
+import sqlalchemy as sa
+
+from ...datasets import DatasetRef
+from ...dimensions import DataCoordinate, DimensionRecord
+from ...errors import InvalidQueryError
+from ...geometry import Timespan
+
+if TYPE_CHECKING:
+    from ._query import Built, Query
+
+__all__ = [
+    "DataCoordinateQueryResults",
+    "DatasetQueryResults",
+    "DimensionRecordQueryResults",
+    "QueryResults",
+    "check_limit",
+]
+
+T = TypeVar("T")
+#: Rows fetched from the database per page while iterating.
+PAGE_ROWS = 5_000
+
+
+def check_limit(limit: int | None) -> int | None:
+    """Validate a ``limit`` argument; raise `InvalidQueryError` for 0, negatives and non-integers."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise InvalidQueryError(f"limit must be None or a positive integer, not {limit!r}.")
+    if limit <= 0:
+        raise InvalidQueryError(
+            f"limit={limit} is not allowed: use None for no limit or a positive integer for at most that "
+            "many rows (to ask whether any rows exist, use .any(); to count them, use .count())."
+        )
+    return limit
+
+
+class QueryResults(Generic[T]):
+    """Base class of lazy results over one or more queries (one SQL statement each)."""
+
+    _kind = "data_ids"
+
+    def __init__(
+        self, queries: Sequence[Query], *, order_by: Sequence[str] = (), limit: int | None = None
+    ) -> None:
+        self._queries = list(queries)
+        self._order_by = tuple(order_by)
+        self._limit = check_limit(limit)
+        self._truncated: bool | None = None
+        self._built: dict[int, Built] = {}
+
+    def _copy(self, **changes: Any) -> Self:
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._truncated = None
+        new._built = {}
+        for k, v in changes.items():
+            setattr(new, k, v)
+        return new
+
+    def order_by(self, *names: str) -> Self:
+        """Results sorted by these names (``-name`` for descending): dimensions, ``element.field``,
+        ``element.timespan.begin`` and, for datasets, ``ingest_date``/``run``."""
+        return self._copy(_order_by=tuple(names))
+
+    def limit(self, limit: int | None) -> Self:
+        """Results with at most ``limit`` rows (None: all); see the module notes on `truncated`."""
+        return self._copy(_limit=check_limit(limit))
+
+    def _statement(self, i: int) -> Built:
+        built = self._built.get(i)
+        if built is None:
+            built = self._queries[i].build(self._order_by, columns=self._kind)
+            self._built[i] = built
+        return built
+
+    def _convert(self, i: int, built: Built, rows: Sequence[sa.Row]) -> list[T]:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[T]:
+        remaining = self._limit
+        self._truncated = False
+        for i, query in enumerate(self._queries):
+            built = self._statement(i)
+            stmt = built.statement
+            if remaining is not None:
+                stmt = stmt.limit(remaining + 1)
+            db = query.registry.db
+            with db.transaction(write=False) as conn:
+                if db.dialect == "postgresql":
+                    # Server-side cursors are planned for the first 10% of rows by default,
+                    # which picks nested loops; we read every row.
+                    conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
+                    # Keep the join order the planner chose (fact rows, then key lookups):
+                    # robust when statistics of recently loaded tables are stale.
+                    conn.exec_driver_sql("SET LOCAL join_collapse_limit = 1")
+                result = conn.execute(stmt.execution_options(yield_per=PAGE_ROWS))
+                for page in result.partitions():
+                    if remaining is not None and len(page) > remaining:
+                        page = page[:remaining]
+                        self._truncated = True
+                    if page:
+                        yield from self._convert(i, built, page)
+                    if remaining is not None:
+                        remaining -= len(page)
+                        if self._truncated:
+                            result.close()
+                            return
+            if remaining == 0 and i + 1 < len(self._queries):
+                if any(q_any for q_any in (self._any_from(j) for j in range(i + 1, len(self._queries)))):
+                    self._truncated = True
+                return
+
+    def _any_from(self, i: int) -> bool:
+        stmt = self._statement(i).statement.limit(1)
+        return self._queries[i].registry.db.execute(stmt).first() is not None
+
+    @property
+    def truncated(self) -> bool:
+        """True if ``limit`` cut the result short.
+
+        Known for free after a full iteration; otherwise this runs the query
+        (counting at most ``limit + 1`` rows).
+        """
+        if self._truncated is None:
+            if self._limit is None:
+                self._truncated = False
+            else:
+                self._truncated = self._count_upto(self._limit + 1) > self._limit
+        return self._truncated
+
+    def _count_upto(self, cap: int | None) -> int:
+        total = 0
+        for i, query in enumerate(self._queries):
+            stmt = self._statement(i).statement
+            if cap is not None:
+                stmt = stmt.limit(cap - total)
+            count = sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+            total += int(query.registry.db.execute(count).scalar_one())
+            if cap is not None and total >= cap:
+                break
+        return total
+
+    def count(self) -> int:
+        """The number of rows iteration would give (respecting ``limit``); runs one COUNT per query."""
+        return self._count_upto(self._limit)
+
+    def any(self) -> bool:
+        """True if there is at least one row (runs a LIMIT 1 query)."""
+        return any(self._any_from(i) for i in range(len(self._queries)))
+
+    def explain_no_results(self) -> list[str]:
+        """Reasons the result is empty (an empty list if it is not, or no reason was found).
+
+        Checks, in order: dimension values in the data ID or in ``dim = value``
+        terms that have no record; collections with no datasets of the type
+        searched; the joins on their own; then each top-level AND term of the
+        ``where`` alone, naming the first one that matches nothing. Runs
+        several small queries.
+        """
+        from ._explain import explain
+
+        if self.any():
+            return []
+        reasons: list[str] = []
+        for query in self._queries:
+            reasons += [r for r in explain(query) if r not in reasons]
+        return reasons
+
+    def __repr__(self) -> str:
+        limit = "" if self._limit is None else f", limit={self._limit}"
+        return f"{type(self).__name__}({len(self._queries)} query(ies){limit})"
+
+
+class DataCoordinateQueryResults(QueryResults[DataCoordinate]):
+    """Data IDs (with implied values) from `Registry.query_data_ids`."""
+
+    _kind = "data_ids"
+
+    def _convert(self, i: int, built: Built, rows: Sequence[sa.Row]) -> list[DataCoordinate]:
+        group = self._queries[i].spec.dimensions
+        names = group.names
+        return [DataCoordinate.from_full_values(group, dict(zip(names, row))) for row in rows]
+
+
+class DatasetQueryResults(QueryResults[DatasetRef]):
+    """Dataset refs from `Registry.query_datasets`; data IDs carry implied values."""
+
+    _kind = "datasets"
+    _records = False
+
+    def with_dimension_records(self) -> DatasetQueryResults:
+        """Results whose data IDs have their dimension records attached (fetched per page)."""
+        return self._copy(_records=True)
+
+    def _convert(self, i: int, built: Built, rows: Sequence[sa.Row]) -> list[DatasetRef]:
+        query = self._queries[i]
+        name = query.spec.result_dataset
+        assert name is not None
+        dt = query._types[name].dataset_type
+        group = dt.dimensions
+        names = group.names
+        n = len(names)
+        by_id = query.registry._collections.by_id
+        coords = [DataCoordinate.from_full_values(group, dict(zip(names, row))) for row in rows]
+        if self._records:
+            coords = attach_records(query, coords)
+        return [DatasetRef(dt, c, by_id(row[n + 1]).name, row[n]) for c, row in zip(coords, rows)]
+
+
+class DimensionRecordQueryResults(QueryResults[DimensionRecord]):
+    """Dimension records of one element from `Registry.query_dimension_records`."""
+
+    _kind = "records"
+
+    def _convert(self, i: int, built: Built, rows: Sequence[sa.Row]) -> list[DimensionRecord]:
+        query = self._queries[i]
+        assert query.spec.element is not None
+        element = query.universe[query.spec.element]
+        return [row_to_record(element, dict(zip(built.columns, row))) for row in rows]
+
+
+def row_to_record(element: Any, values: dict[str, Any]) -> DimensionRecord:
+    """A record from a row of an element's table (region decoded, timespan assembled)."""
+    fields = {f: values.get(f) for f in element.field_names if f not in ("region", "timespan")}
+    if element.spatial:
+        region = values.get("region")
+        fields["region"] = sg.Region.decode(region) if region is not None else None
+    if element.temporal:
+        b, e = values.get("timespan_begin"), values.get("timespan_end")
+        fields["timespan"] = None if b is None and e is None else Timespan(b, e)
+    if element.is_dimension and element.primary_key.name in values:
+        fields[element.primary_key.name] = values[element.primary_key.name]
+    return element.RecordClass(**fields)
+
+
+def attach_records(query: Query, coords: list[DataCoordinate]) -> list[DataCoordinate]:
+    """Expanded copies of data IDs: one SELECT per element for the whole page."""
+    if not coords:
+        return coords
+    from ._plan import element_key_column
+
+    group = coords[0].dimensions
+    universe = query.universe
+    found: dict[str, dict[tuple[Any, ...], DimensionRecord]] = {}
+    db = query.registry.db
+    for name in group.elements:
+        el = universe[name]
+        if not el.has_table:
+            continue
+        keys = sorted({tuple(c[d.name] for d in el.required) for c in coords})
+        table = query.registry.tables[name]
+        cols = [table.c[element_key_column(el, d.name)] for d in el.required]
+        records: dict[tuple[Any, ...], DimensionRecord] = {}
+        width = max(1, 10_000 // len(cols))
+        for start in range(0, len(keys), width):
+            chunk = keys[start : start + width]
+            cond = cols[0].in_([k[0] for k in chunk]) if len(cols) == 1 else sa.tuple_(*cols).in_(chunk)
+            for row in db.execute(sa.select(table).where(cond)):
+                rec = row_to_record(el, dict(row._mapping))
+                records[tuple(row._mapping[c.name] for c in cols)] = rec
+        found[name] = records
+    out = []
+    for c in coords:
+        recs: dict[str, DimensionRecord | None] = {}
+        for name, records in found.items():
+            el = universe[name]
+            recs[name] = records.get(tuple(c[d.name] for d in el.required))
+        out.append(c.expanded(recs))
+    return out
