@@ -22,6 +22,7 @@ import uuid_utils.compat
 import yaml
 
 from chamberlain._butler_data_ids import DataIdRewriter, RecordCache
+from chamberlain._butler_queries import ButlerQueries
 from chamberlain.datasets import DatasetRef, DatasetType
 from chamberlain.datastore import FileDataset, FileDatastore, VerifyReport, verify_datastore
 from chamberlain.dimensions import DataCoordinate, DimensionGroup
@@ -122,7 +123,7 @@ class DeferredDatasetHandle:
         return self.ref.data_id
 
 
-class Butler:
+class Butler(ButlerQueries):
     """A repository: registry plus datastore.
 
     Parameters
