@@ -23,6 +23,7 @@ import yaml
 
 from chamberlain._butler_data_ids import DataIdRewriter, RecordCache
 from chamberlain._butler_queries import ButlerQueries
+from chamberlain._butler_transfers import ButlerTransfers
 from chamberlain.datasets import DatasetRef, DatasetType
 from chamberlain.datastore import FileDataset, FileDatastore, VerifyReport, verify_datastore
 from chamberlain.dimensions import DataCoordinate, DimensionGroup
@@ -123,7 +124,7 @@ class DeferredDatasetHandle:
         return self.ref.data_id
 
 
-class Butler(ButlerQueries):
+class Butler(ButlerQueries, ButlerTransfers):
     """A repository: registry plus datastore.
 
     Parameters
