@@ -240,8 +240,12 @@ class DimensionUniverse:
             return self._skypix(name)
         except KeyError:
             pass
+        import difflib
+
+        close = difflib.get_close_matches(str(name), list(self._elements), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise DimensionNameError(
-            f"Unknown dimension element {name!r}; valid names: {format_choices(self._elements, 30)} "
+            f"Unknown dimension element {name!r}.{hint} Valid names: {format_choices(self._elements, 30)} "
             f"and sky pixelizations such as {self.common_skypix.name!r}."
         )
 

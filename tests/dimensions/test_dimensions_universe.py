@@ -79,7 +79,7 @@ def test_lookup_order_puts_implying_elements_first(universe: DimensionUniverse) 
 
 
 def test_unknown_dimension_suggests_names(universe: DimensionUniverse) -> None:
-    with pytest.raises(DimensionNameError, match="'vist'"):
+    with pytest.raises(DimensionNameError, match="'vist'. Did you mean 'visit'"):
         universe.conform(["vist"])
     with pytest.raises(DimensionNameError, match="htm30"):
         universe["htm30"]
