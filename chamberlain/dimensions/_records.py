@@ -62,11 +62,12 @@ class DimensionRecord:
         """The data ID that identifies this record."""
         from ._coordinate import DataCoordinate
 
-        values = []
+        by_name = {}
         for d in self.element.required:
             key = d.name if d is not self.element else d.primary_key.name
-            values.append(getattr(self, key))
-        return DataCoordinate.from_required_values(self.element.minimal_group, tuple(values))
+            by_name[d.name] = getattr(self, key)
+        group = self.element.minimal_group  # its order can differ from the element's key order
+        return DataCoordinate.from_required_values(group, tuple(by_name[n] for n in group.required))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

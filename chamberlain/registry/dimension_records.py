@@ -388,7 +388,8 @@ class DimensionRecordManager:
     def _cached(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
         cache = self._cache.get(element.name)
         if cache is None:
-            cache = {r.data_id.required_values: r for r in self.fetch_all(element)}
+            key_fields = self.validator(element).key_fields  # element key order, as fetch_one uses
+            cache = {tuple(getattr(r, f) for f in key_fields): r for r in self.fetch_all(element)}
             self._cache[element.name] = cache
         return cache
 

@@ -239,7 +239,7 @@ class Registry:
         """The record of one element identified by a data ID, or None."""
         el = self.universe[element]
         coord = DataCoordinate.standardize(data_id, dimensions=el.minimal_group, **kwargs)
-        return self._dimensions.fetch_one(el, coord.required_values)
+        return self._dimensions.fetch_one(el, tuple(coord[d.name] for d in el.required))
 
     def expand_data_id(
         self,

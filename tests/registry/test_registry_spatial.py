@@ -212,3 +212,20 @@ def test_sky_pixel_index_covers_every_region_point(registry: Registry) -> None:
     for v in region.getVertices():
         assert pix.index(v) in indexed
     assert pix.index(region.getCentroid()) in indexed
+
+
+def test_records_whose_key_order_differs_from_the_group_order(registry: Registry) -> None:
+    """visit_detector_region is keyed (instrument, visit, detector); its group is ordered differently."""
+    region = polygon(20.0, 5.0, [(-0.1, -0.1), (0.1, -0.1), (0.1, 0.1), (-0.1, 0.1)])
+    registry.insert_dimension_records(
+        "visit", [{"instrument": "Cam", "id": 9, "name": "v9", "physical_filter": "Cam-r", "day_obs": DAY}]
+    )
+    registry.insert_dimension_records(
+        "visit_detector_region", [{"instrument": "Cam", "visit": 9, "detector": 2, "region": region}]
+    )
+    rec = registry.get_dimension_record("visit_detector_region", instrument="Cam", visit=9, detector=2)
+    assert rec is not None and rec.visit == 9 and rec.detector == 2
+    assert rec.data_id == {"instrument": "Cam", "visit": 9, "detector": 2}
+    assert registry.get_dimension_record("visit_detector_region", instrument="Cam", visit=2, detector=9) is None
+    expanded = registry.expand_data_id(instrument="Cam", visit=9, detector=2)
+    assert expanded.records["visit_detector_region"] == rec
