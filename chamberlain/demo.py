@@ -1,10 +1,18 @@
-"""The demo: build a small repository from scratch and show what it holds.
+"""The demo: a simulated night, from raw files to a difference-imaging template.
 
-Run it with ``chamberlain demo [DIR]`` or ``python -m chamberlain.demo [DIR]``.
-It creates a SQLite repository, registers the simulated instrument's records,
-adds exposures with their sky regions, a small skymap, and datasets, then
-shows a find-first lookup and the exact overlaps the registry stored.
-Later stages (raw ingest, visit definition, templates) extend it.
+Run it with ``chamberlain demo [DIR]`` (or ``python -m chamberlain.demo [DIR]``).
+In a new SQLite repository it
+
+1. registers the simulated instrument SimCam (9 detectors, 4 filters);
+2. simulates a night of raw FITS files (science exposures with snaps, and
+   biases, flats and darks) and ingests them;
+3. defines visits from the science exposures (regions from camera geometry);
+4. registers a coarse rings skymap covering the whole sky, whose exact
+   overlaps with every visit-detector region are stored as it is inserted;
+5. renders coadds of the simulated sky for the patches under one detector and
+   builds that detector's template from them with `GetTemplateTask`.
+
+Every step goes through the public API; the printout says what each did.
 """
 
 from __future__ import annotations
@@ -15,151 +23,161 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import lsst.sphgeom as sg
+import numpy as np
 import sqlalchemy as sa
 
-from .datasets import DatasetIdGenEnum, DatasetType
-from .geometry import Timespan
-from .registry import Registry
+from .butler import Butler
+from .datasets import DatasetType
+from .image import Box, Exposure, FilterLabel, GaussianPsf, Image, MaskedImage, PhotoCalib
+
+#: The demo's rings skymap: coarse pixels and patches keep the whole-sky registration quick.
+DEMO_SKYMAP = {
+    "num_rings": 40,
+    "ra_start": 0.0,
+    "tract_overlap": 1.0 / 60.0,
+    "pixel_scale": 4.0,
+    "projection": "TAN",
+    "rotation": 0.0,
+    "patch_inner_dimensions": [500, 500],
+    "patch_border": 50,
+}
 
 
-def _square(ra: float, dec: float, half: float) -> sg.ConvexPolygon:
-    import math
+def _render_coadd(tract: Any, patch: Any, band: str, sigma_pix: float = 1.2) -> Exposure:
+    """A noiseless coadd of the simulated star field on a patch's outer box."""
+    from .instrument.simulate import star_catalog
 
-    s = 1.0 / math.cos(math.radians(dec))
-    corners = [(-half, -half), (half, -half), (half, half), (-half, half)]
-    return sg.ConvexPolygon([sg.UnitVector3d(sg.LonLat.fromDegrees(ra + x * s, dec + y)) for x, y in corners])
+    box = patch.outer_bbox
+    bbox = Box(box.min_x, box.min_y, box.max_x, box.max_y)
+    stars = star_catalog()
+    x, y = tract.wcs.world_to_pixel_values(np.asarray(stars.ra), np.asarray(stars.dec))
+    image = np.full(bbox.shape, 100.0, np.float32)
+    inside = (x > bbox.min_x - 5) & (x < bbox.max_x + 5) & (y > bbox.min_y - 5) & (y < bbox.max_y + 5)
+    r = int(np.ceil(5 * sigma_pix))
+    for sx, sy, flux in zip(x[inside], y[inside], np.asarray(stars.flux)[inside]):
+        x0, y0 = round(float(sx)) - bbox.min_x, round(float(sy)) - bbox.min_y
+        ys, xs = np.mgrid[
+            max(y0 - r, 0) : min(y0 + r + 1, bbox.height), max(x0 - r, 0) : min(x0 + r + 1, bbox.width)
+        ]
+        dx, dy = xs + bbox.min_x - sx, ys + bbox.min_y - sy
+        image[ys, xs] += (flux / 50.0) * np.exp(-0.5 * (dx * dx + dy * dy) / sigma_pix**2)
+    variance = Image(np.ones(bbox.shape, np.float32), bbox.xy0)
+    masked = MaskedImage(Image(image, bbox.xy0), None, variance)
+    return Exposure(
+        masked,
+        wcs=tract.wcs,
+        photo_calib=PhotoCalib(1.0),
+        psf=GaussianPsf(sigma_pix),
+        filter=FilterLabel(band, None),
+    )
 
 
-def run(root: Path, *, echo: Callable[[str], None] = print) -> Registry:
-    """Build the demo repository under ``root`` (which must not exist) and return its registry."""
-    root.mkdir(parents=True)
+def run(root: Path, *, n_exposures: int = 24, echo: Callable[[str], None] = print) -> Butler:
+    """Build the demo repository under ``root`` (which must not exist) and return its Butler."""
+    from .instrument import simulate_raws
+    from .instrument.registration import register_instrument
+    from .skymap import RingsSkyMap
+    from .skymap.registration import register_skymap
+    from .tasks.define_visits import DefineVisitsTask
+    from .tasks.get_template import GetTemplateTask
+    from .tasks.ingest_raws import ingest_raws
+
     t0 = time.perf_counter()
-    registry = Registry.create(f"sqlite:///{root / 'chamberlain.sqlite3'}")
-    echo(f"Created repository {root} (SQLite, schema and universe recorded).")
-    registry.insert_dimension_records(
-        "instrument", [{"name": "SimCam", "detector_max": 9, "visit_max": 10**6}]
+    root = Path(root).absolute()
+
+    def step(message: str) -> None:
+        echo(f"[{time.perf_counter() - t0:6.1f} s] {message}")
+
+    Butler.create(root).close()
+    butler = Butler(root, writeable=True)
+    registry = butler.registry
+    step(f"Created repository {root} (SQLite database inside it).")
+    step(f"Registered SimCam: {register_instrument(registry, 'SimCam')}.")
+
+    raw_dir = root.parent / f"{root.name}-incoming"
+    shutil.rmtree(raw_dir, ignore_errors=True)
+    files = simulate_raws(raw_dir, n_exposures, seed=7, image_size=256)
+    step(f"Simulated {len(files)} raw files ({n_exposures} exposures x 9 detectors) in {raw_dir}.")
+    summary = ingest_raws(butler, [raw_dir], transfer="copy")
+    step(f"Ingested raws into SimCam/raw/all: {summary}")
+    shutil.rmtree(raw_dir, ignore_errors=True)
+
+    exposures = [
+        {"instrument": "SimCam", "exposure": r.id} for r in registry.fetch_dimension_records("exposure")
+    ]
+    result = DefineVisitsTask(registry=registry).run(exposures)
+    step(
+        f"Defined {result.n_visits} visits ({result.n_new} new); {result.n_not_on_sky} calibration exposures "
+        "skipped because they cannot see the sky."
     )
-    registry.insert_dimension_records(
-        "physical_filter",
-        [{"instrument": "SimCam", "name": f"SimCam-{b}", "band": b} for b in "griz"],
-    )
-    registry.insert_dimension_records(
-        "detector",
-        [
-            {"instrument": "SimCam", "id": d, "full_name": f"R00_S{d // 3}{d % 3}", "purpose": "SCIENCE"}
-            for d in range(9)
-        ],
-    )
-    day = Timespan.from_day_obs(20261121)
-    assert day.begin is not None
-    registry.insert_dimension_records("day_obs", [{"instrument": "SimCam", "id": 20261121, "timespan": day}])
-    registry.insert_dimension_records("group", [{"instrument": "SimCam", "name": f"g{i}"} for i in range(4)])
-    registry.insert_dimension_records(
-        "exposure",
-        [
-            {
-                "instrument": "SimCam",
-                "id": i,
-                "obs_id": f"SC_{i:04d}",
-                "physical_filter": "SimCam-r",
-                "group": f"g{i}",
-                "day_obs": 20261121,
-                "exposure_time": 30.0,
-                "observation_type": "science",
-                "tracking_ra": 150.0 + 0.1 * i,
-                "tracking_dec": 2.2,
-                "can_see_sky": True,
-                "timespan": Timespan(day.begin + i * 60 * 10**9, day.begin + (i * 60 + 30) * 10**9),
-            }
-            for i in range(4)
-        ],
-    )
-    registry.insert_dimension_records(
-        "visit",
-        [
-            {
-                "instrument": "SimCam",
-                "id": i,
-                "name": f"v{i}",
-                "physical_filter": "SimCam-r",
-                "day_obs": 20261121,
-                "region": _square(150.0 + 0.1 * i, 2.2, 0.2),
-            }
-            for i in range(4)
-        ],
-    )
-    registry.insert_dimension_records(
-        "visit_detector_region",
-        [
-            {
-                "instrument": "SimCam",
-                "visit": i,
-                "detector": d,
-                "region": _square(150.0 + 0.1 * i + 0.12 * (d % 3 - 1), 2.2 + 0.12 * (d // 3 - 1), 0.057),
-            }
-            for i in range(4)
-            for d in range(9)
-        ],
-    )
-    echo("Inserted SimCam: 9 detectors, 4 filters, 4 exposures and visits with 36 detector regions.")
-    registry.insert_dimension_records("skymap", [{"name": "demo", "hash": b"\x00" * 20}])
-    registry.insert_dimension_records(
-        "tract", [{"skymap": "demo", "id": 0, "region": _square(150.2, 2.2, 0.6)}]
-    )
-    registry.insert_dimension_records(
-        "patch",
-        [
-            {
-                "skymap": "demo",
-                "tract": 0,
-                "id": 5 * y + x,
-                "cell_x": x,
-                "cell_y": y,
-                "region": _square(149.8 + 0.2 * x, 1.8 + 0.2 * y, 0.105),
-            }
-            for y in range(5)
-            for x in range(5)
-        ],
-    )
-    overlaps = registry.db.execute(
-        sa.select(sa.func.count()).select_from(registry.tables["visit_detector_region_patch_overlap"])
+
+    skymap = RingsSkyMap(**DEMO_SKYMAP)
+    register_skymap(registry, "demo-rings", skymap)
+    n_overlaps = registry.db.execute(
+        sa.text("SELECT count(*) FROM visit_detector_region_patch_overlap")
     ).scalar_one()
-    echo(f"Registered skymap 'demo' (1 tract, 25 patches); {overlaps} exact detector-patch overlaps stored.")
-    registry.register_run("SimCam/raw/all")
+    step(
+        f"Registered rings skymap 'demo-rings' ({len(skymap)} tracts); {n_overlaps} exact detector-patch "
+        "overlaps stored."
+    )
+
+    visit = registry.fetch_dimension_records("visit")[0]
+    detector = 4
+    patches = butler.overlapping_patches(visit=visit.id, detector=detector, instrument="SimCam")
+    step(
+        f"Visit {visit.id}, detector {detector} overlaps patches {[(p['tract'], p['patch']) for p in patches]}."
+    )
+
+    band = registry.get_dimension_record(
+        "physical_filter", instrument="SimCam", physical_filter=visit.physical_filter
+    ).band
+    registry.register_run("demo/coadds")
     registry.register_dataset_type(
-        DatasetType("raw", ["instrument", "exposure", "detector"], "Exposure", registry.universe)
+        DatasetType("deepCoadd", ["skymap", "tract", "patch", "band"], "Exposure", registry.universe)
     )
-    refs = registry.insert_datasets(
-        "raw",
-        [{"instrument": "SimCam", "exposure": i, "detector": d} for i in range(4) for d in range(9)],
-        "SimCam/raw/all",
-        DatasetIdGenEnum.DATAID_TYPE_RUN,
+    handles = []
+    for p in patches:
+        tract = skymap[p["tract"]]
+        coadd = _render_coadd(tract, tract[p["patch"]], band)
+        data_id = {"skymap": "demo-rings", "tract": p["tract"], "patch": p["patch"], "band": band}
+        ref = butler.put(coadd, "deepCoadd", data_id, run="demo/coadds")
+        handles.append(butler.get_deferred(ref))
+    step(f"Wrote {len(handles)} simulated '{band}' coadds to run demo/coadds.")
+
+    exposure_id = registry.query_data_ids(["exposure"], where=f"visit = {visit.id}", instrument="SimCam")
+    first_exposure = next(iter(exposure_id))["exposure"]
+    raw_id = {"instrument": "SimCam", "exposure": first_exposure, "detector": detector}
+    wcs = butler.get("raw.wcs", raw_id, collections="SimCam/raw/all")
+    bbox = butler.get("raw.bbox", raw_id, collections="SimCam/raw/all")
+    template = (
+        GetTemplateTask()
+        .run(handles, bbox, wcs, data_ids=[h.data_id for h in handles], physical_filter=visit.physical_filter)
+        .template
     )
-    ref = registry.find_dataset(
-        "raw", instrument="SimCam", exposure=2, detector=4, collections=["SimCam/raw/all"]
+    no_data = template.mask.get_plane_bitmask(["NO_DATA"])
+    covered = float(np.mean((template.mask.array & no_data) == 0))
+    registry.register_dataset_type(
+        DatasetType("template", ["instrument", "visit", "detector"], "Exposure", registry.universe)
     )
-    echo(
-        f"Inserted {len(refs)} raw datasets; find_dataset(exposure=2, detector=4) -> {ref.id if ref else None}."
+    registry.register_run("demo/templates")
+    butler.put(
+        template, "template", instrument="SimCam", visit=visit.id, detector=detector, run="demo/templates"
     )
-    t = registry.tables["visit_detector_region_patch_overlap"]
-    rows = registry.db.execute(
-        sa.select(t.c.detector, t.c.patch).where(t.c.visit == 2).order_by(t.c.detector, t.c.patch)
-    ).all()
-    echo("Patches overlapping visit 2, by detector:")
-    by_det: dict[int, list[int]] = {}
-    for det, patch in rows:
-        by_det.setdefault(det, []).append(patch)
-    for det, patches in by_det.items():
-        echo(f"  detector {det}: patches {patches}")
-    echo(f"Done in {time.perf_counter() - t0:.2f} s.")
-    return registry
+    step(
+        f"Built and stored the template for visit {visit.id} detector {detector} (run demo/templates): "
+        f"{template.bbox.width}x{template.bbox.height} pixels, {covered:.0%} covered, "
+        f"from {len(handles)} patch cutouts."
+    )
+    step(f"Try: chamberlain query-datasets {root} '*' --collections 'demo/*,SimCam/raw/all' --limit 5")
+    step("Done.")
+    return butler
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point of ``python -m chamberlain.demo``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
         "root", nargs="?", default="demo-repo", help="directory to create (default: demo-repo)"
     )
@@ -173,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1
         shutil.rmtree(root)
-    run(root).close()
+    run(root.absolute()).close()
     return 0
 
 
