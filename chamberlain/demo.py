@@ -33,7 +33,7 @@ from .datasets import DatasetType
 from .image import Box, Exposure, FilterLabel, GaussianPsf, Image, MaskedImage, PhotoCalib
 
 #: The demo's rings skymap: coarse pixels and patches keep the whole-sky registration quick.
-DEMO_SKYMAP = {
+DEMO_SKYMAP: dict[str, Any] = {
     "num_rings": 40,
     "ra_start": 0.0,
     "tract_overlap": 1.0 / 60.0,
@@ -130,17 +130,19 @@ def run(root: Path, *, n_exposures: int = 24, echo: Callable[[str], None] = prin
         f"Visit {visit.id}, detector {detector} overlaps patches {[(p['tract'], p['patch']) for p in patches]}."
     )
 
-    band = registry.get_dimension_record(
+    filter_record = registry.get_dimension_record(
         "physical_filter", instrument="SimCam", physical_filter=visit.physical_filter
-    ).band
+    )
+    assert filter_record is not None
+    band = filter_record.band
     registry.register_run("demo/coadds")
     registry.register_dataset_type(
         DatasetType("deepCoadd", ["skymap", "tract", "patch", "band"], "Exposure", registry.universe)
     )
     handles = []
     for p in patches:
-        tract = skymap[p["tract"]]
-        coadd = _render_coadd(tract, tract[p["patch"]], band)
+        tract = skymap[int(p["tract"])]
+        coadd = _render_coadd(tract, tract[int(p["patch"])], band)
         data_id = {"skymap": "demo-rings", "tract": p["tract"], "patch": p["patch"], "band": band}
         ref = butler.put(coadd, "deepCoadd", data_id, run="demo/coadds")
         handles.append(butler.get_deferred(ref))

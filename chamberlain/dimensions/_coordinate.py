@@ -283,7 +283,7 @@ class DataCoordinate(Mapping[str, DataIdValue]):
             rec = self._records.get(element)
             if rec is None:
                 return None
-            regions.append(rec.region)  # type: ignore[attr-defined]
+            regions.append(rec.region)
         if len(regions) == 1:
             return regions[0]
         return None
@@ -296,9 +296,9 @@ class DataCoordinate(Mapping[str, DataIdValue]):
         spans = []
         for element in self._dimensions.temporal_families().values():
             rec = self._records.get(element)
-            if rec is None or rec.timespan is None:  # type: ignore[attr-defined]
+            if rec is None or rec.timespan is None:
                 return None
-            spans.append(rec.timespan)  # type: ignore[attr-defined]
+            spans.append(rec.timespan)
         if not spans:
             return None
         return spans[0].intersection(*spans[1:])

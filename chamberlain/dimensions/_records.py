@@ -48,6 +48,10 @@ class DimensionRecord:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable.")
 
+    if TYPE_CHECKING:  # fields are generated per element; tell type checkers they exist
+
+        def __getattr__(self, name: str) -> Any: ...
+
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> DimensionRecord:
         """Build a record from a mapping of field values."""
