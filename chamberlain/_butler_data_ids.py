@@ -53,6 +53,24 @@ class DataIdRewriter:
                 return True
         return False
 
+    def plain_required(self, group: DimensionGroup, values: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The values of ``group.required`` if ``values`` holds exactly those, each of its key's type; else None.
+
+        Such a data ID needs neither rewriting nor normalising (the fast path of put and get).
+        """
+        required = group.required
+        if len(values) != len(required):
+            return None
+        int_keys = self._int_keys
+        out = []
+        for name in required:
+            value = values.get(name)
+            is_int = int_keys.get(name)
+            if is_int is None or type(value) is not (int if is_int else str):
+                return None
+            out.append(value)
+        return tuple(out)
+
     def rewrite(self, group: DimensionGroup, values: Mapping[str, Any]) -> dict[str, Any]:
         """Plain dimension values for a data ID of ``group``.
 
@@ -160,6 +178,7 @@ class RecordCache:
         self._cache: dict[tuple[str, tuple[Any, ...]], Any] = {}
         self._statements: dict[str, tuple[str, list[str], Any]] = {}
         self._owners: dict[tuple[DimensionGroup, str], str] = {}
+        self._key_plans: dict[tuple[DimensionGroup, str], tuple[tuple[int, str], ...]] = {}
         self._limit = limit
 
     def value(self, name: str, data_id: DataCoordinate) -> Any:
@@ -183,8 +202,16 @@ class RecordCache:
 
     def __call__(self, element: str, data_id: DataCoordinate) -> Any:
         """The record of ``element`` for ``data_id`` (None if there is none)."""
-        el = self._universe[element]
-        key = tuple(self.value(d.name, data_id) for d in el.required)
+        plan = self._key_plans.get((data_id.dimensions, element))
+        if plan is None:
+            group = data_id.dimensions
+            plan = tuple(
+                (group.required_index(d.name) if d.name in group.required else -1, d.name)
+                for d in self._universe[element].required
+            )
+            self._key_plans[(group, element)] = plan
+        values = data_id.required_values
+        key = tuple([values[i] if i >= 0 else self.value(name, data_id) for i, name in plan])
         cache_key = (element, key)
         if cache_key in self._cache:
             return self._cache[cache_key]

@@ -272,6 +272,10 @@ class Butler(ButlerQueries, ButlerTransfers):
     ) -> DataCoordinate:
         if isinstance(data_id, DataCoordinate) and not kwargs and data_id.dimensions == group:
             return data_id
+        if type(data_id) is dict and not kwargs and not self.defaults:
+            plain = self._rewriter.plain_required(group, data_id)
+            if plain is not None:
+                return DataCoordinate.from_required_values(group, plain)
         values = dict(data_id or {})
         values.update(kwargs)
         if self._rewriter.needs_rewrite(values):
@@ -496,7 +500,7 @@ class Butler(ButlerQueries, ButlerTransfers):
                 raise ButlerUsageError(f"Cannot put component dataset type {dataset_type!r}; put the parent.")
             coord = self._data_id(parent.dimensions, data_id, kwargs)
             ref = DatasetRef(parent, coord, self._run(run), uuid_utils.compat.uuid7())
-        with self.registry.transaction():
+        with self._records.transaction():  # the registry's transaction
             self._records.insert_dataset(ref)
             self.datastore.put(obj, ref)
         return ref

@@ -44,11 +44,23 @@ COMMANDS: dict[str, str] = {
     "demo": "chamberlain.cli.repo:demo",
     "register-instrument": "chamberlain.cli.instrument:register_instrument_command",
     "simulate-raws": "chamberlain.cli.instrument:simulate_raws_command",
+    "ingest-raws": "chamberlain.cli.ingest:ingest_raws_command",
     "query-collections": "chamberlain.cli.collections:query_collections",
     "collection-chain": "chamberlain.cli.collections:collection_chain",
     "certify-calibrations": "chamberlain.cli.collections:certify_calibrations",
     "query-dataset-types": "chamberlain.cli.dataset_types:query_dataset_types",
     "register-dataset-type": "chamberlain.cli.dataset_types:register_dataset_type",
+    "query-datasets": "chamberlain.cli.queries:query_datasets",
+    "query-data-ids": "chamberlain.cli.queries:query_data_ids",
+    "query-dimension-records": "chamberlain.cli.queries:query_dimension_records",
+    "sql": "chamberlain.cli.sql:sql",
+    "remove-runs": "chamberlain.cli.maintenance:remove_runs",
+    "prune-datasets": "chamberlain.cli.maintenance:prune_datasets",
+    "verify": "chamberlain.cli.maintenance:verify",
+    "define-visits": "chamberlain.cli.visits:define_visits",
+    "register-skymap": "chamberlain.cli.skymap:register_skymap_command",
+    "export": "chamberlain.cli.transfers:export_command",
+    "import": "chamberlain.cli.transfers:import_command",
 }
 """Command name -> ``"module:attribute"`` of its `click.Command` (imported lazily)."""
 

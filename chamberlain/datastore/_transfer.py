@@ -15,8 +15,8 @@ TRANSFER_MODES = (None, "auto", "direct", "copy", "move", "hardlink", "symlink",
 
 def temporary_name(target: str) -> str:
     """A temporary name in the directory of ``target`` (unique per process)."""
-    head, tail = os.path.split(target)
-    return os.path.join(head, f".{tail}.tmp-{os.getpid()}")
+    head, slash, tail = target.rpartition("/")
+    return f"{head}{slash}.{tail}.tmp-{os.getpid()}"
 
 
 def remove_quietly(path: str) -> None:

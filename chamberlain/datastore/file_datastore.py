@@ -57,6 +57,20 @@ def file_checksum(path: str) -> str:
     return digest.hexdigest()
 
 
+def _absolute(path: str | os.PathLike[str]) -> str:
+    """``os.path.abspath(path)``, skipping the normalisation an already clean absolute path does not need."""
+    if (
+        isinstance(path, str)
+        and os.sep == "/"
+        and path[:1] == "/"
+        and "//" not in path
+        and "/." not in path
+        and not path.endswith("/")
+    ):
+        return path
+    return os.path.abspath(os.fspath(path))
+
+
 class FileDatastore:
     """Files under ``root``, one per dataset, named by file templates.
 
@@ -331,16 +345,19 @@ class FileDatastore:
             If a file is missing or cannot be transferred, or the mode is invalid; the
             message names the file.
         """
-        sources = [os.path.abspath(os.fspath(d.path)) for d in datasets]
+        sources = [_absolute(d.path) for d in datasets]
         mode = self.resolve_transfer(sources, transfer)
         rows: list[RecordRow] = []
         records = self.records
+        last_type: DatasetType | None = None
         with records.transaction():
             for dataset, source in zip(datasets, sources):
                 refs = dataset.ref_list
                 if not refs:
                     raise IngestError(f"FileDataset for {source} has no refs.")
-                storage_class, default_formatter, _ = self.formatter_for(refs[0].dataset_type)
+                if refs[0].dataset_type is not last_type:
+                    last_type = refs[0].dataset_type
+                    storage_class, default_formatter, _ = self.formatter_for(last_type)
                 formatter_name = dataset.formatter or default_formatter
                 if dataset.formatter is not None:
                     get_formatter(formatter_name)
@@ -362,7 +379,8 @@ class FileDatastore:
                     records.on_rollback(_transfer.transfer(source, final, mode))
                 if record_validation_info:
                     try:
-                        size, checksum = self._size_and_checksum(final)
+                        size = os.stat(final).st_size
+                        checksum = file_checksum(final) if self.checksum else None
                     except FileNotFoundError:
                         raise IngestError(f"Cannot ingest {source}: no such file.") from None
                 else:

@@ -222,6 +222,7 @@ def _builtin_storage_classes() -> None:
         "Exposure", "chamberlain.image.Exposure", "fits_exposure", _EXPOSURE_COMPONENTS, frozenset({"bbox"})
     )
     register_storage_class(exposure, alias="ExposureF")
+    register_storage_class(dataclasses.replace(exposure, name="RawExposure", formatter="fits_raw"))
     register_storage_class(
         StorageClass(
             "MaskedImage",

@@ -60,6 +60,23 @@ _FIELD_RE = re.compile(r"\{([^{}]*)\}")
 _BAD_CHARS = re.compile(r'[ <>:"\\|?*]')
 _SLASHES = re.compile(r"/{2,}")
 
+# Field values with `_BAD_CHARS` (and '/', unless kept) replaced; few distinct values recur (runs,
+# dataset types, bands...), so a dictionary look-up replaces most regular-expression calls.
+_CLEANED: dict[str, str] = {}
+_CLEANED_KEEP_SLASH: dict[str, str] = {}
+_CLEANED_LIMIT = 10_000
+
+
+def _clean(text: str, keep_slash: bool) -> str:
+    """``text`` with the characters a path field may not hold replaced (remembered for next time)."""
+    cache = _CLEANED_KEEP_SLASH if keep_slash else _CLEANED
+    cleaned = _BAD_CHARS.sub("_", text if keep_slash else text.replace("/", "_"))
+    if len(cache) >= _CLEANED_LIMIT:
+        cache.clear()
+    cache[text] = cleaned
+    return cleaned
+
+
 #: Returns the record of ``element`` for a data ID (None if there is none).
 RecordLookup = Callable[[str, DataCoordinate], Any]
 
@@ -82,6 +99,7 @@ class _Step:
     kind: str  # "special", "required", "implied", "record", "skypix", "none"
     element: str = ""
     attribute: str = ""
+    index: int = -1  # position in the group's required values ("required" steps)
 
 
 class FileTemplate:
@@ -113,6 +131,7 @@ class FileTemplate:
         self._fields = tuple(fields)
         self._tail = template[pos:]
         self._plans: dict[DimensionGroup, tuple[tuple[_Step, ...], bool]] = {}
+        self._active: dict[DimensionGroup, tuple[_Step, ...]] = {}
 
     def _check_literal(self, literal: str) -> None:
         if "{" in literal or "}" in literal:
@@ -157,6 +176,8 @@ class FileTemplate:
                     step = dataclasses.replace(step, name=name, kind="special")
                 elif name == "skypix" and skypix:
                     step = dataclasses.replace(step, name=skypix[0], kind="required")
+                    if skypix[0] in group.required:
+                        step = dataclasses.replace(step, index=group.required_index(skypix[0]))
                 elif primary in group.names:
                     if attribute:
                         step = dataclasses.replace(
@@ -164,7 +185,9 @@ class FileTemplate:
                         )
                         needs_lookup = True
                     elif primary in group.required:
-                        step = dataclasses.replace(step, name=name, kind="required")
+                        step = dataclasses.replace(
+                            step, name=name, kind="required", index=group.required_index(name)
+                        )
                     else:
                         owner = next(
                             e.name
@@ -273,10 +296,28 @@ class FileTemplate:
             If a non-optional field has no value.
         """
         data_id = ref.data_id
-        steps, _ = self._plan(data_id.dimensions)
+        steps = self._active.get(data_id.dimensions)
+        if steps is None:
+            # Optional fields that never have a value and whose literal holds no '/' add nothing.
+            steps = tuple(
+                step
+                for step in self._plan(data_id.dimensions)[0]
+                if not (step.kind == "none" and step.optional and "/" not in step.literal)
+            )
+            self._active[data_id.dimensions] = steps
+        required = data_id.required_values
+        records: dict[str, Any] = {}  # records looked up for this call, by element
         parts: list[str] = []
         for step in steps:
-            value = self._value(step, ref, component, data_id, lookup)
+            kind = step.kind
+            if kind == "required" and step.index >= 0:
+                value: Any = required[step.index]
+            elif kind == "special":
+                value = self._special(step.name, ref, component)
+            elif kind == "none":
+                value = None
+            else:
+                value = self._value(step, data_id, lookup, records)
             if value is None or value == "":
                 if not step.optional:
                     raise FileTemplateError(
@@ -286,45 +327,49 @@ class FileTemplate:
                 if "/" in step.literal:
                     parts.append(step.literal)
                 continue
-            text = str(value)
-            if not step.keep_slash:
-                text = text.replace("/", "_")
             parts.append(step.literal)
-            parts.append(_BAD_CHARS.sub("_", text))
+            if type(value) is int:  # digits and '-' only: nothing to replace
+                parts.append(str(value))
+                continue
+            text = str(value)
+            cleaned = (_CLEANED_KEEP_SLASH if step.keep_slash else _CLEANED).get(text)
+            parts.append(_clean(text, step.keep_slash) if cleaned is None else cleaned)
         parts.append(self._tail)
-        path = _SLASHES.sub("/", "".join(parts)).strip("/")
+        path = "".join(parts)
+        if "//" in path:
+            path = _SLASHES.sub("/", path)
+        path = path.strip("/")
         head, _, name = path.rpartition("/")
         name = name.replace(".", "_").replace("#", "HASH")
         return f"{head}/{name}" if head else name
 
     @staticmethod
+    def _special(name: str | None, ref: DatasetRef, component: str | None) -> Any:
+        if name == "run":
+            return ref.run
+        if name == "id":
+            return str(ref.id)
+        if name == "datasetType":
+            return ref.dataset_type.name
+        return component
+
+    @staticmethod
     def _value(
         step: _Step,
-        ref: DatasetRef,
-        component: str | None,
         data_id: DataCoordinate,
         lookup: RecordLookup | None,
+        records: dict[str, Any],
     ) -> Any:
         kind = step.kind
-        if kind == "required":
-            return data_id[step.name]  # type: ignore[index]
-        if kind == "special":
-            if step.name == "run":
-                return ref.run
-            if step.name == "id":
-                return str(ref.id)
-            if step.name == "datasetType":
-                return ref.dataset_type.name
-            return component
-        if kind == "none":
-            return None
-        if kind == "implied" and data_id.has_full():
+        if kind == "required" or (kind == "implied" and data_id.has_full()):
             return data_id[step.name]  # type: ignore[index]
         element = step.element
-        if data_id.has_records():
-            record = data_id.records.get(element)
+        if element in records:
+            record = records[element]
+        elif data_id.has_records():
+            record = records[element] = data_id.records.get(element)
         elif lookup is not None:
-            record = lookup(element, data_id)
+            record = records[element] = lookup(element, data_id)
         else:
             raise FileTemplateError(
                 f"File template field {step.name} needs the {element!r} record of data ID {data_id}, and "

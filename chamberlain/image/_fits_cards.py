@@ -35,6 +35,7 @@ BLOCK = 2880
 _CARD = 80
 _STANDARD_KEY = re.compile(r"^[A-Z0-9_-]{1,8}$")
 _END = b"END" + b" " * 77
+_ABSENT = object()  # marks a key `HduHeader.get` found no card for
 
 
 def _format_float(key: str, value: float) -> str:
@@ -162,7 +163,7 @@ class HduHeader:
     full astropy `Header` the first time it is needed.
     """
 
-    __slots__ = ("_cards", "_header", "data_offset", "data_size", "header_offset", "text")
+    __slots__ = ("_cards", "_header", "_values", "data_offset", "data_size", "header_offset", "text")
 
     def __init__(self, text: str, header_offset: int, data_offset: int, data_size: int) -> None:
         self.text = text
@@ -171,6 +172,7 @@ class HduHeader:
         self.data_size = data_size
         self._cards: dict[str, str] | None = None
         self._header: Header | None = None
+        self._values: dict[str, Any] = {}
 
     @property
     def cards(self) -> dict[str, str]:
@@ -181,8 +183,13 @@ class HduHeader:
 
     def get(self, key: str, default: Any = None) -> Any:
         """The parsed value of ``key`` (a simple, non-CONTINUE value), or ``default``."""
-        raw = self.cards.get(key)
-        return default if raw is None else parse_value(raw)
+        values = self._values
+        if key in values:
+            value = values[key]
+        else:
+            raw = self.cards.get(key)
+            value = values[key] = _ABSENT if raw is None else parse_value(raw)
+        return default if value is _ABSENT else value
 
     def __contains__(self, key: str) -> bool:
         return key in self.cards

@@ -28,8 +28,11 @@ cfitsio stores them upper-case, so metadata keys come back upper-case; string
 values lose trailing blanks (not significant in FITS); NaN and infinity cannot
 be stored and raise `ImageError`.
 
-Reading reads the headers as raw blocks (data is skipped with ``seek``) and
-the pixels with fitsio; a ``bbox`` reads only the rows and columns needed.
+Reading reads the headers as raw blocks (data is skipped with ``seek``), then
+the pixels: plain (unscaled, uncompressed) HDUs straight into the final arrays,
+and a ``bbox`` section through a memory map of the file, touching only the
+pages that hold it (`chamberlain.image._fits_pixels`); anything else, such as
+``BZERO``-scaled integers, with fitsio.
 Component values read with an exposure are parsed from the headers only when
 first used. `read_component` reads only the headers (and, for a pixel
 component, only that HDU's data).
@@ -37,6 +40,7 @@ component, only that HDU's data).
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -47,6 +51,7 @@ import numpy as np
 from chamberlain.errors import FormatterError, ImageError, UnknownComponentError, format_choices
 from chamberlain.image import _fits_components as comp
 from chamberlain.image._fits_cards import HduHeader, format_cards, header_items, read_hdu_headers
+from chamberlain.image._fits_pixels import read_sections, read_whole
 from chamberlain.image._wcs import wcs_from_header, wcs_to_cards
 from chamberlain.image.box import Box
 from chamberlain.image.exposure import Exposure
@@ -274,15 +279,34 @@ def _planes(header: HduHeader) -> dict[str, int]:
     return {key[3:]: int(header.get(key)) for key in header.cards if key.startswith("MP_")}
 
 
-def _read_masked(path: PathLike, headers: list[HduHeader], bbox: Box | None) -> MaskedImage:
+def _read_arrays(
+    path: PathLike, stream: io.FileIO, headers: list[HduHeader], numbers: tuple[int, ...], full: Box, box: Box
+) -> list[np.ndarray]:
+    """The pixels of HDUs ``numbers`` inside ``box``, read directly when they are plain (else by fitsio)."""
+    plain = [headers[n] for n in numbers]
+    shape = (full.height, full.width)
+    if box == full:
+        arrays = read_whole(stream, plain, shape)
+    else:
+        arrays = read_sections(stream, plain, shape, box.slices(full.xy0))
+    if arrays is not None:
+        return arrays
+    with fitsio.FITS(os.fspath(path)) as fits:
+        return [_read_pixels(fits, number, full, box) for number in numbers]
+
+
+def _read_masked(
+    path: PathLike, stream: io.FileIO, headers: list[HduHeader], bbox: Box | None
+) -> MaskedImage:
     full = _bbox(headers[1], path)
     box = _section(full, bbox, path)
-    with fitsio.FITS(os.fspath(path)) as fits:
-        image = _as_float(_read_pixels(fits, 1, full, box))
-        mask = _as_mask(_read_pixels(fits, 2, full, box))
-        variance = _as_float(_read_pixels(fits, 3, full, box))
+    image, mask, variance = _read_arrays(path, stream, headers, (1, 2, 3), full, box)
     xy0 = box.xy0
-    return MaskedImage(Image(image, xy0), Mask(mask, xy0, _planes(headers[2])), Image(variance, xy0))
+    return MaskedImage(
+        Image(_as_float(image), xy0),
+        Mask(_as_mask(mask), xy0, _planes(headers[2])),
+        Image(_as_float(variance), xy0),
+    )
 
 
 class _FileComponents:
@@ -333,10 +357,12 @@ def read_exposure(path: PathLike, bbox: Box | None = None) -> Exposure:
     ImageError
         If ``bbox`` is not inside the stored image.
     """
-    headers = _read_headers(path, 4)
-    _check_extnames(headers, path, 3)
-    masked = _read_masked(path, headers, bbox)
-    source = _FileComponents(headers[0], headers[1], _bbox(headers[1], path).xy0, os.fspath(path))
+    name = os.fspath(path)
+    with open(name, "rb", buffering=0) as stream:
+        headers = read_hdu_headers(stream, 4, name)
+        _check_extnames(headers, path, 3)
+        masked = _read_masked(path, stream, headers, bbox)
+    source = _FileComponents(headers[0], headers[1], _bbox(headers[1], path).xy0, name)
     return Exposure._from_source(masked, source)
 
 
@@ -348,9 +374,11 @@ def read_masked_image(path: PathLike, bbox: Box | None = None) -> MaskedImage:
     FormatterError, ImageError
         As for `read_exposure`.
     """
-    headers = _read_headers(path, 4)
-    _check_extnames(headers, path, 3)
-    return _read_masked(path, headers, bbox)
+    name = os.fspath(path)
+    with open(name, "rb", buffering=0) as stream:
+        headers = read_hdu_headers(stream, 4, name)
+        _check_extnames(headers, path, 3)
+        return _read_masked(path, stream, headers, bbox)
 
 
 def read_image(path: PathLike, bbox: Box | None = None) -> Image:
@@ -372,11 +400,10 @@ def read_image(path: PathLike, bbox: Box | None = None) -> Image:
         if headers[0].get("NAXIS", 0) == 0:
             headers.append(read_hdu_headers(stream, 2, name)[1])
             number = 1
-    full = _bbox(headers[number], path)
-    box = _section(full, bbox, path)
-    with fitsio.FITS(name) as fits:
-        array = _as_float(_read_pixels(fits, number, full, box))
-    return Image(array, box.xy0)
+        full = _bbox(headers[number], path)
+        box = _section(full, bbox, path)
+        (array,) = _read_arrays(path, stream, headers, (number,), full, box)
+    return Image(_as_float(array), box.xy0)
 
 
 def read_component(path: PathLike, component: str) -> Any:

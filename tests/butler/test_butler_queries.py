@@ -19,7 +19,9 @@ def butler(tmp_path: Path):
     add_instrument(b.registry)
     add_exposures(b.registry, [100, 101])
     b.registry.register_dataset_type(
-        DatasetType("stats", ["instrument", "exposure", "detector"], "StructuredDataDict", b.registry.universe)
+        DatasetType(
+            "stats", ["instrument", "exposure", "detector"], "StructuredDataDict", b.registry.universe
+        )
     )
     for e in (100, 101):
         for d in range(2):

@@ -226,6 +226,8 @@ def test_records_whose_key_order_differs_from_the_group_order(registry: Registry
     rec = registry.get_dimension_record("visit_detector_region", instrument="Cam", visit=9, detector=2)
     assert rec is not None and rec.visit == 9 and rec.detector == 2
     assert rec.data_id == {"instrument": "Cam", "visit": 9, "detector": 2}
-    assert registry.get_dimension_record("visit_detector_region", instrument="Cam", visit=2, detector=9) is None
+    assert (
+        registry.get_dimension_record("visit_detector_region", instrument="Cam", visit=2, detector=9) is None
+    )
     expanded = registry.expand_data_id(instrument="Cam", visit=9, detector=2)
     assert expanded.records["visit_detector_region"] == rec

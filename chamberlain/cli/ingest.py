@@ -1,0 +1,78 @@
+"""Raw ingest command: ``ingest-raws``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from chamberlain.errors import IngestError
+
+__all__ = ["ingest_raws_command"]
+
+_TRANSFERS = ("auto", "direct", "copy", "move", "hardlink", "symlink", "relsymlink", "link")
+
+
+@click.command("ingest-raws")
+@click.argument("repo", type=click.Path(file_okay=False, path_type=str))
+@click.argument("locations", nargs=-1, required=True, metavar="FILES_OR_DIRS...")
+@click.option(
+    "--instrument", default=None, help="Only accept raws of this instrument (default: from each header)."
+)
+@click.option("--run", default=None, help="RUN collection for the raws (default <instrument>/raw/all).")
+@click.option(
+    "--transfer",
+    "-t",
+    type=click.Choice(_TRANSFERS),
+    default="auto",
+    show_default=True,
+    help="How files get into the repository (auto: copy files from outside it, keep files inside it).",
+)
+@click.option(
+    "--processes", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+    help="Processes reading and translating headers.",
+)  # fmt: skip
+@click.option(
+    "--fail-fast", is_flag=True, help="Stop at the first bad file; nothing from its batch is written."
+)
+def ingest_raws_command(
+    repo: str,
+    locations: tuple[str, ...],
+    instrument: str | None,
+    run: str | None,
+    transfer: str,
+    processes: int,
+    fail_fast: bool,
+) -> None:
+    """Ingest raw FITS files (and directories of them) as raw datasets.
+
+    Headers are translated by the instrument's plug-in (SimCam) or by
+    astro-metadata-translator (HSC, DECam, MegaPrime...); exposure, day_obs
+    and group records are written with the datasets, one transaction per
+    batch. Files already ingested are counted as already present. Every file
+    that cannot be ingested is reported on its own line with the reason; the
+    others are ingested and the exit status is 1.
+    """
+    from chamberlain.butler import Butler
+    from chamberlain.tasks.ingest_raws import find_raw_files, ingest_raws
+
+    files = find_raw_files(locations)
+    bar = click.progressbar(length=len(files), label="Ingesting raws", file=sys.stderr)
+    with Butler(repo, writeable=True) as butler, bar:
+        summary = ingest_raws(
+            butler,
+            files,
+            instrument=instrument,
+            run=run,
+            transfer=transfer,
+            processes=processes,
+            fail_fast=fail_fast,
+            progress=bar.update,
+        )
+    for path, reason in summary.failed:
+        click.echo(f"failed: {path}: {reason}", err=True)
+    click.echo(str(summary))
+    if summary.failed:
+        raise IngestError(
+            f"{len(summary.failed)} of {len(files)} raw file(s) could not be ingested (listed above)."
+        )
