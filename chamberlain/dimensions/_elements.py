@@ -142,12 +142,17 @@ class DimensionElement:
         """The dimension group of this element's required and implied dimensions."""
         return self.universe.conform([d.name for d in self.required] + [d.name for d in self.implied])
 
+    def _own_key_columns(self) -> list[ColumnSpec]:
+        """Columns of the element's own keys (none for a combination)."""
+        return []
+
     def columns(self) -> list[ColumnSpec]:
-        """The table's non-region, non-timespan columns, keys first."""
+        """The table's non-region, non-timespan columns: keys, own keys, implied, metadata."""
         cols = [
             dataclasses.replace(d.primary_key, name=d.name, nullable=False, doc="")
             for d in self.key_dimensions
         ]
+        cols += self._own_key_columns()
         cols += [
             dataclasses.replace(d.primary_key, name=d.name, nullable=False, doc="") for d in self.implied
         ]
@@ -157,9 +162,7 @@ class DimensionElement:
     @property
     def field_names(self) -> tuple[str, ...]:
         """Names of every field of this element's records, in table order."""
-        names = [d.name for d in self.key_dimensions]
-        names += [d.name for d in self.implied]
-        names += [c.name for c in self.metadata]
+        names = [c.name for c in self.columns()]
         if self.spatial:
             names.append("region")
         if self.temporal:
@@ -207,31 +210,8 @@ class Dimension(DimensionElement):
     def has_table(self) -> bool:
         return self.implied_union_target is None
 
-    def columns(self) -> list[ColumnSpec]:
-        cols = [
-            dataclasses.replace(d.primary_key, name=d.name, nullable=False, doc="")
-            for d in self.key_dimensions
-        ]
-        cols.append(dataclasses.replace(self.primary_key, nullable=False))
-        cols += [dataclasses.replace(k, nullable=False) for k in self.alternate_keys]
-        cols += [
-            dataclasses.replace(d.primary_key, name=d.name, nullable=False, doc="") for d in self.implied
-        ]
-        cols += list(self.metadata)
-        return cols
-
-    @property
-    def field_names(self) -> tuple[str, ...]:
-        names = [d.name for d in self.key_dimensions]
-        names.append(self.primary_key.name)
-        names += [k.name for k in self.alternate_keys]
-        names += [d.name for d in self.implied]
-        names += [c.name for c in self.metadata]
-        if self.spatial:
-            names.append("region")
-        if self.temporal:
-            names.append("timespan")
-        return tuple(names)
+    def _own_key_columns(self) -> list[ColumnSpec]:
+        return [dataclasses.replace(k, nullable=False) for k in (self.primary_key, *self.alternate_keys)]
 
 
 class SkyPixDimension(Dimension):

@@ -253,17 +253,8 @@ def build_metadata(universe: DimensionUniverse) -> sa.MetaData:
     return metadata
 
 
-def tags_table(metadata: sa.MetaData, name: str, group: DimensionGroup) -> sa.Table:
-    """The table of (dataset, collection, data ID) rows for one dimension group.
-
-    A row exists for each dataset in its RUN and in each TAGGED collection it
-    is associated with. The unique constraint enforces one dataset per dataset
-    type and data ID per collection.
-    """
-    if name in metadata.tables:
-        return metadata.tables[name]
-    universe = group.universe
-    dims = [universe.get_dimension(n) for n in group.required]
+def _dataset_membership_columns(dims: list) -> list[SchemaItem]:
+    """Columns shared by the tags and calibs tables: dataset type, dataset, collection, data ID."""
     cols: list[SchemaItem] = [
         sa.Column("dataset_type_id", sa.BigInteger(), sa.ForeignKey("dataset_type.id"), nullable=False),
         sa.Column("dataset_id", sa.Uuid(), sa.ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False),
@@ -275,6 +266,20 @@ def tags_table(metadata: sa.MetaData, name: str, group: DimensionGroup) -> sa.Ta
         ),
     ]
     cols += [sa.Column(d.name, column_type(d.primary_key), nullable=False) for d in dims]
+    return cols
+
+
+def tags_table(metadata: sa.MetaData, name: str, group: DimensionGroup) -> sa.Table:
+    """The table of (dataset, collection, data ID) rows for one dimension group.
+
+    A row exists for each dataset in its RUN and in each TAGGED collection it
+    is associated with. The unique constraint enforces one dataset per dataset
+    type and data ID per collection.
+    """
+    if name in metadata.tables:
+        return metadata.tables[name]
+    dims = [group.universe.get_dimension(n) for n in group.required]
+    cols = _dataset_membership_columns(dims)
     cols.append(sa.PrimaryKeyConstraint("dataset_id", "collection_id"))
     cols.append(
         sa.UniqueConstraint(
@@ -294,22 +299,13 @@ def calibs_table(metadata: sa.MetaData, name: str, group: DimensionGroup, postgr
     """
     if name in metadata.tables:
         return metadata.tables[name]
-    universe = group.universe
-    dims = [universe.get_dimension(n) for n in group.required]
+    dims = [group.universe.get_dimension(n) for n in group.required]
     cols: list[SchemaItem] = [
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
         ),
-        sa.Column("dataset_type_id", sa.BigInteger(), sa.ForeignKey("dataset_type.id"), nullable=False),
-        sa.Column("dataset_id", sa.Uuid(), sa.ForeignKey("dataset.id", ondelete="CASCADE"), nullable=False),
-        sa.Column(
-            "collection_id",
-            sa.BigInteger(),
-            sa.ForeignKey("collection.collection_id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        *_dataset_membership_columns(dims),
     ]
-    cols += [sa.Column(d.name, column_type(d.primary_key), nullable=False) for d in dims]
     cols += [
         sa.Column("validity_begin", sa.BigInteger(), nullable=True, comment="TAI ns; NULL = unbounded."),
         sa.Column(
