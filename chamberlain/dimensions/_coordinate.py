@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import operator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -72,6 +73,41 @@ class DataCoordinate(Mapping[str, DataIdValue]):
     ) -> DataCoordinate:
         """Build from values for every dimension of the group."""
         return cls(dimensions, tuple(values[n] for n in dimensions.required), values)
+
+    @classmethod
+    def from_full_rows(
+        cls, dimensions: DimensionGroup, rows: Iterable[Sequence[Any]]
+    ) -> list[DataCoordinate]:
+        """Data IDs from rows whose first values are ``dimensions.names``, in that order (not checked).
+
+        The fast path for query results: positions are worked out once, and
+        extra trailing values in a row are ignored.
+        """
+        names = dimensions.names
+        positions = [names.index(n) for n in dimensions.required]
+        if len(positions) == 1:
+            only = positions[0]
+
+            def required_of(row: Sequence[Any]) -> tuple[Any, ...]:
+                return (row[only],)
+
+        elif positions:
+            required_of = operator.itemgetter(*positions)
+        else:
+
+            def required_of(row: Sequence[Any]) -> tuple[Any, ...]:
+                return ()
+
+        new = object.__new__
+        out = []
+        for row in rows:
+            coord = new(cls)
+            coord._dimensions = dimensions
+            coord._required = required_of(row)
+            coord._full = dict(zip(names, row))
+            coord._records = None
+            out.append(coord)
+        return out
 
     @classmethod
     def make_empty(cls, universe: DimensionUniverse) -> DataCoordinate:

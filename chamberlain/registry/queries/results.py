@@ -198,9 +198,7 @@ class DataCoordinateQueryResults(QueryResults[DataCoordinate]):
     _kind = "data_ids"
 
     def _convert(self, i: int, built: Built, rows: Sequence[sa.Row]) -> list[DataCoordinate]:
-        group = self._queries[i].spec.dimensions
-        names = group.names
-        return [DataCoordinate.from_full_values(group, dict(zip(names, row))) for row in rows]
+        return DataCoordinate.from_full_rows(self._queries[i].spec.dimensions, rows)
 
 
 class DatasetQueryResults(QueryResults[DatasetRef]):
@@ -222,7 +220,7 @@ class DatasetQueryResults(QueryResults[DatasetRef]):
         names = group.names
         n = len(names)
         by_id = query.registry._collections.by_id
-        coords = [DataCoordinate.from_full_values(group, dict(zip(names, row))) for row in rows]
+        coords = DataCoordinate.from_full_rows(group, rows)
         if self._records:
             coords = attach_records(query, coords)
         return [DatasetRef(dt, c, by_id(row[n + 1]).name, row[n]) for c, row in zip(coords, rows)]
