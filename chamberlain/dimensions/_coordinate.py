@@ -85,19 +85,14 @@ class DataCoordinate(Mapping[str, DataIdValue]):
         """
         names = dimensions.names
         positions = [names.index(n) for n in dimensions.required]
-        if len(positions) == 1:
-            only = positions[0]
-
-            def required_of(row: Sequence[Any]) -> tuple[Any, ...]:
-                return (row[only],)
-
-        elif positions:
+        required_of: Any
+        if len(positions) > 1:
             required_of = operator.itemgetter(*positions)
+        elif positions:
+            only = positions[0]
+            required_of = lambda row: (row[only],)  # noqa: E731
         else:
-
-            def required_of(row: Sequence[Any]) -> tuple[Any, ...]:
-                return ()
-
+            required_of = lambda row: ()  # noqa: E731
         new = object.__new__
         out = []
         for row in rows:
