@@ -46,9 +46,8 @@ def _start_postgresql() -> None:
         )
 
 
-@pytest.fixture(scope="session")
-def postgresql_server() -> str:
-    """The PostgreSQL URL, after making sure the server answers (starting it if needed)."""
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Make sure PostgreSQL answers before any test runs: start it if needed, else stop the run loudly."""
     problem = _pg_reachable()
     if problem is not None:
         _start_postgresql()
@@ -61,6 +60,11 @@ def postgresql_server() -> str:
         pytest.exit(
             f"PostgreSQL at {PG_URL} is not reachable and could not be started: {problem}", returncode=3
         )
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> str:
+    """The PostgreSQL URL (checked at session start), with the btree_gist extension present."""
     engine = sa.create_engine(PG_URL, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
         if conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'btree_gist'")).first() is None:
