@@ -238,6 +238,22 @@ def rubin_small(workdir: str, n_put: int, n_ingest: int) -> dict[str, float]:
 # --- main -------------------------------------------------------------------------------------
 
 
+def _file_floor(directory: str, n: int = 500) -> str:
+    """The cost of the bare file operations every put needs (create, write, rename) in ``directory``."""
+    floor_dir = os.path.join(directory, "_floor")
+    os.mkdir(floor_dir)
+    start = time.perf_counter()
+    for i in range(n):
+        tmp, final = os.path.join(floor_dir, f".t{i}"), os.path.join(floor_dir, f"f{i}.json")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        os.write(fd, b'{"a": 1}')
+        os.close(fd)
+        os.replace(tmp, final)
+    per_file = (time.perf_counter() - start) / n * 1e3
+    shutil.rmtree(floor_dir)
+    return f"a bare create+write+rename of a small file costs {per_file:.3f} ms here"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-put", type=int, default=2000)
@@ -246,13 +262,20 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     ap.add_argument("--no-peer", action="store_true", help="do not run the Rubin butler")
+    ap.add_argument(
+        "--workdir",
+        default=None,
+        help="parent directory of the benchmark's repositories (default: the system temporary directory); "
+        "put latency is bounded by this file system's file-creation cost, printed below",
+    )
     args = ap.parse_args()
     if args.quick:
         args.n_put, args.n_ingest, args.size, args.reps = 200, 500, 512, 1
     print(f"Machine: {machine_summary()}")
     versions = package_versions(["sqlalchemy", "numpy", "fitsio", "lsst-daf-butler"])
     print("Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    workdir = tempfile.mkdtemp(prefix="bench_datastore_")
+    workdir = tempfile.mkdtemp(prefix="bench_datastore_", dir=args.workdir)
+    print(f"Work directory: {workdir}; {_file_floor(workdir)}")
     try:
         log("Chamberlain: put/get/ingest")
         small = chamberlain_small(workdir, args.n_put, args.n_ingest)
