@@ -14,6 +14,8 @@ is an error (it would run a query only to throw its rows away; use `any` or
 
 from __future__ import annotations
 
+import functools
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
@@ -114,8 +116,18 @@ class QueryResults(Generic[T]):
                     # Keep the join order the planner chose (fact rows, then key lookups):
                     # robust when statistics of recently loaded tables are stale.
                     conn.exec_driver_sql("SET LOCAL join_collapse_limit = 1")
-                result = conn.execute(stmt.execution_options(yield_per=PAGE_ROWS))
-                for page in result.partitions():
+                if db.dialect == "sqlite" and self._kind in _RAW_KINDS:
+                    # sqlite3 fetches lazily: read pages straight from the driver's cursor, skipping
+                    # SQLAlchemy's per-row processing (these columns are plain keys; UUIDs are
+                    # converted in _convert).
+                    result = conn.execute(stmt)
+                    pages: Iterator[Sequence[Any]] = iter(
+                        functools.partial(result.cursor.fetchmany, PAGE_ROWS), []
+                    )
+                else:
+                    result = conn.execute(stmt.execution_options(yield_per=PAGE_ROWS))
+                    pages = result.partitions()
+                for page in pages:
                     if remaining is not None and len(page) > remaining:
                         page = page[:remaining]
                         self._truncated = True
@@ -192,6 +204,15 @@ class QueryResults(Generic[T]):
         return f"{type(self).__name__}({len(self._queries)} query(ies){limit})"
 
 
+#: Result kinds whose SQLite rows are read from the driver cursor directly.
+_RAW_KINDS = frozenset({"data_ids", "datasets"})
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    """A dataset ID from a row: SQLite's driver returns the stored 32-character hex text."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(hex=value)
+
+
 class DataCoordinateQueryResults(QueryResults[DataCoordinate]):
     """Data IDs (with implied values) from `Registry.query_data_ids`."""
 
@@ -223,7 +244,7 @@ class DatasetQueryResults(QueryResults[DatasetRef]):
         coords = DataCoordinate.from_full_rows(group, rows)
         if self._records:
             coords = attach_records(query, coords)
-        return [DatasetRef(dt, c, by_id(row[n + 1]).name, row[n]) for c, row in zip(coords, rows)]
+        return [DatasetRef(dt, c, by_id(row[n + 1]).name, _as_uuid(row[n])) for c, row in zip(coords, rows)]
 
 
 class DimensionRecordQueryResults(QueryResults[DimensionRecord]):
