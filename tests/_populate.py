@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import lsst.sphgeom as sg
+import numpy as np
 
 from chamberlain.geometry import Timespan
 from chamberlain.registry import Registry
@@ -81,3 +84,16 @@ def add_exposures(registry: Registry, ids: list[int], name: str = "Cam", band: s
     registry.insert_dimension_records(
         "visit_definition", [{"instrument": name, "exposure": i, "visit": i} for i in ids]
     )
+
+
+def random_quad(rng: np.random.Generator, ra: float, dec: float, size: float) -> sg.ConvexPolygon:
+    """A rotated, slightly irregular quadrilateral about (ra, dec), degrees (valid near the poles too)."""
+    turn = rng.uniform(0, 2 * math.pi)
+    points = []
+    for k in range(4):
+        angle = turn + k * math.pi / 2 + rng.uniform(-0.2, 0.2)
+        r = size * rng.uniform(0.7, 1.0)
+        d = float(np.clip(dec + r * math.sin(angle), -89.9, 89.9))
+        scale = 1.0 / max(math.cos(math.radians(d)), 0.05)
+        points.append(sg.UnitVector3d(sg.LonLat.fromDegrees((ra + r * math.cos(angle) * scale) % 360.0, d)))
+    return sg.ConvexPolygon.convexHull(points)

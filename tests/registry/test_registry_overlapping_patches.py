@@ -9,6 +9,7 @@ import lsst.sphgeom as sg
 import numpy as np
 import pytest
 import shapely
+from _populate import random_quad
 from shapely.geometry import box as planar_box
 
 from chamberlain.errors import DataIdValueError, DimensionNameError, InvalidQueryError
@@ -46,19 +47,6 @@ N_VISITS = 6
 N_DETECTORS = 4
 
 
-def quad(rng: np.random.Generator, ra: float, dec: float, size: float) -> sg.ConvexPolygon:
-    """A rotated, slightly irregular quadrilateral about (ra, dec), degrees."""
-    turn = rng.uniform(0, 2 * math.pi)
-    points = []
-    for k in range(4):
-        angle = turn + k * math.pi / 2 + rng.uniform(-0.2, 0.2)
-        r = size * rng.uniform(0.7, 1.0)
-        d = float(np.clip(dec + r * math.sin(angle), -89.9, 89.9))
-        scale = 1.0 / max(math.cos(math.radians(d)), 0.05)
-        points.append(sg.UnitVector3d(sg.LonLat.fromDegrees((ra + r * math.cos(angle) * scale) % 360.0, d)))
-    return sg.ConvexPolygon.convexHull(points)
-
-
 def near_tiny(rng: np.random.Generator, spread: float = 0.7) -> tuple[float, float]:
     k = int(rng.integers(3))
     return TINY["ra_list"][k] + rng.uniform(-spread, spread), TINY["dec_list"][k] + rng.uniform(
@@ -90,7 +78,7 @@ def observations() -> dict[tuple[int, int], sg.ConvexPolygon]:
     for v in range(N_VISITS):
         ra, dec = near_tiny(rng, 0.5)
         for d in range(N_DETECTORS):
-            out[(v, d)] = quad(rng, ra + 0.2 * (d - 1.5), dec, rng.uniform(0.05, 0.2))
+            out[(v, d)] = random_quad(rng, ra + 0.2 * (d - 1.5), dec, rng.uniform(0.05, 0.2))
     return out
 
 
@@ -175,7 +163,7 @@ def test_random_regions_equal_brute_force(registry: Registry, patch_regions: dic
         ra, dec = near_tiny(rng)
         if trial % 5 == 0:
             ra, dec = rng.uniform(0, 360), math.degrees(math.asin(rng.uniform(-1, 1)))  # anywhere on the sky
-        region = quad(rng, ra, dec, rng.uniform(0.03, 0.4))
+        region = random_quad(rng, ra, dec, rng.uniform(0.03, 0.4))
         got = overlapping_patches(registry, region=region)
         assert keys(got) == brute_force(region, patch_regions)
         assert all(set(d.dimensions.names) == {"skymap", "tract", "patch"} for d in got)
@@ -206,7 +194,7 @@ def test_other_region_types(registry: Registry, patch_regions: dict) -> None:
 
 
 def test_region_overlapping_nothing(registry: Registry) -> None:
-    region = quad(np.random.default_rng(1), 100.0, 5.0, 0.1)
+    region = random_quad(np.random.default_rng(1), 100.0, 5.0, 0.1)
     assert overlapping_patches(registry, region=region, skymap="tiny") == []
 
 
@@ -287,7 +275,7 @@ def test_tract_plane_filter_removes_index_false_positives(registry: Registry, ti
     removed = 0
     for trial in range(25):
         ra, dec = near_tiny(rng, 0.6)
-        corners = list(quad(rng, ra, dec, rng.uniform(0.03, 0.15)).getVertices())
+        corners = list(random_quad(rng, ra, dec, rng.uniform(0.03, 0.15)).getVertices())
         padding = 0.0 if trial % 2 else float(rng.uniform(5, 60))  # tract pixels
         # A sky region holding the padded footprint in every tract plane it projects onto.
         hull_points = []

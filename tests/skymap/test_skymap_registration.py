@@ -9,6 +9,7 @@ import lsst.sphgeom as sg
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from _populate import random_quad
 
 from chamberlain.errors import SkyMapError
 from chamberlain.registry import Registry
@@ -190,19 +191,6 @@ def test_bad_arguments(
 # --- overlaps with visits already present ---------------------------------------------------
 
 
-def _random_quad(rng: np.random.Generator, ra: float, dec: float, size: float) -> sg.ConvexPolygon:
-    """A rotated, slightly irregular quadrilateral about (ra, dec), degrees."""
-    turn = rng.uniform(0, 2 * math.pi)
-    points = []
-    for k in range(4):
-        angle = turn + k * math.pi / 2 + rng.uniform(-0.2, 0.2)
-        r = size * rng.uniform(0.7, 1.0)
-        d = float(np.clip(dec + r * math.sin(angle), -89.9, 89.9))
-        scale = 1.0 / max(math.cos(math.radians(d)), 0.05)
-        points.append(sg.UnitVector3d(sg.LonLat.fromDegrees((ra + r * math.cos(angle) * scale) % 360.0, d)))
-    return sg.ConvexPolygon.convexHull(points)
-
-
 def test_registration_after_visits_stores_exact_overlaps(registry: Registry, tiny: DiscreteSkyMap) -> None:
     rng = np.random.default_rng(11)
     registry.insert_dimension_records("instrument", [{"name": "Cam", "detector_max": 10, "visit_max": 100}])
@@ -223,7 +211,7 @@ def test_registration_after_visits_stores_exact_overlaps(registry: Registry, tin
         if v == 2:
             ra = 359.95  # straddles RA = 0
         for d in range(4):
-            vdr[(v, d)] = _random_quad(rng, ra + 0.25 * (d - 1.5), dec, rng.uniform(0.05, 0.3))
+            vdr[(v, d)] = random_quad(rng, ra + 0.25 * (d - 1.5), dec, rng.uniform(0.05, 0.3))
         hull = sg.ConvexPolygon.convexHull([p for d in range(4) for p in vdr[(v, d)].getVertices()])
         visits.append(
             {
