@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from chamberlain.butler_quantum import raw_wcs_from_butler
-from chamberlain.errors import ConfigError, DataIdValueError, InstrumentError
+from chamberlain.errors import ConfigError, DataIdValueError, InstrumentError, format_choices
 from chamberlain.instrument import get_instrument
 from chamberlain.tasks import DefineVisitsConfig, DefineVisitsTask
 from chamberlain.tasks._visits_grouping import GROUP_EXPOSURES
@@ -124,9 +124,11 @@ def define_visits(
     algorithm = _choose_regions(instrument, regions)
     with open_butler(repo, writeable=True) as butler, contextlib.ExitStack() as stack:
         if butler.registry.get_dimension_record("instrument", instrument=instrument) is None:
+            registered = [r.name for r in butler.registry.fetch_dimension_records("instrument")]
             raise DataIdValueError(
-                f"Instrument {instrument!r} is not registered in {repo!r}; run "
-                f"'chamberlain register-instrument {repo} {instrument}' first."
+                f"Instrument {instrument!r} is not registered in {repo!r} (registered: "
+                f"{format_choices(registered)}); register it with "
+                f"'chamberlain register-instrument {repo} {instrument}' if it is a known instrument."
             )
         searched = expand_collections(butler, collections) if collections else []
         raw_wcs = None

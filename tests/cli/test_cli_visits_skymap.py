@@ -153,7 +153,7 @@ def test_define_visits_single_raw_wcs_agrees_with_camera_geometry(repo: Path, tm
 
 
 def test_define_visits_bad_input(repo: Path) -> None:
-    fails("define-visits", repo, "NoCam", naming=("'NoCam'", "register-instrument"))
+    fails("define-visits", repo, "NoCam", naming=("'NoCam'", "registered: 'SimCam'", "register-instrument"))
     fails("define-visits", repo, "SimCam", "--regions", "single-raw-wcs", naming=("--collections",))
     fails("define-visits", repo, "SimCam", "--where", "exposure = = 3", naming=("position",))
     fails("define-visits", repo, "SimCam", "--processes", "0", naming=("processes", "0"))
