@@ -14,6 +14,19 @@ DAY = 20240301
 DAY_SPAN = Timespan.from_day_obs(DAY)
 HOUR = 3_600 * 1_000_000_000
 
+#: A discrete skymap of three small tracts (two adjacent, one across RA = 0) with ~0.17 deg patches:
+#: patches are smaller than the htm7 index pixels, so the sky-pixel index proposes many false positives.
+TINY_SKYMAP = {
+    "ra_list": [10.0, 10.9, 359.8],
+    "dec_list": [5.0, 5.3, -30.0],
+    "radius_list": [0.5, 0.5, 0.4],
+    "projection": "TAN",
+    "tract_overlap": 0.05,
+    "pixel_scale": 2.0,
+    "patch_inner_dimensions": [300, 300],
+    "patch_border": 20,
+}
+
 
 def box(ra: float, dec: float, half: float) -> sg.ConvexPolygon:
     """A small square-ish polygon centred on (ra, dec) degrees."""

@@ -9,6 +9,7 @@ import lsst.sphgeom as sg
 import numpy as np
 import pytest
 import shapely
+from _populate import TINY_SKYMAP as TINY
 from _populate import random_quad
 from shapely.geometry import box as planar_box
 
@@ -18,18 +19,6 @@ from chamberlain.registry.spatial_queries import overlapping_patches
 from chamberlain.skymap import DiscreteSkyMap, detector_polygon_in_tract, patches_overlapping
 from chamberlain.skymap.registration import register_skymap
 
-#: Three small tracts (two adjacent, one across RA = 0) with ~0.17 deg patches: patches are
-#: smaller than the htm7 index pixels, so the index proposes many false positives.
-TINY = {
-    "ra_list": [10.0, 10.9, 359.8],
-    "dec_list": [5.0, 5.3, -30.0],
-    "radius_list": [0.5, 0.5, 0.4],
-    "projection": "TAN",
-    "tract_overlap": 0.05,
-    "pixel_scale": 2.0,
-    "patch_inner_dimensions": [300, 300],
-    "patch_border": 20,
-}
 #: A second skymap over the same area (rotated STG tracts) plus a tract on the north pole,
 #: registered after the visits.
 ROTATED = {

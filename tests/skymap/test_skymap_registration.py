@@ -9,6 +9,7 @@ import lsst.sphgeom as sg
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from _populate import TINY_SKYMAP as TINY
 from _populate import random_quad
 
 from chamberlain.errors import SkyMapError
@@ -26,16 +27,6 @@ SMALL = {
 }
 
 
-TINY = {
-    "ra_list": [10.0, 10.9, 359.8],
-    "dec_list": [5.0, 5.3, -30.0],
-    "radius_list": [0.5, 0.5, 0.4],
-    "projection": "TAN",
-    "tract_overlap": 0.05,
-    "pixel_scale": 2.0,
-    "patch_inner_dimensions": [300, 300],
-    "patch_border": 20,
-}
 TINY_PATCHES = 49 + 49 + 36
 
 
