@@ -248,13 +248,7 @@ class DimensionRecordManager:
         self, conn: sa.Connection, element: DimensionElement, keys: list[tuple[Any, ...]], key_cols: list[str]
     ) -> set[tuple[Any, ...]]:
         table = self.table(element)
-        cols = [table.c[c] for c in key_cols]
-        found: set[tuple[Any, ...]] = set()
-        width = max(1, (self._db.max_parameters - 10) // len(cols))
-        for chunk in chunks(keys, width):
-            stmt = sa.select(*cols).where(sa.tuple_(*cols).in_(list(chunk)))
-            found.update(tuple(r) for r in conn.execute(stmt))
-        return found
+        return self._existing_in(conn, table, [table.c[c] for c in key_cols], keys)
 
     def _explain_integrity(
         self,

@@ -229,25 +229,3 @@ class SpatialIndex:
         if element.is_dimension and dim_name == element.name:
             return element.primary_key.name  # type: ignore[attr-defined]
         return dim_name
-
-    def recompute_all(self, conn: sa.Connection) -> int:
-        """Rebuild every overlap table from scratch (a repair tool)."""
-        total = 0
-        for a, b in spatial_pairs(self._universe):
-            conn.execute(sa.delete(self._tables[overlap_table_name(a, b)]))
-        done: set[str] = set()
-        for a, _ in spatial_pairs(self._universe):
-            if a.name in done:
-                continue
-            done.add(a.name)
-            table = self._tables[a.name]
-            names = self.key_names(a)
-            cols = [table.c[self._column(a, n)] for n in names]
-            keys, regions = [], []
-            for row in conn.execute(sa.select(*cols, table.c.region)):
-                keys.append(tuple(row[:-1]))
-                regions.append(None if row[-1] is None else sg.Region.decode(row[-1]))
-            pixel_lists = [self.pixels(r) if r is not None else [] for r in regions]
-            for partner, element_first in self._partners[a.name]:
-                total += self._compute(conn, a, partner, element_first, keys, regions, pixel_lists)
-        return total
