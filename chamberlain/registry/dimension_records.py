@@ -224,7 +224,8 @@ class DimensionRecordManager:
                     self._db.bulk_insert(conn, table, validator.columns, rows)
                 if element.spatial and rows:
                     keys = [validator.key_of(r) for r in rows]
-                    self._spatial.insert(conn, element, keys, regions)
+                    assert ri is not None
+                    self._spatial.insert(conn, element, keys, regions, [r[ri] for r in rows])
         except sa.exc.IntegrityError as err:
             raise self._explain_integrity(element, rows, validator, err) from None
         self._cache.pop(element.name, None)

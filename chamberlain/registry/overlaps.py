@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import lsst.sphgeom as sg
 import sqlalchemy as sa
 
+from ..geometry.htm import pixel_lists, region_pixels
 from ..schema import overlap_table_name, spatial_pairs
 from ._database import chunks
 
@@ -62,7 +63,12 @@ class SpatialIndex:
         self._db = db
         self._universe = universe
         self._tables = tables
-        self._pixelization = universe.common_skypix.pixelization
+        common = universe.common_skypix
+        if common.system != "htm":
+            raise NotImplementedError(
+                f"The sky-pixel index needs an HTM common pixelization, not {common.name!r}."
+            )
+        self._level = common.level
         self._nonempty: set[str] = set()
         self._partners: dict[str, list[tuple[DimensionElement, bool]]] = defaultdict(list)
         for a, b in spatial_pairs(universe):
@@ -71,10 +77,13 @@ class SpatialIndex:
 
     def pixels(self, region: sg.Region) -> list[int]:
         """Common-pixelization indices that may overlap ``region`` (a superset)."""
-        out: list[int] = []
-        for begin, end in self._pixelization.envelope(region.getBoundingCircle()).ranges():
-            out.extend(range(begin, end))
-        return out
+        return self.pixels_of([region])[1]
+
+    def pixels_of(
+        self, regions: Sequence[sg.Region | None], encoded: Sequence[bytes | None] | None = None
+    ) -> tuple[list[int], list[int]]:
+        """Index pixels of many regions: ``(owner, pixel)`` pairs ordered by owner (see `region_pixels`)."""
+        return region_pixels(self._level, regions, encoded)
 
     def key_names(self, element: DimensionElement) -> list[str]:
         """Column names identifying a record of ``element`` in index tables."""
@@ -86,30 +95,28 @@ class SpatialIndex:
         element: DimensionElement,
         keys: Sequence[KeyTuple],
         regions: Sequence[sg.Region | None],
-        pixel_lists: Sequence[list[int]] | None = None,
+        encoded: Sequence[bytes | None] | None = None,
     ) -> int:
         """Index new records and store their overlaps with the other families.
 
-        ``pixel_lists`` may carry the records' pixels if already computed.
+        ``encoded`` may carry the regions' encodings if already computed.
         Returns the number of overlap rows written.
         """
         names = self.key_names(element)
         skypix = self._tables[f"{element.name}_skypix"]
-        if pixel_lists is None:
-            pixels = self.pixels
-            pixel_lists = [[] if region is None else pixels(region) for region in regions]
-        rows: list[tuple[Any, ...]] = []
-        for key, pix in zip(keys, pixel_lists):
-            if len(pix) == 1:
-                rows.append((pix[0], *key))
-            else:
-                rows.extend([(p, *key) for p in pix])
+        owner, pixel = self.pixels_of(regions, encoded)
+        rows = [(p, *keys[o]) for o, p in zip(owner, pixel)]
         self._db.bulk_insert(conn, skypix, ["skypix", *names], rows)
         written = 0
         if element.name in self._partners:
             self._nonempty.add(element.name)
+        lists: list[list[int]] | None = None
         for partner, element_first in self._partners.get(element.name, []):
-            written += self._compute(conn, element, partner, element_first, keys, regions, pixel_lists)
+            if not self._has_rows(conn, partner):
+                continue
+            if lists is None:
+                lists = pixel_lists(len(regions), owner, pixel)
+            written += self._compute(conn, element, partner, element_first, keys, regions, lists)
         return written
 
     def delete(self, conn: sa.Connection, element: DimensionElement, keys: Sequence[KeyTuple]) -> None:
@@ -128,9 +135,10 @@ class SpatialIndex:
             stmt = sa.select(*own_cols, table.c.region).where(
                 sa.tuple_(*own_cols).in_([tuple(k) for k in chunk])
             )
-            for row in conn.execute(stmt):
-                if row[-1] is not None:
-                    stale.extend((p, *row[:-1]) for p in self.pixels(sg.Region.decode(row[-1])))
+            found = [(tuple(row[:-1]), row[-1]) for row in conn.execute(stmt) if row[-1] is not None]
+            encoded = [bytes(data) for _, data in found]
+            owner, pixel = self.pixels_of([sg.Region.decode(e) for e in encoded], encoded)
+            stale.extend((p, *found[o][0]) for o, p in zip(owner, pixel))
         skypix = self._tables[f"{element.name}_skypix"]
         pk = sa.tuple_(skypix.c.skypix, *[skypix.c[n] for n in names])
         for chunk in chunks(stale, width):
@@ -153,8 +161,6 @@ class SpatialIndex:
         pixel_lists: Sequence[list[int]],
     ) -> int:
         partner_table = self._tables[partner.name]
-        if not self._has_rows(conn, partner):
-            return 0
         partner_skypix = self._tables[f"{partner.name}_skypix"]
         pnames = self.key_names(partner)
         all_pixels = sorted({p for pix in pixel_lists for p in pix})
