@@ -9,7 +9,7 @@ import dataclasses
 import enum
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import uuid_utils.compat
@@ -22,6 +22,42 @@ _NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*(\.[a-zA-Z_][a-zA-Z0-9_]*)*$")
 #: Namespace of deterministic dataset IDs; uuid5(DNS, "lsst.org"), as in the Rubin butler,
 #: so that the same raw gets the same ID in both systems.
 DATASET_ID_NAMESPACE = uuid.UUID("840b31d9-05cd-5161-b2c8-00d32b280d0f")
+
+
+def _uuid_from_hex_fast(text: str) -> uuid.UUID:
+    """A `uuid.UUID` from 32-digit hex text read back from the repository (not validated)."""
+    # uuid.UUID.__init__ parses and validates its argument every time (~0.7 us);
+    # IDs read back from our own tables are known-good 32-digit hex, so set
+    # the UUID's two slots directly (~0.3 us).
+    value = object.__new__(uuid.UUID)
+    object.__setattr__(value, "int", int(text, 16))
+    object.__setattr__(value, "is_safe", uuid.SafeUUID.unknown)
+    return value
+
+
+def _uuid_from_hex_checked(text: str) -> uuid.UUID:
+    """A `uuid.UUID` from 32-digit hex text read back from the repository."""
+    return uuid.UUID(hex=text)
+
+
+def _pick_uuid_from_hex() -> Any:
+    probe = "0a48762a844651b0b34d37f891b5295b"
+    try:
+        fast = _uuid_from_hex_fast(probe)
+        if (
+            fast == uuid.UUID(probe)
+            and str(fast) == str(uuid.UUID(probe))
+            and hash(fast) == hash(uuid.UUID(probe))
+        ):
+            return _uuid_from_hex_fast
+    except (AttributeError, TypeError):  # a Python whose UUID is laid out differently
+        pass
+    return _uuid_from_hex_checked
+
+
+#: A `uuid.UUID` from the 32-digit hex text SQLite stores (not validated: only for
+#: values read back from the repository's own tables).
+uuid_from_hex = _pick_uuid_from_hex()
 
 
 class DatasetIdGenEnum(enum.Enum):
@@ -179,4 +215,92 @@ class DatasetRef:
 
     def replace(self, **kwargs: Any) -> DatasetRef:
         """A copy with some fields changed."""
-        return dataclasses.replace(self, **kwargs)
+        values: dict[str, Any] = {
+            "dataset_type": self.dataset_type,
+            "data_id": self.data_id,
+            "run": self.run,
+            "id": self.id,
+        }
+        unknown = set(kwargs) - values.keys()
+        if unknown:
+            raise TypeError(f"DatasetRef has no field(s) {sorted(unknown)}; fields: {list(values)}.")
+        values.update(kwargs)
+        return DatasetRef(**values)
+
+
+class RowRefLayout:
+    """What the query-result rows of one dataset type look like (see `RowDatasetRef`).
+
+    Rows hold the type's dimension values first, in ``dimensions.names``
+    order (the `DataCoordinate.from_full_rows` layout), then the dataset ID
+    (a `uuid.UUID` or its 32-digit hex form), then the RUN's collection ID.
+
+    Parameters
+    ----------
+    dataset_type
+        The dataset type of every row.
+    run_names
+        Collection ID to RUN name (a mapping that may compute missing names).
+    """
+
+    __slots__ = ("dataset_type", "dimensions", "id_index", "run_index", "run_names")
+
+    def __init__(self, dataset_type: DatasetType, run_names: Mapping[int, str]) -> None:
+        self.dataset_type = dataset_type
+        self.dimensions = dataset_type.dimensions
+        self.id_index = len(self.dimensions.names)
+        self.run_index = self.id_index + 1
+        self.run_names = run_names
+
+
+class RowDatasetRef(DatasetRef):
+    """A `DatasetRef` read from a query-result row, building its parts when first asked.
+
+    Query results make one of these per row: holding the row and a shared
+    `RowRefLayout` is all the work done up front, so reading thousands of
+    refs costs little more than fetching the rows. The data ID and UUID are
+    made on access; everything else behaves as a `DatasetRef` (equality,
+    hashing, `replace`, pickling to a plain `DatasetRef`).
+    """
+
+    __slots__ = ("_layout", "_row")
+    _layout: RowRefLayout
+    _row: Any
+
+    @classmethod
+    def from_rows(cls, layout: RowRefLayout, rows: Iterable[Any]) -> list[DatasetRef]:
+        """One ref per row (rows: data ID values, then dataset ID, then collection ID)."""
+        new = object.__new__
+        setattr_ = object.__setattr__
+        out: list[DatasetRef] = []
+        append = out.append
+        for row in rows:
+            ref = new(cls)
+            setattr_(ref, "_layout", layout)
+            setattr_(ref, "_row", row)
+            append(ref)
+        return out
+
+    @property
+    def dataset_type(self) -> DatasetType:
+        """The dataset type (shared by every ref of the query)."""
+        return self._layout.dataset_type
+
+    @property
+    def data_id(self) -> DataCoordinate:
+        """The data ID, with implied values; reads its values from the row."""
+        return DataCoordinate.from_full_row(self._layout.dimensions, self._row)
+
+    @property
+    def run(self) -> str:
+        """The RUN collection's name."""
+        return self._layout.run_names[self._row[self._layout.run_index]]
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The dataset's UUID (made from the row's value on each access)."""
+        value = self._row[self._layout.id_index]
+        return value if isinstance(value, uuid.UUID) else uuid_from_hex(value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (DatasetRef, (self.dataset_type, self.data_id, self.run, self.id))

@@ -80,29 +80,27 @@ class DataCoordinate(Mapping[str, DataIdValue]):
     ) -> list[DataCoordinate]:
         """Data IDs from rows whose first values are ``dimensions.names``, in that order (not checked).
 
-        The fast path for query results: positions are worked out once, and
-        extra trailing values in a row are ignored.
+        The fast path for query results: each data ID keeps a reference to
+        its row and reads values from it by position, so building one costs a
+        single small object (the row must not change afterwards; database
+        rows are tuples). Extra trailing values in a row are ignored.
         """
-        names = dimensions.names
-        positions = [names.index(n) for n in dimensions.required]
-        required_of: Any
-        if len(positions) > 1:
-            required_of = operator.itemgetter(*positions)
-        elif positions:
-            only = positions[0]
-            required_of = lambda row: (row[only],)  # noqa: E731
-        else:
-            required_of = lambda row: ()  # noqa: E731
         new = object.__new__
-        out = []
+        row_class = _row_class(dimensions)
+        out: list[DataCoordinate] = []
+        append = out.append
         for row in rows:
-            coord = new(cls)
-            coord._dimensions = dimensions
-            coord._required = required_of(row)
-            coord._full = dict(zip(names, row))
-            coord._records = None
-            out.append(coord)
+            coord = new(row_class)
+            coord._row = row
+            append(coord)
         return out
+
+    @classmethod
+    def from_full_row(cls, dimensions: DimensionGroup, row: Sequence[Any]) -> DataCoordinate:
+        """One data ID from a row laid out as for `from_full_rows`."""
+        coord = object.__new__(_row_class(dimensions))
+        coord._row = row
+        return coord
 
     @classmethod
     def make_empty(cls, universe: DimensionUniverse) -> DataCoordinate:
@@ -366,6 +364,88 @@ class DataCoordinate(Mapping[str, DataIdValue]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (DataCoordinate, (self._dimensions, self._required, self._full, None))
+
+
+class _RowDataCoordinate(DataCoordinate):
+    """A full data ID that reads its values from a row (see `DataCoordinate.from_full_rows`).
+
+    Each dimension group gets its own subclass (`_row_class`) whose class
+    attributes (group, names, positions) shadow the base class's per-instance
+    slots, so an instance holds nothing but its row.
+    """
+
+    __slots__ = ("_row",)
+    _row: Sequence[Any]
+    _names: tuple[str, ...]
+    _index: dict[str, int]
+    _required_of: Any
+
+    @property
+    def _required(self) -> tuple[DataIdValue, ...]:  # type: ignore[override]
+        return self._required_of(self._row)
+
+    @property
+    def _full(self) -> dict[str, DataIdValue]:  # type: ignore[override]
+        return dict(zip(self._names, self._row))
+
+    def has_full(self) -> bool:
+        return True
+
+    def _mapping(self) -> Mapping[str, DataIdValue]:
+        return dict(zip(self._names, self._row))
+
+    def __getitem__(self, key: str) -> DataIdValue:
+        index = self._index.get(key)
+        if index is None:
+            return super().__getitem__(key)
+        return self._row[index]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __hash__(self) -> int:
+        return hash((self._dimensions.required, self._required_of(self._row)))
+
+
+_ROW_CLASSES: dict[DimensionGroup, type[_RowDataCoordinate]] = {}
+
+
+def _row_class(dimensions: DimensionGroup) -> type[_RowDataCoordinate]:
+    """The (cached) `_RowDataCoordinate` subclass for rows over ``dimensions.names``."""
+    row_class = _ROW_CLASSES.get(dimensions)
+    if row_class is None:
+        names = tuple(dimensions.names)
+        positions = [names.index(n) for n in dimensions.required]
+        required_of: Any
+        if len(positions) > 1:
+            required_of = staticmethod(operator.itemgetter(*positions))
+        elif positions:
+            only = positions[0]
+            required_of = staticmethod(lambda row: (row[only],))
+        else:
+            required_of = staticmethod(lambda row: ())
+        row_class = type(
+            "DataCoordinate",
+            (_RowDataCoordinate,),
+            {
+                "__slots__": (),
+                "__module__": __name__,
+                "__qualname__": "DataCoordinate",
+                "_dimensions": dimensions,
+                "_records": None,
+                "_names": names,
+                "_index": {n: i for i, n in enumerate(names)},
+                "_required_of": required_of,
+            },
+        )
+        _ROW_CLASSES[dimensions] = row_class
+    return row_class
 
 
 def _show(values: Mapping[str, Any]) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import astropy.time
 import sqlalchemy as sa
 
-from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType, deterministic_id
+from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType, deterministic_id, uuid_from_hex
 from ..dimensions import DataCoordinate, DimensionGroup
 from ..errors import (
     CalibrationLookupError,
@@ -214,7 +214,7 @@ class DatasetManager:
             assert dbapi_conn is not None
             values = [params[name] for name in compiled.order]
             rows = dbapi_conn.execute(compiled.sql, values).fetchall()
-            return [(uuid.UUID(hex=r[0]), *r[1:]) for r in rows]
+            return [(uuid_from_hex(r[0]), *r[1:]) for r in rows]
         with self._db.transaction(write=False) as conn:
             return [tuple(r) for r in conn.execute(compiled.statement, params)]
 

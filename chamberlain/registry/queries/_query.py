@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
 __all__ = ["QuerySpec", "Query"]
 
 _counter = itertools.count()
+
+#: Dataset-row subqueries by tags table, then by everything they depend on (see `Query._dataset_rows`).
+_ROWS_CACHE: weakref.WeakKeyDictionary[sa.Table, dict[tuple[Any, ...], sa.Subquery | None]] = (
+    weakref.WeakKeyDictionary()
+)
 #: Above this many keys a region term's exact matches go to a temporary table.
 _TEMP_TABLE_KEYS = 5_000
 
@@ -189,7 +195,29 @@ class Query:
     # --- dataset sources ---------------------------------------------------------------------
 
     def _dataset_rows(self, rec: DatasetTypeRecord, ranked: bool) -> sa.Subquery | None:
-        """Rows (data ID, dataset_id, collection_id, validity, [rank]) of a type in the collections."""
+        """Rows (data ID, dataset_id, collection_id, validity, [rank]) of a type in the collections.
+
+        The subquery depends only on its arguments and the collections, so it is
+        kept for reuse (building one, with its column collection, is a good
+        part of the cost of a small query).
+        """
+        number = next(self._subquery_numbers)
+        key = (
+            rec.id,
+            None if rec.calibs is None else rec.calibs.name,
+            tuple((c.id, c.type) for c in self.collections),
+            ranked,
+            number,
+        )
+        cache = _ROWS_CACHE.setdefault(rec.tags, {})
+        rows = cache.get(key)
+        if rows is None and key not in cache:
+            if len(cache) >= 256:
+                cache.clear()
+            rows = cache[key] = self._make_dataset_rows(rec, ranked, number)
+        return rows
+
+    def _make_dataset_rows(self, rec: DatasetTypeRecord, ranked: bool, number: int) -> sa.Subquery | None:
         dims = list(rec.dataset_type.dimensions.required)
         order = {c.id: i for i, c in enumerate(self.collections)}
         parts: list[sa.Select] = []
@@ -231,7 +259,9 @@ class Query:
         if not parts:
             return None
         stmt = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-        return stmt.subquery(f"ds_{rec.dataset_type.name}_{next(_counter)}")
+        # Names numbered per statement: the same query gives the same SQL, so
+        # SQLAlchemy's compiled-statement cache finds it.
+        return stmt.subquery(f"ds_{rec.dataset_type.name}_{number}")
 
     def _temporal(self, plan: JoinPlan, rows: sa.Subquery, rec: DatasetTypeRecord) -> list[Any]:
         if not self._calib_ids(rec):
@@ -418,10 +448,12 @@ class Query:
         columns
             ``data_ids``, ``datasets`` or ``records``: what the rows hold.
         """
-        plan, _ = self.plan(order_by)
+        plan, refs = self.plan(order_by)
         self._plan = plan
         self._dataset_sources: dict[str, sa.Subquery] = {}
         self._dataset_table = self.registry.tables["dataset"].alias("dataset")
+        self._run_from_rows = False
+        self._subquery_numbers = itertools.count()
         spec = self.spec
         where: list[Any] = []
         rank_col = None
@@ -435,7 +467,15 @@ class Query:
             else:
                 dims = result_rec.dataset_type.dimensions.required
                 plan.join_source(rows, {d: rows.c[d] for d in dims})
-                plan.join_source(self._dataset_table, {}, on=self._dataset_table.c.id == rows.c.dataset_id)
+                # In a RUN, a dataset's collection is its run: the dataset table is only
+                # needed for TAGGED/CALIBRATION searches and the ingest_date/run fields.
+                self._run_from_rows = all(c.type is CollectionType.RUN for c in self.collections) and not any(
+                    r.kind == "dataset" and r.name in ("ingest_date", "run") for r in refs
+                )
+                if not self._run_from_rows:
+                    plan.join_source(
+                        self._dataset_table, {}, on=self._dataset_table.c.id == rows.c.dataset_id
+                    )
         plan.finish()
         if result_rec is not None and rows is not None:
             self._dataset_sources[result_rec.dataset_type.name] = rows
@@ -518,7 +558,8 @@ class Query:
             if rows is None:
                 cols += [sa.null().cast(sa.Uuid()), sa.null().cast(sa.BigInteger())]
             else:
-                cols += [rows.c.dataset_id, self._dataset_table.c.run_id]
+                run = rows.c.collection_id if self._run_from_rows else self._dataset_table.c.run_id
+                cols += [rows.c.dataset_id, run]
             labels += ["_dataset_id", "_run_id"]
         return cols, labels
 

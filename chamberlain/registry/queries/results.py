@@ -15,6 +15,7 @@ is an error (it would run a query only to throw its rows away; use `any` or
 from __future__ import annotations
 
 import functools
+import itertools
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 import lsst.sphgeom as sg
 import sqlalchemy as sa
 
-from ...datasets import DatasetRef
+from ...datasets import DatasetRef, RowDatasetRef, RowRefLayout, uuid_from_hex
 from ...dimensions import DataCoordinate, DimensionRecord
 from ...errors import InvalidQueryError
 from ...geometry import Timespan
@@ -100,6 +101,10 @@ class QueryResults(Generic[T]):
         raise NotImplementedError
 
     def __iter__(self) -> Iterator[T]:
+        # Items flow at C speed within a page; Python code runs once per page.
+        return itertools.chain.from_iterable(self._pages())
+
+    def _pages(self) -> Iterator[list[T]]:
         remaining = self._limit
         self._truncated = False
         for i, query in enumerate(self._queries):
@@ -132,7 +137,7 @@ class QueryResults(Generic[T]):
                         page = page[:remaining]
                         self._truncated = True
                     if page:
-                        yield from self._convert(i, built, page)
+                        yield self._convert(i, built, page)
                     if remaining is not None:
                         remaining -= len(page)
                         if self._truncated:
@@ -210,7 +215,7 @@ _RAW_KINDS = frozenset({"data_ids", "datasets"})
 
 def _as_uuid(value: Any) -> uuid.UUID:
     """A dataset ID from a row: SQLite's driver returns the stored 32-character hex text."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(hex=value)
+    return value if isinstance(value, uuid.UUID) else uuid_from_hex(value)
 
 
 class DataCoordinateQueryResults(QueryResults[DataCoordinate]):
@@ -237,14 +242,26 @@ class DatasetQueryResults(QueryResults[DatasetRef]):
         name = query.spec.result_dataset
         assert name is not None
         dt = query._types[name].dataset_type
-        group = dt.dimensions
-        names = group.names
-        n = len(names)
-        by_id = query.registry._collections.by_id
-        coords = DataCoordinate.from_full_rows(group, rows)
-        if self._records:
-            coords = attach_records(query, coords)
-        return [DatasetRef(dt, c, by_id(row[n + 1]).name, _as_uuid(row[n])) for c, row in zip(coords, rows)]
+        run_names = _RunNames(query.registry._collections.by_id)
+        if not self._records:
+            # Refs that hold their row and build data ID and UUID on first access.
+            return RowDatasetRef.from_rows(RowRefLayout(dt, run_names), rows)
+        n = len(dt.dimensions.names)
+        coords = attach_records(query, DataCoordinate.from_full_rows(dt.dimensions, rows))
+        return [DatasetRef(dt, c, run_names[row[n + 1]], _as_uuid(row[n])) for c, row in zip(coords, rows)]
+
+
+class _RunNames(dict[int, str]):
+    """RUN names by collection ID, looked up once each."""
+
+    def __init__(self, by_id: Any) -> None:
+        super().__init__()
+        self._by_id = by_id
+
+    def __missing__(self, key: int) -> str:
+        name: str = self._by_id(key).name
+        self[key] = name
+        return name
 
 
 class DimensionRecordQueryResults(QueryResults[DimensionRecord]):

@@ -1,0 +1,143 @@
+"""Row-backed refs and data IDs from query results behave like eagerly built ones (both backends)."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from _query_repo import populate
+
+from chamberlain.datasets import DatasetRef, uuid_from_hex
+from chamberlain.dimensions import DataCoordinate
+from chamberlain.errors import DimensionNameError
+from chamberlain.registry import Registry
+
+
+@pytest.fixture
+def registry(database) -> Iterator[Registry]:
+    reg = Registry.create(database.url, namespace=database.namespace)
+    populate(reg)
+    try:
+        yield reg
+    finally:
+        reg.close()
+
+
+def _eager(registry: Registry, ref: DatasetRef) -> DatasetRef:
+    """The same dataset, found through find_dataset (an eagerly built ref)."""
+    found = registry.find_dataset(ref.dataset_type.name, ref.data_id.required, collections=ref.run)
+    assert found is not None
+    return found
+
+
+def test_refs_from_queries_match_find_dataset(registry: Registry) -> None:
+    refs = list(registry.query_datasets("calexp", ["run1", "run2"], find_first=False))
+    assert len(refs) == 6 * 4 + 4
+    for ref in refs:
+        eager = _eager(registry, ref)
+        assert ref == eager and eager == ref and hash(ref) == hash(eager)
+        assert isinstance(ref, DatasetRef)
+        assert type(ref.id) is uuid.UUID and ref.id == eager.id and str(ref.id) == str(eager.id)
+        assert ref.run == eager.run and ref.run in ("run1", "run2")
+        assert ref.dataset_type == eager.dataset_type
+        assert ref.data_id == eager.data_id and hash(ref.data_id) == hash(eager.data_id)
+        expanded = registry.expand_data_id(ref.data_id.required, dimensions=ref.dataset_type.dimensions)
+        assert ref.data_id.has_full() and dict(ref.data_id) == expanded.to_simple()
+        assert repr(ref) == repr(eager.replace(data_id=expanded))
+    # Set semantics: the query's refs and the eager ones are the same set.
+    assert {*refs} == {_eager(registry, r) for r in refs}
+
+
+def test_run_names_come_from_the_dataset_not_the_collection(registry: Registry) -> None:
+    """Through a TAGGED collection the ref's run is still the dataset's RUN."""
+    run1 = list(registry.query_datasets("calexp", "run1", where="visit = 2"))
+    registry.register_collection("tagged", "TAGGED")
+    registry.associate("tagged", run1)
+    tagged = list(registry.query_datasets("calexp", "tagged"))
+    assert {r.run for r in tagged} == {"run1"}
+    assert set(tagged) == set(run1)
+    # Mixed: a chain of the TAGGED collection and a RUN.
+    registry.register_collection("mixed", "CHAINED")
+    registry.set_collection_chain("mixed", ["run2", "tagged"])
+    mixed = list(registry.query_datasets("calexp", "mixed", find_first=False))
+    assert {(r.data_id["visit"], r.run) for r in mixed} == {(1, "run2")} | {(2, "run1")}
+
+
+def test_dataset_fields_still_work_for_run_searches(registry: Registry) -> None:
+    """A RUN-only search skips the dataset table unless ingest_date/run are used."""
+    every = list(registry.query_datasets("calexp", "run1"))
+    by_run = list(registry.query_datasets("calexp", "run1", where="run = 'run1'"))
+    assert set(by_run) == set(every) and len(every) == 24
+    assert list(registry.query_datasets("calexp", "run1", where="run = 'run2'")) == []
+    recent = list(registry.query_datasets("calexp", "run1", where="ingest_date > T'2000-01-01T00:00:00'"))
+    assert set(recent) == set(every)
+    ordered = list(registry.query_datasets("calexp", "run1").order_by("-ingest_date", "visit", "detector"))
+    assert set(ordered) == set(every)
+
+
+def test_ref_copies_pickles_and_replace(registry: Registry) -> None:
+    ref = next(iter(registry.query_datasets("calexp", "run1", where="visit = 3 AND detector = 1")))
+    for clone in (pickle.loads(pickle.dumps(ref)), copy.copy(ref), copy.deepcopy(ref)):
+        assert type(clone) is DatasetRef
+        assert clone == ref and clone.run == ref.run and clone.id == ref.id
+        assert clone.data_id.to_simple() == ref.data_id.to_simple()
+    other = uuid.uuid4()
+    moved = ref.replace(run="run2", id=other)
+    assert (
+        type(moved) is DatasetRef
+        and moved.run == "run2"
+        and moved.id == other
+        and moved.data_id == ref.data_id
+    )
+    assert ref.run == "run1"  # unchanged
+    with pytest.raises(TypeError, match="no field"):
+        ref.replace(colour="red")
+    with pytest.raises(AttributeError):
+        ref.run = "run2"  # type: ignore[misc]
+
+
+def test_row_data_ids_behave_like_standardized_ones(registry: Registry) -> None:
+    ids = list(registry.query_data_ids(["visit", "detector"], where="visit = 4 AND detector = 2"))
+    assert len(ids) == 1
+    row_id = ids[0]
+    full = registry.expand_data_id({"instrument": "Cam", "visit": 4, "detector": 2})
+    plain = DataCoordinate.standardize(full.to_simple(), universe=registry.universe)
+    for other in (full, plain):
+        assert row_id == other and other == row_id and hash(row_id) == hash(other)
+    assert row_id == {"instrument": "Cam", "visit": 4, "detector": 2}
+    assert list(row_id) == list(row_id.dimensions.names) and len(row_id) == len(row_id.dimensions.names)
+    assert row_id["physical_filter"] == full["physical_filter"] and "band" in row_id and "tract" not in row_id
+    assert row_id.required == {"instrument": "Cam", "detector": 2, "visit": 4}
+    assert row_id.has_full() and not row_id.has_records()
+    with pytest.raises(DimensionNameError, match="tract"):
+        row_id["tract"]
+    with pytest.raises(AttributeError):
+        row_id.records  # noqa: B018
+    sub = row_id.subset(registry.universe.conform(["visit"]))
+    assert sub == {"instrument": "Cam", "visit": 4} and sub["physical_filter"] == full["physical_filter"]
+    expanded = row_id.expanded(full.records)
+    assert expanded.has_records() and expanded == row_id
+    clone = pickle.loads(pickle.dumps(row_id))
+    assert clone == row_id and clone.to_simple() == row_id.to_simple() and clone.has_full()
+    assert {row_id: 1}[plain] == 1
+    assert not row_id < plain and not plain < row_id  # equal required values order neither way
+    lower = DataCoordinate.standardize(
+        {"instrument": "Cam", "visit": 3, "detector": 2}, universe=registry.universe
+    )
+    assert lower < row_id and not row_id < lower
+
+
+def test_uuid_from_hex_matches_uuid() -> None:
+    samples = [uuid.uuid4() for _ in range(200)] + [
+        uuid.UUID(int=0),
+        uuid.UUID(int=1),
+        uuid.UUID(int=2**128 - 1),
+    ]
+    for u in samples:
+        made = uuid_from_hex(u.hex)
+        assert made == u and hash(made) == hash(u) and str(made) == str(u) and made.bytes == u.bytes
+        assert made.version == u.version and made.hex == u.hex and {made: 1}[u] == 1
+        assert pickle.loads(pickle.dumps(made)) == u
