@@ -241,16 +241,41 @@ class RowRefLayout:
         The dataset type of every row.
     run_names
         Collection ID to RUN name (a mapping that may compute missing names).
+    coordinate_class
+        The row-backed data ID class to use when some implied values are
+        looked up rather than read from the row.
     """
 
-    __slots__ = ("dataset_type", "dimensions", "id_index", "run_index", "run_names")
+    __slots__ = (
+        "coordinate_class",
+        "dataset_type",
+        "dimensions",
+        "id_index",
+        "ref_class",
+        "run_index",
+        "run_names",
+    )
 
-    def __init__(self, dataset_type: DatasetType, run_names: Mapping[int, str]) -> None:
+    def __init__(
+        self,
+        dataset_type: DatasetType,
+        run_names: Mapping[int, str],
+        coordinate_class: type[DataCoordinate] | None = None,
+    ) -> None:
         self.dataset_type = dataset_type
         self.dimensions = dataset_type.dimensions
+        #: Row-backed data ID class (`chamberlain.dimensions.row_coordinate_class`), or None for the default.
+        self.coordinate_class = coordinate_class
         self.id_index = len(self.dimensions.names)
         self.run_index = self.id_index + 1
         self.run_names = run_names
+        #: The `RowDatasetRef` subclass whose instances share this layout (a class
+        #: attribute, so each ref holds only its row).
+        self.ref_class: type[RowDatasetRef] = type(
+            "DatasetRef",
+            (RowDatasetRef,),
+            {"__slots__": (), "__module__": __name__, "__qualname__": "DatasetRef", "_layout": self},
+        )
 
 
 class RowDatasetRef(DatasetRef):
@@ -263,21 +288,21 @@ class RowDatasetRef(DatasetRef):
     hashing, `replace`, pickling to a plain `DatasetRef`).
     """
 
-    __slots__ = ("_layout", "_row")
-    _layout: RowRefLayout
+    __slots__ = ("_row",)
+    _layout: RowRefLayout  # a class attribute of each layout's subclass
     _row: Any
 
-    @classmethod
-    def from_rows(cls, layout: RowRefLayout, rows: Iterable[Any]) -> list[DatasetRef]:
+    @staticmethod
+    def from_rows(layout: RowRefLayout, rows: Iterable[Any]) -> list[DatasetRef]:
         """One ref per row (rows: data ID values, then dataset ID, then collection ID)."""
         new = object.__new__
-        setattr_ = object.__setattr__
+        cls = layout.ref_class
+        set_row = _SET_ROW
         out: list[DatasetRef] = []
         append = out.append
         for row in rows:
             ref = new(cls)
-            setattr_(ref, "_layout", layout)
-            setattr_(ref, "_row", row)
+            set_row(ref, row)
             append(ref)
         return out
 
@@ -289,7 +314,8 @@ class RowDatasetRef(DatasetRef):
     @property
     def data_id(self) -> DataCoordinate:
         """The data ID, with implied values; reads its values from the row."""
-        return DataCoordinate.from_full_row(self._layout.dimensions, self._row)
+        layout = self._layout
+        return DataCoordinate.from_full_row(layout.dimensions, self._row, layout.coordinate_class)
 
     @property
     def run(self) -> str:
@@ -304,3 +330,7 @@ class RowDatasetRef(DatasetRef):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (DatasetRef, (self.dataset_type, self.data_id, self.run, self.id))
+
+
+#: Sets a RowDatasetRef's row (the slot's descriptor, past the frozen dataclass's __setattr__).
+_SET_ROW = RowDatasetRef.__dict__["_row"].__set__

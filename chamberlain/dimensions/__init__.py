@@ -6,7 +6,7 @@ types describe.
 
 from __future__ import annotations
 
-from ._coordinate import DataCoordinate, DataIdValue
+from ._coordinate import DataCoordinate, DataIdValue, row_coordinate_class
 from ._elements import ColumnSpec, Dimension, DimensionElement, SkyPixDimension
 from ._group import DimensionGroup
 from ._records import DimensionRecord
@@ -22,4 +22,5 @@ __all__ = [
     "DimensionRecord",
     "DimensionUniverse",
     "SkyPixDimension",
+    "row_coordinate_class",
 ]

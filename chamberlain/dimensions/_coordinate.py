@@ -76,7 +76,10 @@ class DataCoordinate(Mapping[str, DataIdValue]):
 
     @classmethod
     def from_full_rows(
-        cls, dimensions: DimensionGroup, rows: Iterable[Sequence[Any]]
+        cls,
+        dimensions: DimensionGroup,
+        rows: Iterable[Sequence[Any]],
+        row_class: type[DataCoordinate] | None = None,
     ) -> list[DataCoordinate]:
         """Data IDs from rows whose first values are ``dimensions.names``, in that order (not checked).
 
@@ -84,22 +87,27 @@ class DataCoordinate(Mapping[str, DataIdValue]):
         its row and reads values from it by position, so building one costs a
         single small object (the row must not change afterwards; database
         rows are tuples). Extra trailing values in a row are ignored.
+        ``row_class`` (from `row_coordinate_class`) describes rows that hold
+        None for implied values found by lookup instead.
         """
         new = object.__new__
-        row_class = _row_class(dimensions)
+        if row_class is None:
+            row_class = _row_class(dimensions)
         out: list[DataCoordinate] = []
         append = out.append
         for row in rows:
             coord = new(row_class)
-            coord._row = row
+            coord._row = row  # type: ignore[attr-defined]
             append(coord)
         return out
 
     @classmethod
-    def from_full_row(cls, dimensions: DimensionGroup, row: Sequence[Any]) -> DataCoordinate:
+    def from_full_row(
+        cls, dimensions: DimensionGroup, row: Sequence[Any], row_class: type[DataCoordinate] | None = None
+    ) -> DataCoordinate:
         """One data ID from a row laid out as for `from_full_rows`."""
-        coord = object.__new__(_row_class(dimensions))
-        coord._row = row
+        coord = object.__new__(row_class or _row_class(dimensions))
+        coord._row = row  # type: ignore[attr-defined]
         return coord
 
     @classmethod
@@ -413,7 +421,64 @@ class _RowDataCoordinate(DataCoordinate):
         return hash((self._dimensions.required, self._required_of(self._row)))
 
 
+class _DerivedRowDataCoordinate(_RowDataCoordinate):
+    """A row-backed data ID whose row holds None for some implied values, found by lookup instead.
+
+    ``_derived`` maps a row position to ``(key positions, lookup)``: the value
+    is ``lookup[tuple(row[p] for p in key positions)]``.
+    """
+
+    __slots__ = ()
+    _derived: dict[int, tuple[tuple[int, ...], Mapping[tuple[Any, ...], DataIdValue]]]
+
+    def _value(self, index: int) -> DataIdValue:
+        value = self._row[index]
+        if value is None and index in self._derived:
+            keys, lookup = self._derived[index]
+            row = self._row
+            return lookup[tuple(row[k] for k in keys)]
+        return value
+
+    @property
+    def _full(self) -> dict[str, DataIdValue]:  # type: ignore[override]
+        return self._mapping()  # type: ignore[return-value]
+
+    def _mapping(self) -> Mapping[str, DataIdValue]:
+        return {name: self._value(i) for i, name in enumerate(self._names)}
+
+    def __getitem__(self, key: str) -> DataIdValue:
+        index = self._index.get(key)
+        if index is None:
+            return super().__getitem__(key)
+        return self._value(index)
+
+
 _ROW_CLASSES: dict[DimensionGroup, type[_RowDataCoordinate]] = {}
+
+
+def row_coordinate_class(
+    dimensions: DimensionGroup, derived: Mapping[str, tuple[Sequence[str], Mapping[Any, Any]]]
+) -> type[DataCoordinate]:
+    """A class of row-backed data IDs whose rows hold None for the implied dimensions in ``derived``.
+
+    ``derived`` maps such a dimension to the dimensions whose values key it
+    and a mapping from those values (a tuple) to its value. Instances are
+    made with ``object.__new__(cls)`` and their ``_row`` set, as
+    `DataCoordinate.from_full_rows` does; the class is not cached.
+    """
+    base = _row_class(dimensions)
+    if not derived:
+        return base
+    names = list(dimensions.names)
+    table = {
+        names.index(name): (tuple(names.index(k) for k in keys), lookup)
+        for name, (keys, lookup) in derived.items()
+    }
+    return type(
+        "DataCoordinate",
+        (_DerivedRowDataCoordinate, base),
+        {"__slots__": (), "__module__": __name__, "__qualname__": "DataCoordinate", "_derived": table},
+    )
 
 
 def _row_class(dimensions: DimensionGroup) -> type[_RowDataCoordinate]:

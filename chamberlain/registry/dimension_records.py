@@ -396,6 +396,18 @@ class DimensionRecordManager:
         rows = self._fetch_rows(element, [key], validator.key_fields)
         return rows[0] if rows else None
 
+    def implied_lookup(self, element: DimensionElement, dimension: str) -> Mapping[tuple[Any, ...], Any]:
+        """``{values of element.required: value of dimension}`` from the cached records of ``element``.
+
+        A key missing from the cache (records another process added since it
+        was filled) reloads the cache once; a key still missing is a KeyError.
+        """
+        if element.name not in CACHED_ELEMENTS:
+            raise ValueError(
+                f"{element.name!r} records are not cached; cached elements: {sorted(CACHED_ELEMENTS)}."
+            )
+        return _ImpliedLookup(self, element, dimension)
+
     def clear_cache(self) -> None:
         """Forget cached records (after another process changed them)."""
         self._cache.clear()
@@ -461,3 +473,27 @@ class DimensionRecordManager:
 
 def _show(values: Mapping[str, Any], group: DimensionGroup) -> str:
     return "{" + ", ".join(f"{k}: {values[k]!r}" for k in group.names if k in values) + "}"
+
+
+class _ImpliedLookup(dict[tuple[Any, ...], Any]):
+    """Values of one implied dimension by element key, filled from the record cache on demand."""
+
+    def __init__(self, manager: DimensionRecordManager, element: DimensionElement, dimension: str) -> None:
+        super().__init__()
+        self._manager = manager
+        self._element = element
+        self._dimension = dimension
+        self._fill()
+
+    def _fill(self) -> None:
+        name = self._dimension
+        self.update(
+            {key: getattr(record, name) for key, record in self._manager._cached(self._element).items()}
+        )
+
+    def __missing__(self, key: tuple[Any, ...]) -> Any:
+        self._manager._cache.pop(self._element.name, None)
+        self._fill()
+        if key not in self:
+            raise KeyError(f"No {self._element.name!r} record {key!r} to give {self._dimension!r}.")
+        return self[key]

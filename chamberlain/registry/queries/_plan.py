@@ -63,6 +63,8 @@ class JoinPlan:
     _aliases: dict[str, sa.FromClause] = field(default_factory=dict, repr=False)
     _columns: dict[str, list[sa.ColumnElement]] = field(default_factory=dict, repr=False)
     _from: sa.FromClause | None = field(default=None, repr=False)
+    #: Implied dimensions left out of the joins (see `Query.plan`).
+    derived: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -71,8 +73,13 @@ class JoinPlan:
         tables: Mapping[str, sa.Table],
         extra_elements: Iterable[str] = (),
         provided: Iterable[str] = (),
+        derived: Iterable[str] = (),
     ) -> JoinPlan:
         """Plan the joins for ``group`` plus the elements named in ``extra_elements``.
+
+        Dimensions in ``provided`` come from other sources (dataset rows);
+        those in ``derived`` need no column at all (their values are filled in
+        after the query).
 
         Raises
         ------
@@ -98,7 +105,7 @@ class JoinPlan:
             if overlap_table_name(a, b) in tables:
                 overlap = overlap_table_name(a, b)
         # Dimensions other sources (dataset rows, the overlap table) already give.
-        external = set(provided)
+        external = set(provided) | set(derived)
         if overlap is not None:
             external |= {c.name for c in tables[overlap].columns}
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from ...dimensions import DataCoordinate, DimensionGroup
 from ...errors import CalibrationLookupError, InvalidQueryError
 from ..collections import CollectionRecord, CollectionType
+from ..dimension_records import CACHED_ELEMENTS
 from ..overlaps import regions_overlap
 from ._compile import WhereCompiler, timespans_overlap
 from ._plan import JoinPlan, element_key_column
@@ -80,6 +81,9 @@ class Built:
     statement: sa.Select
     columns: list[str]
     group: DimensionGroup
+    #: Implied dimensions whose output column is NULL: their values come from the
+    #: records of a cached element (dimension -> (that element, its key dimensions)).
+    derived: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 class Query:
@@ -159,8 +163,16 @@ class Query:
         )
         return resolver.resolve(Identifier(parts=tuple(text.split(".")), start=0, end=len(text)))
 
-    def plan(self, order_by: Sequence[str] = ()) -> tuple[JoinPlan, list[Ref]]:
-        """The join plan covering the result, the constraints and ``order_by``."""
+    def plan(
+        self, order_by: Sequence[str] = (), *, derive_for: DimensionGroup | None = None
+    ) -> tuple[JoinPlan, list[Ref], dict[str, tuple[str, tuple[str, ...]]]]:
+        """The join plan covering the result, the constraints and ``order_by``.
+
+        With ``derive_for`` (the output's dimensions), implied dimensions of
+        the output that nothing else needs and that a cached element gives
+        (``band`` from ``physical_filter``) are left out of the joins; they are
+        returned as ``{dimension: (element, keys)}``.
+        """
         refs = self._refs(order_by)
         dims, elements = self.resolver.elements_needed(refs)
         names = set(self.spec.dimensions.names) | dims | set(self.spec.data_id)
@@ -179,7 +191,28 @@ class Query:
         provided: set[str] = set()
         if self.spec.result_dataset is not None:
             provided = set(self._types[self.spec.result_dataset].dataset_type.dimensions.required)
-        return JoinPlan.build(group, self.registry.tables, elements, provided), refs
+        derived: dict[str, tuple[str, tuple[str, ...]]] = {}
+        if derive_for is not None:
+            pinned = dims | set(self.spec.data_id) | provided
+            for rec in self._types.values():
+                pinned |= set(rec.dataset_type.dimensions.required)
+            for name in group.elements:
+                element = self.universe[name]
+                if name not in CACHED_ELEMENTS or name in elements or not element.has_table:
+                    continue
+                keys = tuple(d.name for d in element.required)
+                for dim in element.implied:
+                    if (
+                        dim.name in derive_for.implied
+                        and dim.name in group.implied
+                        and dim.name not in pinned
+                        and set(keys) <= set(derive_for.names)
+                    ):
+                        derived[dim.name] = (name, keys)
+        plan = JoinPlan.build(group, self.registry.tables, elements, provided, derived=derived)
+        # An element joined anyway gives its implied values itself.
+        plan.derived = {d: v for d, v in derived.items() if v[0] not in plan.elements}
+        return plan, refs, plan.derived
 
     def _calib_ids(self, rec: DatasetTypeRecord) -> list[int]:
         if rec.calibs is None:
@@ -448,7 +481,9 @@ class Query:
         columns
             ``data_ids``, ``datasets`` or ``records``: what the rows hold.
         """
-        plan, refs = self.plan(order_by)
+        result_rec = self._types.get(self.spec.result_dataset) if self.spec.result_dataset else None
+        derive_for = self._result_group(columns, result_rec) if columns in ("data_ids", "datasets") else None
+        plan, refs, _ = self.plan(order_by, derive_for=derive_for)
         self._plan = plan
         self._dataset_sources: dict[str, sa.Subquery] = {}
         self._dataset_table = self.registry.tables["dataset"].alias("dataset")
@@ -457,7 +492,6 @@ class Query:
         spec = self.spec
         where: list[Any] = []
         rank_col = None
-        result_rec = self._types.get(spec.result_dataset) if spec.result_dataset else None
         rows: sa.Subquery | None = None
         if result_rec is not None:
             ranked = spec.find_first and len(self.collections) > 1
@@ -530,7 +564,7 @@ class Query:
             stmt = stmt.distinct()
         if order_exprs:
             stmt = stmt.order_by(*order_exprs)
-        return Built(stmt, labels, plan.group)
+        return Built(stmt, labels, plan.group, dict(plan.derived) if columns != "records" else {})
 
     def _result_group(self, columns: str, result_rec: DatasetTypeRecord | None) -> DimensionGroup:
         if columns == "datasets" and result_rec is not None:
@@ -550,7 +584,7 @@ class Query:
             table = plan.table(el.name)
             return list(table.columns), [c.name for c in table.columns]
         group = self._result_group(columns, result_rec)
-        cols = [plan.dimension(n) for n in group.names]
+        cols = [sa.null() if n in plan.derived else plan.dimension(n) for n in group.names]
         labels = list(group.names)
         if columns == "datasets":
             assert result_rec is not None

@@ -24,7 +24,7 @@ import lsst.sphgeom as sg
 import sqlalchemy as sa
 
 from ...datasets import DatasetRef, RowDatasetRef, RowRefLayout, uuid_from_hex
-from ...dimensions import DataCoordinate, DimensionRecord
+from ...dimensions import DataCoordinate, DimensionGroup, DimensionRecord, row_coordinate_class
 from ...errors import InvalidQueryError
 from ...geometry import Timespan
 
@@ -71,12 +71,16 @@ class QueryResults(Generic[T]):
         self._limit = check_limit(limit)
         self._truncated: bool | None = None
         self._built: dict[int, Built] = {}
+        self._row_classes: dict[int, type[DataCoordinate]] = {}
 
     def _copy(self, **changes: Any) -> Self:
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         new._truncated = None
         new._built = {}
+        new._row_classes = {}
+        if hasattr(new, "_layouts"):
+            new._layouts = {}
         for k, v in changes.items():
             setattr(new, k, v)
         return new
@@ -99,6 +103,21 @@ class QueryResults(Generic[T]):
 
     def _convert(self, i: int, built: Built, rows: Sequence[sa.Row]) -> list[T]:
         raise NotImplementedError
+
+    def _coordinate_class(self, i: int, built: Built, group: DimensionGroup) -> type[DataCoordinate] | None:
+        """Row-backed data ID class for query ``i``'s rows (None: the default for ``group``)."""
+        if not built.derived:
+            return None
+        cached = self._row_classes.get(i)
+        if cached is None:
+            query = self._queries[i]
+            manager = query.registry._dimensions
+            derived = {
+                dim: (keys, manager.implied_lookup(query.universe[element], dim))
+                for dim, (element, keys) in built.derived.items()
+            }
+            cached = self._row_classes[i] = row_coordinate_class(group, derived)
+        return cached
 
     def __iter__(self) -> Iterator[T]:
         # Items flow at C speed within a page; Python code runs once per page.
@@ -224,7 +243,8 @@ class DataCoordinateQueryResults(QueryResults[DataCoordinate]):
     _kind = "data_ids"
 
     def _convert(self, i: int, built: Built, rows: Sequence[sa.Row]) -> list[DataCoordinate]:
-        return DataCoordinate.from_full_rows(self._queries[i].spec.dimensions, rows)
+        group = self._queries[i].spec.dimensions
+        return DataCoordinate.from_full_rows(group, rows, self._coordinate_class(i, built, group))
 
 
 class DatasetQueryResults(QueryResults[DatasetRef]):
@@ -232,6 +252,12 @@ class DatasetQueryResults(QueryResults[DatasetRef]):
 
     _kind = "datasets"
     _records = False
+
+    def __init__(
+        self, queries: Sequence[Query], *, order_by: Sequence[str] = (), limit: int | None = None
+    ) -> None:
+        super().__init__(queries, order_by=order_by, limit=limit)
+        self._layouts: dict[int, RowRefLayout] = {}
 
     def with_dimension_records(self) -> DatasetQueryResults:
         """Results whose data IDs have their dimension records attached (fetched per page)."""
@@ -242,12 +268,18 @@ class DatasetQueryResults(QueryResults[DatasetRef]):
         name = query.spec.result_dataset
         assert name is not None
         dt = query._types[name].dataset_type
-        run_names = _RunNames(query.registry._collections.by_id)
         if not self._records:
             # Refs that hold their row and build data ID and UUID on first access.
-            return RowDatasetRef.from_rows(RowRefLayout(dt, run_names), rows)
+            layout = self._layouts.get(i)
+            if layout is None or layout.dataset_type is not dt:
+                run_names = _RunNames(query.registry._collections.by_id)
+                coordinate_class = self._coordinate_class(i, built, dt.dimensions)
+                layout = self._layouts[i] = RowRefLayout(dt, run_names, coordinate_class)
+            return RowDatasetRef.from_rows(layout, rows)
+        run_names = _RunNames(query.registry._collections.by_id)
         n = len(dt.dimensions.names)
-        coords = attach_records(query, DataCoordinate.from_full_rows(dt.dimensions, rows))
+        coordinate_class = self._coordinate_class(i, built, dt.dimensions)
+        coords = attach_records(query, DataCoordinate.from_full_rows(dt.dimensions, rows, coordinate_class))
         return [DatasetRef(dt, c, run_names[row[n + 1]], _as_uuid(row[n])) for c, row in zip(coords, rows)]
 
 

@@ -141,3 +141,60 @@ def test_uuid_from_hex_matches_uuid() -> None:
         assert made == u and hash(made) == hash(u) and str(made) == str(u) and made.bytes == u.bytes
         assert made.version == u.version and made.hex == u.hex and {made: 1}[u] == 1
         assert pickle.loads(pickle.dumps(made)) == u
+
+
+def _sql(results) -> str:
+    return str(results._statement(0).statement.compile()).lower()
+
+
+def test_band_comes_from_cached_filters_without_a_join(registry: Registry) -> None:
+    """band is read from the cached physical_filter records unless the query itself needs the table."""
+    results = registry.query_data_ids(["visit"])
+    assert "join physical_filter" not in _sql(results)
+    got = {(d["visit"], d["physical_filter"], d["band"]) for d in results}
+    assert got == {(v, "Cam-r" if v % 2 else "Cam-g", "r" if v % 2 else "g") for v in range(1, 7)}
+    assert all(d.to_simple()["band"] in ("r", "g") for d in results)
+    refs = registry.query_datasets("calexp", "run1", where="detector = 0")
+    assert "join physical_filter" not in _sql(refs)
+    assert {(r.data_id["visit"], r.data_id["band"]) for r in refs} == {
+        (v, "r" if v % 2 else "g") for v in range(1, 7)
+    }
+    with_records = list(
+        registry.query_datasets("calexp", "run1", where="detector = 0").with_dimension_records()
+    )
+    assert {r.data_id["band"] for r in with_records} == {"r", "g"}
+    assert all(r.data_id.records["physical_filter"].band == r.data_id["band"] for r in with_records)
+    # Constraining or sorting on band joins the table as before.
+    for constrained in (
+        registry.query_data_ids(["visit"], where="band = 'g'"),
+        registry.query_data_ids(["visit"]).order_by("band", "visit"),
+        registry.query_data_ids(["visit"], data_id={"band": "g"}),
+        registry.query_data_ids(["visit"], where="physical_filter.band = 'g'"),
+    ):
+        assert "physical_filter" in _sql(constrained).split("from", 1)[1]
+    assert [d["visit"] for d in registry.query_data_ids(["visit"]).order_by("band", "visit")] == [
+        2,
+        4,
+        6,
+        1,
+        3,
+        5,
+    ]
+    assert {d["visit"] for d in registry.query_data_ids(["visit"], where="band = 'g'")} == {2, 4, 6}
+
+
+def test_band_lookup_sees_filters_added_by_another_connection(registry: Registry, database) -> None:
+    assert {d["band"] for d in registry.query_data_ids(["visit"])} == {"r", "g"}  # cache filled
+    other = Registry.open(database.url, namespace=database.namespace)
+    try:
+        other.insert_dimension_records(
+            "physical_filter", [{"instrument": "Cam", "name": "Cam-i", "band": "i"}]
+        )
+        other.insert_dimension_records(
+            "visit",
+            [{"instrument": "Cam", "id": 7, "name": "v7", "physical_filter": "Cam-i", "day_obs": 20240301}],
+        )
+    finally:
+        other.close()
+    got = {d["visit"]: d["band"] for d in registry.query_data_ids(["visit"])}
+    assert got[7] == "i" and got[1] == "r" and got[2] == "g"
