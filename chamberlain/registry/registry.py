@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .._gc import collector_paused
 from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType
 from ..dimensions import DataCoordinate, DimensionGroup, DimensionRecord, DimensionUniverse
 from ..errors import SchemaVersionError
@@ -208,9 +209,10 @@ class Registry:
         DataIdValueError
             A record refers to a dimension value with no record.
         """
-        return self._dimensions.insert(
-            self.universe[element], records, skip_existing=skip_existing, replace=replace
-        )
+        with collector_paused():  # see chamberlain._gc
+            return self._dimensions.insert(
+                self.universe[element], records, skip_existing=skip_existing, replace=replace
+            )
 
     def sync_dimension_record(
         self, element: str, record: DimensionRecord | Mapping[str, Any], update: bool = False
@@ -403,7 +405,8 @@ class Registry:
         DataIdValueError
             A data ID refers to a dimension value with no record.
         """
-        return self._datasets.insert(dataset_type, data_ids, run, id_mode)
+        with collector_paused():
+            return self._datasets.insert(dataset_type, data_ids, run, id_mode)
 
     def import_datasets(self, refs: Sequence[DatasetRef]) -> list[DatasetRef]:
         """Insert datasets with IDs chosen elsewhere (for ingest and import), grouped by type and run."""
@@ -411,7 +414,7 @@ class Registry:
         groups: dict[tuple[str, str], list[DatasetRef]] = {}
         for r in refs:
             groups.setdefault((r.dataset_type.name, r.run), []).append(r)
-        with self.transaction():
+        with collector_paused(), self.transaction():
             for (name, run), group in groups.items():
                 out += self._datasets.insert(name, [r.data_id for r in group], run, ids=[r.id for r in group])
         return out

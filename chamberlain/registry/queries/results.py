@@ -14,9 +14,7 @@ is an error (it would run a query only to throw its rows away; use `any` or
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import itertools
 import uuid
 from collections.abc import Iterator, Sequence
@@ -25,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 import lsst.sphgeom as sg
 import sqlalchemy as sa
 
+from ..._gc import collector_paused
 from ...datasets import DatasetRef, RowDatasetRef, RowRefLayout, uuid_from_hex
 from ...dimensions import DataCoordinate, DimensionGroup, DimensionRecord, row_coordinate_class
 from ...errors import InvalidQueryError
@@ -154,7 +153,7 @@ class QueryResults(Generic[T]):
                     result = conn.execute(stmt.execution_options(yield_per=PAGE_ROWS))
                     pages = result.partitions()
                 while True:
-                    with _collector_paused():
+                    with collector_paused():  # see chamberlain._gc
                         page = next(pages, None)
                         if page is None:
                             break
@@ -233,27 +232,6 @@ class QueryResults(Generic[T]):
     def __repr__(self) -> str:
         limit = "" if self._limit is None else f", limit={self._limit}"
         return f"{type(self).__name__}({len(self._queries)} query(ies){limit})"
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause CPython's cyclic garbage collector while one page is fetched and converted.
-
-    A page makes thousands of row tuples and result objects, none of them in
-    reference cycles; left running, the collector would start a dozen
-    generation-0 passes per page and, every few pages, a full pass over every
-    object in the process (measured: 40 % of a 240,000-row query). Paused, the
-    page's objects are examined once, at the next collection after the page.
-    The previous state is restored even if fetching fails.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 #: Result kinds whose SQLite rows are read from the driver cursor directly.
