@@ -53,6 +53,8 @@ class Registry:
         self._datasets = DatasetManager(
             db, self._tables, self._dataset_types, self._collections, self._dimensions
         )
+        #: Reusable pieces of query statements (see `queries._query.Query._dataset_rows`).
+        self._query_cache: dict[tuple[Any, ...], Any] = {}
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -154,6 +156,7 @@ class Registry:
         self._collections.refresh()
         self._dataset_types.refresh()
         self._dimensions.clear_cache()
+        self._query_cache.clear()
 
     @contextlib.contextmanager
     def transaction(self, *, savepoint: bool = False) -> Iterator[None]:

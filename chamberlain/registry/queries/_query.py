@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -29,10 +28,6 @@ __all__ = ["QuerySpec", "Query"]
 
 _counter = itertools.count()
 
-#: Dataset-row subqueries by tags table, then by everything they depend on (see `Query._dataset_rows`).
-_ROWS_CACHE: weakref.WeakKeyDictionary[sa.Table, dict[tuple[Any, ...], sa.Subquery | None]] = (
-    weakref.WeakKeyDictionary()
-)
 #: Above this many keys a region term's exact matches go to a temporary table.
 _TEMP_TABLE_KEYS = 5_000
 
@@ -236,18 +231,20 @@ class Query:
         """
         number = next(self._subquery_numbers)
         key = (
+            "dataset_rows",
             rec.id,
+            rec.tags.name,
             None if rec.calibs is None else rec.calibs.name,
             tuple((c.id, c.type) for c in self.collections),
             ranked,
             number,
         )
-        cache = _ROWS_CACHE.setdefault(rec.tags, {})
-        rows = cache.get(key)
-        if rows is None and key not in cache:
-            if len(cache) >= 256:
-                cache.clear()
-            rows = cache[key] = self._make_dataset_rows(rec, ranked, number)
+        cache = self.registry._query_cache
+        if key in cache:
+            return cache[key]
+        if len(cache) >= 256:
+            cache.clear()
+        rows = cache[key] = self._make_dataset_rows(rec, ranked, number)
         return rows
 
     def _make_dataset_rows(self, rec: DatasetTypeRecord, ranked: bool, number: int) -> sa.Subquery | None:
