@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from chamberlain.registry import Registry
+
 PG_URL = os.environ.get("CHAMBERLAIN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
 
@@ -107,3 +109,16 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         yield DatabaseSpec("postgresql", url, namespace)
     finally:
         drop_schema(url, namespace)
+
+
+@pytest.fixture
+def populated_registry(database: DatabaseSpec) -> Iterator[Registry]:
+    """A registry on each backend filled with the small repository of tests/_query_repo.py."""
+    from _query_repo import populate
+
+    reg = Registry.create(database.url, namespace=database.namespace)
+    populate(reg)
+    try:
+        yield reg
+    finally:
+        reg.close()

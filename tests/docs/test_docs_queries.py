@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import lsst.sphgeom as sg
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "registry" / "queries"))
-from _query_repo import populate
 
 from chamberlain.errors import InvalidQueryError
 from chamberlain.registry import Registry
@@ -33,13 +29,8 @@ DATA_ID_EXAMPLES = [
 
 
 @pytest.fixture
-def registry(database):
-    reg = Registry.create(database.url, namespace=database.namespace)
-    populate(reg)
-    try:
-        yield reg
-    finally:
-        reg.close()
+def registry(populated_registry: Registry) -> Registry:
+    return populated_registry
 
 
 def test_examples_are_in_the_doc() -> None:

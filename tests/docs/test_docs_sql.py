@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "registry" / "queries"))
 from _query_repo import populate
 
 from chamberlain.errors import ReadOnlyError

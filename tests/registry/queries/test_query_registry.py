@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import lsst.sphgeom as sg
 import pytest
-from _query_repo import DAY1, box, detector_centre, populate
+from _query_repo import DAY1, box, detector_centre
 
 from chamberlain.errors import CalibrationLookupError, InvalidQueryError
 from chamberlain.registry import Registry
 
 
 @pytest.fixture
-def registry(database) -> Iterator[Registry]:
-    reg = Registry.create(database.url, namespace=database.namespace)
-    populate(reg)
-    try:
-        yield reg
-    finally:
-        reg.close()
+def registry(populated_registry: Registry) -> Registry:
+    return populated_registry
 
 
 def _keys(results, *names: str) -> set[tuple]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import copy
 import pickle
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from _query_repo import populate
 
 from chamberlain.datasets import DatasetRef, uuid_from_hex
 from chamberlain.dimensions import DataCoordinate
@@ -17,13 +15,8 @@ from chamberlain.registry import Registry
 
 
 @pytest.fixture
-def registry(database) -> Iterator[Registry]:
-    reg = Registry.create(database.url, namespace=database.namespace)
-    populate(reg)
-    try:
-        yield reg
-    finally:
-        reg.close()
+def registry(populated_registry: Registry) -> Registry:
+    return populated_registry
 
 
 def _eager(registry: Registry, ref: DatasetRef) -> DatasetRef:
