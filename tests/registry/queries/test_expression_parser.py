@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from chamberlain.errors import InvalidQueryError
 from chamberlain.registry.queries.expressions import (
     BinaryOp,
     BindParameter,
@@ -408,3 +409,13 @@ def test_nodes_are_frozen() -> None:
     tree = parse("a = 1")
     with pytest.raises(AttributeError):
         tree.start = 3  # type: ignore[misc]
+
+
+def test_parsed_trees_are_shared_and_errors_repeat() -> None:
+    """Repeated text reuses one (immutable) tree; a bad expression fails every time."""
+    first = parse_where("visit IN (1..9:2) AND band = 'r'")
+    assert parse_where("visit IN (1..9:2) AND band = 'r'") is first
+    assert parse_where("visit IN (1..9:2) AND band = 'g'") is not first
+    for _ in range(2):
+        with pytest.raises(InvalidQueryError, match="Syntax error"):
+            parse_where("visit = = 3")

@@ -402,6 +402,12 @@ def parse_where(text: str) -> Node | None:
     """
     if not text or text.isspace():
         return None
+    return _parse_cached(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(text: str) -> Node:
+    """Parse non-empty text (trees are immutable, so repeated queries share one)."""
     try:
         tree = _parser().parse(text)
     except _Problem as problem:
