@@ -14,7 +14,7 @@ from typing import Any
 
 import uuid_utils.compat
 
-from .dimensions import DataCoordinate, DimensionGroup, DimensionUniverse
+from .dimensions import DataCoordinate, DimensionGroup, DimensionUniverse, row_coordinate_class
 from .errors import DatasetTypeError
 
 _NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*(\.[a-zA-Z_][a-zA-Z0-9_]*)*$")
@@ -240,7 +240,8 @@ class RowRefLayout:
     dataset_type
         The dataset type of every row.
     run_names
-        Collection ID to RUN name (a mapping that may compute missing names).
+        Collection ID to RUN name (a mapping that may compute missing names);
+        a row whose collection ID is None belongs to ``run_names[None]``.
     coordinate_class
         The row-backed data ID class to use when some implied values are
         looked up rather than read from the row.
@@ -259,13 +260,13 @@ class RowRefLayout:
     def __init__(
         self,
         dataset_type: DatasetType,
-        run_names: Mapping[int, str],
+        run_names: Mapping[Any, str],
         coordinate_class: type[DataCoordinate] | None = None,
     ) -> None:
         self.dataset_type = dataset_type
         self.dimensions = dataset_type.dimensions
-        #: Row-backed data ID class (`chamberlain.dimensions.row_coordinate_class`), or None for the default.
-        self.coordinate_class = coordinate_class
+        #: Row-backed data ID class (`chamberlain.dimensions.row_coordinate_class`).
+        self.coordinate_class = coordinate_class or row_coordinate_class(self.dimensions, {})
         self.id_index = len(self.dimensions.names)
         self.run_index = self.id_index + 1
         self.run_names = run_names
@@ -314,13 +315,15 @@ class RowDatasetRef(DatasetRef):
     @property
     def data_id(self) -> DataCoordinate:
         """The data ID, with implied values; reads its values from the row."""
-        layout = self._layout
-        return DataCoordinate.from_full_row(layout.dimensions, self._row, layout.coordinate_class)
+        coord = object.__new__(self._layout.coordinate_class)
+        coord._row = self._row  # type: ignore[attr-defined]
+        return coord
 
     @property
     def run(self) -> str:
         """The RUN collection's name."""
-        return self._layout.run_names[self._row[self._layout.run_index]]
+        layout = self._layout
+        return layout.run_names[self._row[layout.run_index]]
 
     @property
     def id(self) -> uuid.UUID:

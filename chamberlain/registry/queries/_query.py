@@ -79,6 +79,8 @@ class Built:
     #: Implied dimensions whose output column is NULL: their values come from the
     #: records of a cached element (dimension -> (that element, its key dimensions)).
     derived: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    #: The collection ID of every row's run when the ``_run_id`` column is NULL.
+    run_id: int | None = None
 
 
 class Query:
@@ -561,7 +563,8 @@ class Query:
             stmt = stmt.distinct()
         if order_exprs:
             stmt = stmt.order_by(*order_exprs)
-        return Built(stmt, labels, plan.group, dict(plan.derived) if columns != "records" else {})
+        run_id = self.collections[0].id if self._run_from_rows and len(self.collections) == 1 else None
+        return Built(stmt, labels, plan.group, dict(plan.derived) if columns != "records" else {}, run_id)
 
     def _result_group(self, columns: str, result_rec: DatasetTypeRecord | None) -> DimensionGroup:
         if columns == "datasets" and result_rec is not None:
@@ -589,7 +592,9 @@ class Query:
             if rows is None:
                 cols += [sa.null().cast(sa.Uuid()), sa.null().cast(sa.BigInteger())]
             else:
-                run = rows.c.collection_id if self._run_from_rows else self._dataset_table.c.run_id
+                run: Any = rows.c.collection_id if self._run_from_rows else self._dataset_table.c.run_id
+                if self._run_from_rows and len(self.collections) == 1:
+                    run = sa.null()  # one RUN searched: every row's run is that one (Built.run_id)
                 cols += [rows.c.dataset_id, run]
             labels += ["_dataset_id", "_run_id"]
         return cols, labels

@@ -278,26 +278,30 @@ class DatasetQueryResults(QueryResults[DatasetRef]):
             # Refs that hold their row and build data ID and UUID on first access.
             layout = self._layouts.get(i)
             if layout is None or layout.dataset_type is not dt:
-                run_names = _RunNames(query.registry._collections.by_id)
+                run_names = _RunNames(query.registry._collections.by_id, built.run_id)
                 coordinate_class = self._coordinate_class(i, built, dt.dimensions)
                 layout = self._layouts[i] = RowRefLayout(dt, run_names, coordinate_class)
             return RowDatasetRef.from_rows(layout, rows)
-        run_names = _RunNames(query.registry._collections.by_id)
+        run_names = _RunNames(query.registry._collections.by_id, built.run_id)
         n = len(dt.dimensions.names)
         coordinate_class = self._coordinate_class(i, built, dt.dimensions)
         coords = attach_records(query, DataCoordinate.from_full_rows(dt.dimensions, rows, coordinate_class))
         return [DatasetRef(dt, c, run_names[row[n + 1]], _as_uuid(row[n])) for c, row in zip(coords, rows)]
 
 
-class _RunNames(dict[int, str]):
-    """RUN names by collection ID, looked up once each."""
+class _RunNames(dict[int | None, str]):
+    """RUN names by collection ID, looked up once each; None stands for ``run_id``."""
 
-    def __init__(self, by_id: Any) -> None:
+    def __init__(self, by_id: Any, run_id: int | None = None) -> None:
         super().__init__()
         self._by_id = by_id
+        self._run_id = run_id
 
-    def __missing__(self, key: int) -> str:
-        name: str = self._by_id(key).name
+    def __missing__(self, key: int | None) -> str:
+        collection_id = self._run_id if key is None else key
+        if collection_id is None:
+            raise KeyError("A row without a run, from a query that searched more than one collection.")
+        name: str = self._by_id(collection_id).name
         self[key] = name
         return name
 
