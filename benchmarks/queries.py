@@ -11,6 +11,10 @@ Then times:
    (every row, converted to data IDs);
 2. ``query_data_ids([visit, detector], where="visit_detector_region.region
    OVERLAPS POINT(ra, dec)")`` at a visit centre (median of ``--reps``);
+
+Repeated figures are medians of ``--reps`` calls after one untimed warm-up
+call, for both systems; the first spatial join after the load ("fresh") is
+timed on its own, cold.
 3. ``query_datasets`` returning 5,000 datasets (median of ``--reps``), and the
    same again reading every ref's ID, run and full data ID (Chamberlain's refs
    hold their result row and build those on access; the Rubin butler builds
@@ -111,6 +115,8 @@ def skymap_records(
 
 
 def _timed_reps(fn: Callable[[], Any], reps: int) -> tuple[float, int]:
+    """Median time of ``reps`` calls after one untimed warm-up call (same for both systems)."""
+    fn()
     times, n = [], 0
     for _ in range(reps):
         t, out = time_call(fn)
