@@ -424,19 +424,18 @@ class _RowDataCoordinate(DataCoordinate):
 class _DerivedRowDataCoordinate(_RowDataCoordinate):
     """A row-backed data ID whose row holds None for some implied values, found by lookup instead.
 
-    ``_derived`` maps a row position to ``(key positions, lookup)``: the value
-    is ``lookup[tuple(row[p] for p in key positions)]``.
+    ``_derived`` maps a row position to ``(key_of, lookup)``: the value is
+    ``lookup[key_of(row)]``, ``key_of`` giving the tuple of the key values.
     """
 
     __slots__ = ()
-    _derived: dict[int, tuple[tuple[int, ...], Mapping[tuple[Any, ...], DataIdValue]]]
+    _derived: dict[int, tuple[Any, Mapping[tuple[Any, ...], DataIdValue]]]
 
     def _value(self, index: int) -> DataIdValue:
         value = self._row[index]
         if value is None and index in self._derived:
-            keys, lookup = self._derived[index]
-            row = self._row
-            return lookup[tuple(row[k] for k in keys)]
+            key_of, lookup = self._derived[index]
+            return lookup[key_of(self._row)]
         return value
 
     @property
@@ -450,7 +449,11 @@ class _DerivedRowDataCoordinate(_RowDataCoordinate):
         index = self._index.get(key)
         if index is None:
             return super().__getitem__(key)
-        return self._value(index)
+        value = self._row[index]
+        if value is None and index in self._derived:  # _value, inlined: dict(data_id) calls this per key
+            key_of, lookup = self._derived[index]
+            return lookup[key_of(self._row)]
+        return value
 
 
 _ROW_CLASSES: dict[DimensionGroup, type[_RowDataCoordinate]] = {}
@@ -471,7 +474,7 @@ def row_coordinate_class(
         return base
     names = list(dimensions.names)
     table = {
-        names.index(name): (tuple(names.index(k) for k in keys), lookup)
+        names.index(name): (_tuple_getter([names.index(k) for k in keys]), lookup)
         for name, (keys, lookup) in derived.items()
     }
     return type(
@@ -481,20 +484,22 @@ def row_coordinate_class(
     )
 
 
+def _tuple_getter(positions: Sequence[int]) -> Any:
+    """A function giving ``tuple(row[p] for p in positions)``, at C speed where it can."""
+    if len(positions) > 1:
+        return operator.itemgetter(*positions)
+    if positions:
+        only = positions[0]
+        return lambda row: (row[only],)
+    return lambda row: ()
+
+
 def _row_class(dimensions: DimensionGroup) -> type[_RowDataCoordinate]:
     """The (cached) `_RowDataCoordinate` subclass for rows over ``dimensions.names``."""
     row_class = _ROW_CLASSES.get(dimensions)
     if row_class is None:
         names = tuple(dimensions.names)
-        positions = [names.index(n) for n in dimensions.required]
-        required_of: Any
-        if len(positions) > 1:
-            required_of = staticmethod(operator.itemgetter(*positions))
-        elif positions:
-            only = positions[0]
-            required_of = staticmethod(lambda row: (row[only],))
-        else:
-            required_of = staticmethod(lambda row: ())
+        required_of = staticmethod(_tuple_getter([names.index(n) for n in dimensions.required]))
         row_class = type(
             "DataCoordinate",
             (_RowDataCoordinate,),
