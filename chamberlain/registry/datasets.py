@@ -368,7 +368,9 @@ class DatasetManager:
 
         Validity ranges for the same dataset type and data ID may not overlap:
         on PostgreSQL an exclusion constraint enforces it; on SQLite the check
-        runs while the database write lock is held.
+        runs while the database write lock is held. A dataset already
+        certified in the collection over exactly ``timespan`` is left as it is
+        (certifying it again changes nothing, so re-running an import works).
         """
         with self._db.transaction() as conn:
             for name, type_refs in _group_by_type(refs).items():
@@ -381,6 +383,18 @@ class DatasetManager:
                         f"{timespan} would overlap."
                     )
                 conflicts = self._overlapping(conn, calibs, rec.id, coll.id, dims, keys, timespan)
+                # Rows certifying one of these very datasets over exactly this range: nothing to do.
+                ids = {r.id for r in type_refs}
+                done = [
+                    c
+                    for c in conflicts
+                    if (c[2], c[3]) == (timespan.begin, timespan.end) and _as_id(c[1]) in ids
+                ]
+                if done:
+                    done_ids = {_as_id(c[1]) for c in done}
+                    conflicts = [c for c in conflicts if c not in done]
+                    kept = [(r, k) for r, k in zip(type_refs, keys) if r.id not in done_ids]
+                    type_refs, keys = [r for r, _ in kept], [k for _, k in kept]
                 if conflicts:
                     first = conflicts[0]
                     raise ConflictingDefinitionError(
@@ -504,6 +518,11 @@ class _Compiled:
         self.statement = statement
         self.sql: str = compiled.string
         self.order: tuple[str, ...] = tuple(compiled.positiontup or ())
+
+
+def _as_id(value: Any) -> uuid.UUID:
+    """A dataset ID read back from a table (UUID from PostgreSQL, hex text from SQLite)."""
+    return value if isinstance(value, uuid.UUID) else uuid_from_hex(value)
 
 
 def _group_by_type(refs: Iterable[DatasetRef]) -> dict[str, list[DatasetRef]]:

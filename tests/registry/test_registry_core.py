@@ -372,6 +372,11 @@ def test_certify_and_decertify(populated: Registry) -> None:
     first = Timespan(t0, t0 + 10 * HOUR)
     populated.certify("calib", refs, first)
     populated.certify("calib", later, Timespan(t0 + 10 * HOUR, None))  # adjacent: no overlap
+    # Certifying the same datasets over exactly the same range again changes nothing.
+    populated.certify("calib", refs, first)
+    assert populated.query_datasets("bias", "calib", find_first=False).count() == 3
+    with pytest.raises(ConflictingDefinitionError, match="already certified"):  # same dataset, other range
+        populated.certify("calib", refs[:1], Timespan(t0 + HOUR, t0 + 11 * HOUR))
     # Overlapping validity for the same data ID is refused, naming the data ID, on both backends.
     with pytest.raises(ConflictingDefinitionError, match=r"'detector': 0.*already certified"):
         populated.certify("calib", later, Timespan(t0 + 5 * HOUR, t0 + 6 * HOUR))
