@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -13,7 +13,6 @@ from chamberlain.errors import ConfigError, DataIdValueError, InstrumentError, f
 from chamberlain.instrument import get_instrument
 from chamberlain.tasks import DefineVisitsConfig, DefineVisitsTask
 from chamberlain.tasks._visits_grouping import GROUP_EXPOSURES
-from chamberlain.tasks._visits_regions import VisitRegions
 
 from ._butler import collections_option, expand_collections, explain, note, open_butler, where_option
 from ._progress import progress_bar
@@ -26,20 +25,18 @@ _GROUPING_BY_SYSTEM = {0: "one-to-one", 1: "by-group-metadata", 2: "by-counter-a
 _REGION_CHOICES = ("auto", "by-camera-geometry", "single-raw-wcs")
 
 
-class _ProgressDefineVisitsTask(DefineVisitsTask):
-    """`DefineVisitsTask` advancing a progress bar once per visit transaction."""
-
-    stack: contextlib.ExitStack
+def _progress_callback(stack: contextlib.ExitStack, instrument: str) -> Callable[[int, int], None]:
+    """A `DefineVisitsTask.run` progress callback drawing a bar (opened when the total is known)."""
     bar: Any = None
 
-    def _compute_regions(self, instrument: str, visits: Sequence[Any], processes: int) -> list[VisitRegions]:
-        regions = super()._compute_regions(instrument, visits, processes)
-        self.bar = self.stack.enter_context(progress_bar(len(visits), f"Writing visits of {instrument}"))
-        return regions
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = stack.enter_context(progress_bar(total, f"Writing visits of {instrument}"))
+        if done:
+            bar.update(1)
 
-    def _visit_written(self, visit_id: int) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
+    return progress
 
 
 def _choose_regions(instrument: str, regions: str) -> str:
@@ -145,14 +142,14 @@ def define_visits(
         config = DefineVisitsConfig()
         config.group_exposures.name = visit_system or _default_grouping(instrument)
         config.compute_visit_regions.name = algorithm
-        task = _ProgressDefineVisitsTask(config, registry=butler.registry, raw_wcs=raw_wcs)
-        task.stack = stack
+        task = DefineVisitsTask(config, registry=butler.registry, raw_wcs=raw_wcs)
         result = task.run(
             exposures,
             collections=searched or None,
             processes=processes,
             update_records=update_records,
             incremental=incremental,
+            progress=_progress_callback(stack, instrument),
         )
     click.echo(
         f"Defined {result.n_visits} visit(s) of {instrument}: {result.n_new} new, "

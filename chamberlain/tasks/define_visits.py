@@ -25,7 +25,7 @@ written) unless ``update_records`` is set.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import lsst.sphgeom as sg
@@ -159,6 +159,7 @@ class DefineVisitsTask(Task):
         processes: int = 1,
         update_records: bool = False,
         incremental: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> Struct:
         """Define visits for the given exposures and write their records.
 
@@ -183,6 +184,10 @@ class DefineVisitsTask(Task):
             Pull in exposures already in the registry that belong to the same
             visits (snaps arriving later), and update stored visits that changed
             (detector regions are rewritten only if the visit region changed).
+        progress
+            Called as ``progress(done, total)`` with ``done = 0`` once the visits to
+            write are known, then after each visit's transaction commits
+            (``total`` counts only the visits that need writing).
 
         Returns
         -------
@@ -248,8 +253,10 @@ class DefineVisitsTask(Task):
                 f"content: {shown}. Nothing was written; pass update_records=True to overwrite them."
             )
         n_new = n_updated = 0
+        if progress is not None:
+            progress(0, len(plan))
         with self.timer("write"):
-            for r, replace, replace_regions in plan:
+            for done, (r, replace, replace_regions) in enumerate(plan, start=1):
                 is_new = r.visit["id"] not in existing
                 self._write(r, is_new=is_new, replace=replace, replace_regions=replace_regions)
                 if is_new:
@@ -259,6 +266,8 @@ class DefineVisitsTask(Task):
                 else:
                     n_skipped += 1
                 self._visit_written(r.visit["id"])
+                if progress is not None:
+                    progress(done, len(plan))
         result = Struct(
             n_visits=len(visits),
             n_new=n_new,

@@ -433,3 +433,26 @@ def test_bad_inputs(registry: Registry, raws: Raws) -> None:
     )
     assert task.run([coordinate, coordinate]).n_new == 1  # duplicates are ignored
     assert task.run([]).n_visits == 0
+
+
+def test_progress_callback_counts_written_visits(registry: Registry, raws: Raws) -> None:
+    on_sky = raws.on_sky()
+    calls: list[tuple[int, int]] = []
+    written: list[int] = []
+
+    class Watching(DefineVisitsTask):
+        def _visit_written(self, visit_id: int) -> None:
+            # Each call comes after that visit's transaction: its record is readable already.
+            written.append(visit_id)
+            assert visit_id in visit_records(registry)
+
+    config = DefineVisitsConfig()
+    config.compute_visit_regions.name = "by-camera-geometry"
+    result = Watching(config, registry=registry).run(
+        data_ids(on_sky), progress=lambda d, t: calls.append((d, t))
+    )
+    n = len(on_sky)
+    assert result.n_new == n and calls == [(i, n) for i in range(n + 1)] and len(written) == n
+    calls.clear()
+    make_task(registry).run(data_ids(on_sky), progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(0, 0)]  # nothing left to write

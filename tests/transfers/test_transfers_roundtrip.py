@@ -129,7 +129,9 @@ def test_import_twice_is_idempotent(source: Any, tmp_path: Path) -> None:
         assert first.datasets > 0 and again.datasets == 0 and again.datasets_skipped == first.datasets
         assert again.files == 0
         assert target.registry.query_datasets("bias", ["calib"], find_first=False).count() == calib_rows == 3
-        assert {r.id for r in target.registry.query_datasets("*", collections, find_first=False)} == everything
+        assert {
+            r.id for r in target.registry.query_datasets("*", collections, find_first=False)
+        } == everything
 
 
 def test_conflicting_records_are_refused_and_nothing_is_written(
