@@ -116,9 +116,14 @@ def _find_inputs(
     quantum_id: DataCoordinate,
     collections: Sequence[str],
 ) -> list[DatasetRef]:
-    """Datasets of one input connection that match the quantum's data ID (find-first, one query)."""
+    """Datasets of one input connection that match the quantum's data ID (find-first, one query).
+
+    For a calibration type the whole quantum data ID constrains the query, so
+    its exposure/visit/day_obs joins in and CALIBRATION collections give the
+    dataset certified at the quantum's time.
+    """
     names = set(dataset_type.dimensions.names)
-    constraint = {k: v for k, v in quantum_id.required.items() if k in names}
+    constraint = {k: v for k, v in quantum_id.required.items() if k in names or dataset_type.is_calibration}
     results = butler.registry.query_datasets(
         dataset_type,
         collections,
@@ -143,6 +148,8 @@ def make_quantum_refs(
     Each input (and prerequisite) connection gets the datasets of its type
     whose data IDs agree with the quantum data ID on their shared dimensions,
     found first-first in ``input_collections`` (one query per connection).
+    Calibration inputs searched in CALIBRATION collections are the datasets
+    certified at the time of the quantum's exposure, visit or day_obs.
     Each output gets a new ref (a fresh UUID) in ``output_run`` with the
     quantum data ID reduced to the output's dimensions. The base checks of
     `PipelineTaskConnections.make_quantum_refs` then apply.

@@ -29,6 +29,7 @@ from chamberlain.pipe import (
     PipelineTask,
     PipelineTaskConfig,
     PipelineTaskConnections,
+    PrerequisiteInput,
     Struct,
     field,
 )
@@ -252,3 +253,53 @@ def test_read_only_butler_is_refused(butler: Butler) -> None:
             input_collections="inputs",
             output_run="out",
         )
+
+
+class CalibratedConnections(PipelineTaskConnections, dimensions=("instrument", "exposure", "detector")):
+    bias = PrerequisiteInput(
+        name="toy_bias",
+        storage_class="StructuredDataDict",
+        dimensions=("instrument", "detector"),
+        doc="Bias.",
+    )
+    part = Input(
+        name="toy_part", storage_class="StructuredDataDict", dimensions=("instrument", "exposure", "detector")
+    )
+    out = Output(
+        name="toy_out", storage_class="StructuredDataDict", dimensions=("instrument", "exposure", "detector")
+    )
+
+
+def test_calibration_inputs_are_found_by_the_quantum_time(butler: Butler) -> None:
+    """Exposures 1 and 2 are an hour apart; each gets the bias certified at its own time."""
+    from _populate import DAY_SPAN, HOUR
+
+    from chamberlain.geometry import Timespan
+
+    reg = butler.registry
+    reg.register_dataset_type(
+        DatasetType(
+            "toy_bias", ["instrument", "detector"], "StructuredDataDict", reg.universe, is_calibration=True
+        )
+    )
+    for run in ("bias/early", "bias/late"):
+        reg.register_run(run)
+    early = butler.put({"bias": "early"}, "toy_bias", instrument="Cam", detector=0, run="bias/early")
+    late = butler.put({"bias": "late"}, "toy_bias", instrument="Cam", detector=0, run="bias/late")
+    reg.register_collection("calib", "CALIBRATION")
+    assert DAY_SPAN.begin is not None
+    switch = DAY_SPAN.begin + HOUR // 2  # exposure 1 starts at the day's start, exposure 2 an hour later
+    reg.certify("calib", [early], Timespan(None, switch))
+    reg.certify("calib", [late], Timespan(switch, None))
+    found = {}
+    for exposure in (1, 2):
+        _, inputs, _ = make_quantum_refs(
+            CalibratedConnections(config=None),
+            butler,
+            {"instrument": "Cam", "exposure": exposure, "detector": 0},
+            input_collections=["inputs", "calib"],
+            output_run="out",
+            register_dataset_types=True,
+        )
+        found[exposure] = inputs["bias"]
+    assert found[1] == early and found[2] == late
