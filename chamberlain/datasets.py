@@ -293,6 +293,11 @@ class RowDatasetRef(DatasetRef):
     _layout: RowRefLayout  # a class attribute of each layout's subclass
     _row: Any
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # Calling the class (as dataclasses.replace does) makes a plain DatasetRef;
+        # query results make instances with object.__new__ and set the row.
+        return DatasetRef(*args, **kwargs)
+
     @staticmethod
     def from_rows(layout: RowRefLayout, rows: Iterable[Any]) -> list[DatasetRef]:
         """One ref per row (rows: data ID values, then dataset ID, then collection ID)."""

@@ -269,7 +269,11 @@ def envelope_pixels(pixelization: sg.HtmPixelization, region: sg.Region) -> list
 
 
 def region_pixels(
-    level: int, regions: Sequence[sg.Region | None], encoded: Sequence[bytes | None] | None = None
+    level: int,
+    regions: Sequence[sg.Region | None],
+    encoded: Sequence[bytes | None] | None = None,
+    *,
+    method: str = "auto",
 ) -> tuple[list[int], list[int]]:
     """Trixels of HTM ``level`` touching each region's bounding circle.
 
@@ -278,17 +282,26 @@ def region_pixels(
     region; regions that are None have no entries. Small convex polygons go
     through the batch cover, everything else through sphgeom one at a time.
     ``encoded`` may carry the regions' encodings if they are already at hand.
+
+    ``method`` is ``auto`` (the batch cover for at least `BATCH_MIN` regions),
+    ``batch`` (the batch cover for every small polygon, however few) or
+    ``sphgeom`` (sphgeom for every region). The two covers agree on the
+    trixels a region truly overlaps but may differ in trixels it only comes
+    near, so code removing index rows should remove those of both.
     """
+    if method not in ("auto", "batch", "sphgeom"):
+        raise ValueError(f"Unknown cover method {method!r}; use 'auto', 'batch' or 'sphgeom'.")
+    minimum = {"auto": BATCH_MIN, "batch": 1, "sphgeom": len(regions) + 1}[method]
     done = np.zeros(len(regions), dtype=bool)
     owner: list[int] = []
     pixel: list[int] = []
-    if len(regions) >= BATCH_MIN:
+    if len(regions) >= minimum:
         if encoded is None:
             encoded = [None if r is None else r.encode() for r in regions]
         rows, centers, radii = polygon_circles(encoded)
     else:
         rows = np.zeros(0, dtype=np.int64)
-    if len(rows) >= BATCH_MIN:
+    if len(rows) >= minimum:
         table = cover(level)
         small = radii <= table.max_radius
         if small.any():

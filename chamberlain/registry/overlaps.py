@@ -137,8 +137,14 @@ class SpatialIndex:
             )
             found = [(tuple(row[:-1]), row[-1]) for row in conn.execute(stmt) if row[-1] is not None]
             encoded = [bytes(data) for _, data in found]
-            owner, pixel = self.pixels_of([sg.Region.decode(e) for e in encoded], encoded)
-            stale.extend((p, *found[o][0]) for o, p in zip(owner, pixel))
+            regions = [sg.Region.decode(e) for e in encoded]
+            # The rows were written by whichever cover the insert used (batch or sphgeom,
+            # depending on its size): remove what either gives.
+            pairs: set[tuple[int, int]] = set()
+            for method in ("batch", "sphgeom"):
+                owner, pixel = region_pixels(self._level, regions, encoded, method=method)
+                pairs.update(zip(owner, pixel))
+            stale.extend((p, *found[o][0]) for o, p in sorted(pairs))
         skypix = self._tables[f"{element.name}_skypix"]
         pk = sa.tuple_(skypix.c.skypix, *[skypix.c[n] for n in names])
         for chunk in chunks(stale, width):

@@ -210,3 +210,18 @@ def test_small_batches_use_sphgeom_and_agree(monkeypatch: pytest.MonkeyPatch) ->
     assert len(calls) == htm.BATCH_MIN - 1
     n = sum(1 for o in big[0] if o < htm.BATCH_MIN - 1)
     assert sorted(zip(*small)) == sorted(zip(big[0][:n], big[1][:n]))
+
+
+def test_cover_methods() -> None:
+    rng = np.random.default_rng(43)
+    regions: list[sg.Region | None] = [_box(float(rng.uniform(0, 360)), 10.0, 0.05) for _ in range(5)]
+    forced = htm.region_pixels(LEVEL, regions, method="batch")
+    plain = htm.region_pixels(LEVEL, regions, method="sphgeom")
+    for i, region in enumerate(regions):
+        assert region is not None
+        exact = _exact(region)
+        assert exact <= {p for o, p in zip(*forced) if o == i} and exact <= {
+            p for o, p in zip(*plain) if o == i
+        }
+    with pytest.raises(ValueError, match="Unknown cover method 'fast'"):
+        htm.region_pixels(LEVEL, regions, method="fast")

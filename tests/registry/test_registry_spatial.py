@@ -231,3 +231,50 @@ def test_records_whose_key_order_differs_from_the_group_order(registry: Registry
     )
     expanded = registry.expand_data_id(instrument="Cam", visit=9, detector=2)
     assert expanded.records["visit_detector_region"] == rec
+
+
+def _index_rows(registry: Registry, visit: int, detector: int) -> set[int]:
+    t = registry.tables["visit_detector_region_skypix"]
+    stmt = sa.select(t.c.skypix).where(t.c.visit == visit, t.c.detector == detector)
+    return {r[0] for r in registry.db.execute(stmt)}
+
+
+def test_replacing_regions_leaves_no_stale_index_rows(registry: Registry) -> None:
+    """Batch inserts (>= BATCH_MIN regions) and small ones may index a region under slightly
+    different near-miss pixels; replacing a region either way must remove the old rows."""
+    import numpy as np
+    from _populate import add_exposures, random_quad
+
+    from chamberlain.geometry import htm
+
+    level = registry.universe.common_skypix.level
+    rng = np.random.default_rng(8)
+    pool = [random_quad(rng, float(rng.uniform(9, 13)), float(rng.uniform(-1, 1)), 0.12) for _ in range(3000)]
+    by_batch = htm.pixel_lists(len(pool), *htm.region_pixels(level, pool, method="batch"))
+    by_sphgeom = htm.pixel_lists(len(pool), *htm.region_pixels(level, pool, method="sphgeom"))
+    differ = [i for i in range(len(pool)) if set(by_batch[i]) != set(by_sphgeom[i])]
+    assert differ, "the sample should hold regions whose two covers differ"
+    same = [i for i in range(len(pool)) if i not in differ]
+    chosen = differ[:6] + same[: 120 - len(differ[:6])]  # 20 visits x 6 detectors
+    add_exposures(registry, list(range(1, 21)))
+    keys = [(v, d) for v in range(1, 21) for d in range(6)]
+    records = [
+        {"instrument": "Cam", "visit": v, "detector": d, "region": pool[i]} for (v, d), i in zip(keys, chosen)
+    ]
+    assert len(records) >= htm.BATCH_MIN
+    registry.insert_dimension_records("visit_detector_region", records)  # batch path
+    v, d = keys[0]
+    assert _index_rows(registry, v, d) == set(by_batch[chosen[0]]) != set(by_sphgeom[chosen[0]])
+    # Replace that one record (small call: sphgeom path) with the same and with a grown region.
+    grown = random_quad(rng, 11.0, 0.0, 0.15)
+    for region in (pool[chosen[0]], grown):
+        registry.insert_dimension_records(
+            "visit_detector_region",
+            [{"instrument": "Cam", "visit": v, "detector": d, "region": region}],
+            replace=True,
+        )
+        assert _index_rows(registry, v, d) == set(htm.region_pixels(level, [region], method="sphgeom")[1])
+    # And back through a batch replace of everything.
+    registry.insert_dimension_records("visit_detector_region", records, replace=True)
+    for k, i in enumerate(chosen):
+        assert _index_rows(registry, *keys[k]) == set(by_batch[i])

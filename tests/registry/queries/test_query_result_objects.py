@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 import uuid
 
@@ -86,6 +87,11 @@ def test_ref_copies_pickles_and_replace(registry: Registry) -> None:
         and moved.data_id == ref.data_id
     )
     assert ref.run == "run1"  # unchanged
+    via_dataclasses = dataclasses.replace(ref, run="run2")
+    assert (
+        type(via_dataclasses) is DatasetRef and via_dataclasses.run == "run2" and via_dataclasses.id == ref.id
+    )
+    assert dataclasses.asdict(ref)["run"] == "run1" and dataclasses.astuple(ref)[2] == "run1"
     with pytest.raises(TypeError, match="no field"):
         ref.replace(colour="red")
     with pytest.raises(AttributeError):
