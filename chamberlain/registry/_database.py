@@ -92,6 +92,10 @@ class Database:
         self._savepoint_depth = 0
         self.on_commit: list[Any] = []
         self.on_rollback: list[Any] = []
+        #: Called after any rollback, of a transaction or of a savepoint (e.g. to drop caches
+        #: that may hold rolled-back rows); unlike `on_rollback`, these stay registered.
+        self.rollback_listeners: list[Any] = []
+        self._data_version: int | None = None
         self._pending_rows: dict[str, int] = {}
         self._analyzed_rows: dict[str, int] = {}
 
@@ -194,6 +198,8 @@ class Database:
             except BaseException:
                 for action in reversed(undo):
                     action()
+                for listener in self.rollback_listeners:
+                    listener()
                 raise
             finally:
                 self._depth = 0
@@ -212,12 +218,31 @@ class Database:
                 try:
                     with conn.begin_nested():
                         yield conn
+                except BaseException:
+                    for listener in self.rollback_listeners:
+                        listener()
+                    raise
                 finally:
                     self._savepoint_depth -= 1
             else:
                 yield conn
         finally:
             self._depth -= 1
+
+    def changed_elsewhere(self) -> bool | None:
+        """Whether another connection committed since the last call (SQLite; None elsewhere).
+
+        Uses SQLite's ``PRAGMA data_version`` on this database's connection, so
+        it is cheap enough to ask before every query. The first call says True.
+        """
+        if self.dialect != "sqlite":
+            return None
+        dbapi = self.connection.connection.dbapi_connection
+        assert dbapi is not None
+        version = dbapi.execute("PRAGMA data_version").fetchone()[0]
+        changed = version != self._data_version
+        self._data_version = version
+        return changed
 
     def execute(self, statement: Any, parameters: Any = None) -> sa.CursorResult:
         """Execute a statement in a read transaction (or the current transaction)."""

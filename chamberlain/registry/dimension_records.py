@@ -163,6 +163,7 @@ class DimensionRecordManager:
         self._spatial = spatial
         self._validators: dict[str, _Validator] = {}
         self._cache: dict[str, dict[tuple[Any, ...], DimensionRecord]] = {}
+        db.rollback_listeners.append(self.clear_cache)  # the cache may hold rolled-back rows
 
     def validator(self, element: DimensionElement) -> _Validator:
         """The (cached) record validator of an element."""
@@ -399,13 +400,17 @@ class DimensionRecordManager:
     def implied_lookup(self, element: DimensionElement, dimension: str) -> Mapping[tuple[Any, ...], Any]:
         """``{values of element.required: value of dimension}`` from the cached records of ``element``.
 
-        A key missing from the cache (records another process added since it
-        was filled) reloads the cache once; a key still missing is a KeyError.
+        The cache is dropped first if another connection committed since the
+        last check (SQLite's ``data_version``). A key still missing from it
+        (records added since) reloads it once; a key missing after that is a
+        KeyError.
         """
         if element.name not in CACHED_ELEMENTS:
             raise ValueError(
                 f"{element.name!r} records are not cached; cached elements: {sorted(CACHED_ELEMENTS)}."
             )
+        if self._db.changed_elsewhere():
+            self.clear_cache()  # another connection committed: its records may have changed
         return _ImpliedLookup(self, element, dimension)
 
     def clear_cache(self) -> None:

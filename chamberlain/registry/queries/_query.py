@@ -189,7 +189,8 @@ class Query:
         if self.spec.result_dataset is not None:
             provided = set(self._types[self.spec.result_dataset].dataset_type.dimensions.required)
         derived: dict[str, tuple[str, tuple[str, ...]]] = {}
-        if derive_for is not None:
+        # Only where the record cache can tell cheaply that it is current (SQLite's data_version).
+        if derive_for is not None and self.registry.db.dialect == "sqlite":
             pinned = dims | set(self.spec.data_id) | provided
             for rec in self._types.values():
                 pinned |= set(rec.dataset_type.dimensions.required)
