@@ -8,6 +8,10 @@ object in the process: measured at 20-40 % of a 100,000-record insert or a
 240,000-row query. Paused, the new objects are examined once, at the first
 collection after the bulk step. Reference counting frees memory as usual
 throughout; only cycle detection waits.
+
+The switch is process-wide: while a bulk step runs, other threads' cycles
+wait for collection too, and a thread that disabled the collector itself
+during that time finds it enabled again when the step ends.
 """
 
 from __future__ import annotations
