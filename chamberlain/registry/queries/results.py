@@ -137,10 +137,13 @@ class QueryResults(Generic[T]):
                 if db.dialect == "postgresql":
                     # Server-side cursors are planned for the first 10% of rows by default,
                     # which picks nested loops; we read every row.
-                    conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
-                    # Keep the join order the planner chose (fact rows, then key lookups):
-                    # robust when statistics of recently loaded tables are stale.
-                    conn.exec_driver_sql("SET LOCAL join_collapse_limit = 1")
+                    # And keep the join order the planner chose (fact rows, then key lookups):
+                    # robust when statistics of recently loaded tables are stale. One round trip.
+                    conn.exec_driver_sql(
+                        "SELECT set_config('cursor_tuple_fraction', '1.0', true), "
+                        "set_config('join_collapse_limit', '1', true)"
+                    )
+                close: Any
                 if db.dialect == "sqlite" and self._kind in _RAW_KINDS:
                     # sqlite3 fetches lazily: read pages straight from the driver's cursor, skipping
                     # SQLAlchemy's per-row processing (these columns are plain keys; UUIDs are
@@ -149,14 +152,19 @@ class QueryResults(Generic[T]):
                     pages: Iterator[Sequence[Any]] = iter(
                         functools.partial(result.cursor.fetchmany, PAGE_ROWS), []
                     )
+                    close = result.close
                 else:
                     result = conn.execute(stmt.execution_options(yield_per=PAGE_ROWS))
                     pages = result.partitions()
-                while True:
+                    close = result.close
+                exhausted = False
+                while not exhausted:
                     with collector_paused():  # see chamberlain._gc
                         page = next(pages, None)
                         if page is None:
                             break
+                        # A short page is the last: no need for another FETCH round trip.
+                        exhausted = len(page) < PAGE_ROWS
                         if remaining is not None and len(page) > remaining:
                             page = page[:remaining]
                             self._truncated = True
@@ -166,8 +174,9 @@ class QueryResults(Generic[T]):
                     if remaining is not None:
                         remaining -= len(page)
                         if self._truncated:
-                            result.close()
+                            close()
                             return
+                close()
             if remaining == 0 and i + 1 < len(self._queries):
                 if any(q_any for q_any in (self._any_from(j) for j in range(i + 1, len(self._queries)))):
                     self._truncated = True
