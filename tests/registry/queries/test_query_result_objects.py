@@ -227,3 +227,30 @@ def test_band_is_current_after_another_connection_or_a_rollback_changes_it(
         raise RuntimeError("roll back")
     assert bands()[1] == "i"
     assert registry.expand_data_id({"instrument": "Cam", "physical_filter": "Cam-r"})["band"] == "i"
+
+
+def test_abandoned_and_interleaved_iteration(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several pages: stopping early, or running other queries between rows, leaves the connection usable."""
+    import gc
+
+    from chamberlain.registry.queries import results as results_module
+
+    monkeypatch.setattr(results_module, "PAGE_ROWS", 2)
+    every = {(d["visit"], d["detector"]) for d in registry.query_data_ids(["visit", "detector"])}
+    assert len(every) == 24
+    partial = iter(registry.query_data_ids(["visit", "detector"]))
+    first, second = next(partial), next(partial)
+    assert {(first["visit"], first["detector"]), (second["visit"], second["detector"])} <= every
+    del partial
+    gc.collect()
+    assert registry.query_data_ids(["visit"]).count() == 6
+    seen = set()
+    for d in registry.query_data_ids(["visit", "detector"]):
+        seen.add((d["visit"], d["detector"]))
+        assert (
+            registry.query_data_ids(["detector"], where=f"visit = {d['visit']}").count() == 4
+        )  # nested query
+    assert seen == every
+    limited = registry.query_datasets("calexp", "run1").limit(3)
+    assert len(list(limited)) == 3 and limited.truncated
+    assert len(list(registry.query_datasets("calexp", "run1"))) == 24
