@@ -390,9 +390,17 @@ class DimensionRecordManager:
         return cache
 
     def fetch_one(self, element: DimensionElement, key: tuple[Any, ...]) -> DimensionRecord | None:
-        """The record identified by the values of ``element.required``, or None."""
+        """The record identified by the values of ``element.required``, or None.
+
+        Records of cached elements come from the cache; a key it lacks (a
+        record another connection added since) reloads it once.
+        """
         if element.name in CACHED_ELEMENTS:
-            return self._cached(element).get(key)
+            record = self._cached(element).get(key)
+            if record is None and element.name in self._cache:
+                del self._cache[element.name]
+                record = self._cached(element).get(key)
+            return record
         validator = self.validator(element)
         rows = self._fetch_rows(element, [key], validator.key_fields)
         return rows[0] if rows else None
@@ -427,6 +435,8 @@ class DimensionRecordManager:
         ``given`` holds implied values the caller supplied; each is checked
         against the value the records imply.
         """
+        if self._cache and self._db.changed_elsewhere():
+            self.clear_cache()  # SQLite: another connection committed, cached records may be stale
         values: dict[str, Any] = dict(data_id.items() if data_id.has_full() else data_id.required)
         if given:
             values.update(given)

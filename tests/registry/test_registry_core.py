@@ -417,3 +417,31 @@ def test_certify_and_decertify(populated: Registry) -> None:
     assert populated.find_dataset("bias", {**d0, "detector": 1}, collections="calib", timespan=at) == refs[1]
     populated.certify("calib", later, Timespan(t0 + 2 * HOUR, t0 + 3 * HOUR))
     assert populated.find_dataset("bias", d0, collections="calib", timespan=at) == later[0]
+
+
+def test_cached_records_follow_other_connections(database) -> None:
+    """Records added elsewhere are found; on SQLite changed ones are seen too (PostgreSQL: after refresh())."""
+    from _populate import add_instrument
+
+    a = Registry.create(database.url, namespace=database.namespace)
+    b = Registry.open(database.url, namespace=database.namespace)
+    try:
+        add_instrument(a)
+        assert a.expand_data_id(instrument="Cam", physical_filter="Cam-r")["band"] == "r"  # caches filled
+        assert a.expand_data_id(instrument="Cam", detector=0).records["detector"] is not None
+        b.insert_dimension_records(
+            "detector", [{"instrument": "Cam", "id": 50, "full_name": "S50", "purpose": "SCIENCE"}]
+        )
+        assert a.expand_data_id(instrument="Cam", detector=50).records["detector"].full_name == "S50"
+        b.sync_dimension_record(
+            "physical_filter", {"instrument": "Cam", "name": "Cam-r", "band": "i"}, update=True
+        )
+        if database.backend == "sqlite":
+            assert a.expand_data_id(instrument="Cam", physical_filter="Cam-r")["band"] == "i"
+        a.refresh()
+        assert a.expand_data_id(instrument="Cam", physical_filter="Cam-r")["band"] == "i"
+        with pytest.raises(DataIdValueError, match="detector=99"):
+            a.expand_data_id(instrument="Cam", detector=99)
+    finally:
+        b.close()
+        a.close()
