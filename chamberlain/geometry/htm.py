@@ -19,9 +19,10 @@ polygons with array operations:
    within the radius of the centre.
 
 Step 3 is only complete when the circle cannot reach past the ring, so circles
-wider than `HtmCover.max_radius` (half the smallest trixel altitude; sampling
-finds the first misses beyond about 1.2 times the altitude),
-and regions that are not convex polygons, are left to sphgeom. Distances get
+wider than `HtmCover.max_radius` (half the smallest trixel altitude, ~0.25 deg
+at level 7: the nearest trixel outside any trixel's ring is one altitude away,
+so a circle up to half that, centred anywhere in the trixel, cannot reach it)
+and regions that are not convex polygons are left to sphgeom. Distances get
 a small allowance (`SLACK`, ~20 milliarcseconds) so rounding can only add
 trixels, never drop one. The result is a superset of the trixels the region
 overlaps, as the index requires; `tests/geometry/test_htm.py` checks it
