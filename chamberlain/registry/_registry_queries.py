@@ -1,0 +1,144 @@
+"""The query methods of `Registry` (a mixin, kept apart so registry.py stays readable).
+
+Each method builds lazy results through `chamberlain.registry.queries.api`;
+see docs/queries.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from ..datasets import DatasetType
+from ..dimensions import DimensionGroup
+from .queries import api as _queries
+from .queries.results import DataCoordinateQueryResults, DatasetQueryResults, DimensionRecordQueryResults
+
+if TYPE_CHECKING:
+    from .registry import Registry
+
+__all__ = ["RegistryQueries"]
+
+
+class RegistryQueries:
+    """`Registry.query_data_ids`, `Registry.query_datasets`, `Registry.query_dimension_records`."""
+
+    def query_data_ids(
+        self,
+        dimensions: DimensionGroup | Iterable[str] | str,
+        *,
+        where: str = "",
+        bind: Mapping[str, Any] | None = None,
+        data_id: Mapping[str, Any] | None = None,
+        datasets: str | Iterable[str] | None = None,
+        collections: str | Iterable[str] | None = None,
+        order_by: str | Iterable[str] | None = None,
+        limit: int | None = None,
+        **kwargs: Any,
+    ) -> DataCoordinateQueryResults:
+        """Data IDs of the given dimensions that satisfy the constraints (lazy; one SQL statement).
+
+        Related dimensions are joined automatically (``visit_definition`` when
+        both exposure and visit are present, the stored exact overlaps when
+        observation and skymap dimensions are both present); dimensions named
+        only in ``where``/``data_id`` are joined in and the result is
+        de-duplicated.
+
+        Parameters
+        ----------
+        dimensions
+            Dimension names (or a group) of the result data IDs.
+        where
+            A `where` expression (see ``docs/queries.md`` / the expression
+            package): ``"visit.day_obs = 20240301 AND band = 'r'"``. Region
+            terms (``visit.region OVERLAPS CIRCLE(ra, dec, radius_deg)``) work
+            under AND, OR and NOT.
+        bind
+            Values for ``:name`` placeholders in ``where``.
+        data_id, **kwargs
+            Dimension values the rows must have.
+        datasets, collections
+            Keep only data IDs for which a dataset of each type exists in the
+            collections (CALIBRATION collections are matched on validity
+            range against the rows' exposure/visit timespan).
+        order_by
+            Names to sort by; ``-name`` sorts descending.
+        limit
+            None (all rows) or a positive integer; see `QueryResults.truncated`.
+
+        Returns
+        -------
+        DataCoordinateQueryResults
+            Lazy, streaming results; nothing runs until they are iterated.
+
+        Raises
+        ------
+        InvalidQueryError
+            For a bad expression, unknown name, or ``limit`` of 0 or less.
+        """
+        return _queries.query_data_ids(
+            cast("Registry", self), dimensions, where=where, bind=bind, data_id=data_id, datasets=datasets,
+            collections=collections, order_by=order_by, limit=limit, **kwargs,
+        )  # fmt: skip
+
+    def query_datasets(
+        self,
+        dataset_type: str | DatasetType | Iterable[str | DatasetType],
+        collections: str | Iterable[str],
+        *,
+        where: str = "",
+        bind: Mapping[str, Any] | None = None,
+        data_id: Mapping[str, Any] | None = None,
+        find_first: bool = True,
+        with_dimension_records: bool = False,
+        order_by: str | Iterable[str] | None = None,
+        limit: int | None = None,
+        **kwargs: Any,
+    ) -> DatasetQueryResults:
+        """Datasets of one or more types (names, glob patterns) in the collections (lazy).
+
+        With ``find_first`` (the default) only the first dataset per data ID
+        in collection search order is returned (chains flattened). Each
+        dataset type is one SQL statement. Other parameters are as for
+        `query_data_ids`; ``where`` may also use ``ingest_date``, ``run``,
+        ``collection``, ``dataset_id`` and ``<type>.timespan`` (validity).
+
+        Raises
+        ------
+        MissingDatasetTypeError
+            If a named dataset type is not registered.
+        MissingCollectionError
+            If a collection does not exist.
+        CalibrationLookupError
+            If CALIBRATION collections are searched with ``find_first`` and the
+            query has no exposure/visit/day_obs timespan to match against.
+        InvalidQueryError
+            For a bad expression or ``limit``.
+        """
+        return _queries.query_datasets(
+            cast("Registry", self), dataset_type, collections, where=where, bind=bind, data_id=data_id,
+            find_first=find_first, with_dimension_records=with_dimension_records,
+            order_by=order_by, limit=limit, **kwargs,
+        )  # fmt: skip
+
+    def query_dimension_records(
+        self,
+        element: str,
+        *,
+        where: str = "",
+        bind: Mapping[str, Any] | None = None,
+        data_id: Mapping[str, Any] | None = None,
+        datasets: str | Iterable[str] | None = None,
+        collections: str | Iterable[str] | None = None,
+        order_by: str | Iterable[str] | None = None,
+        limit: int | None = None,
+        **kwargs: Any,
+    ) -> DimensionRecordQueryResults:
+        """Records of one element satisfying the constraints (lazy; regions decoded per row).
+
+        Parameters are as for `query_data_ids`.
+        """
+        return _queries.query_dimension_records(
+            cast("Registry", self), element, where=where, bind=bind, data_id=data_id, datasets=datasets,
+            collections=collections, order_by=order_by, limit=limit, **kwargs,
+        )  # fmt: skip
