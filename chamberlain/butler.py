@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import enum
 import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -22,6 +21,7 @@ import uuid_utils.compat
 import yaml
 
 from chamberlain._butler_data_ids import DataIdRewriter, RecordCache
+from chamberlain._butler_handles import DatasetExistence, DeferredDatasetHandle
 from chamberlain._butler_queries import ButlerQueries
 from chamberlain._butler_transfers import ButlerTransfers
 from chamberlain.datasets import DatasetRef, DatasetType
@@ -57,71 +57,6 @@ _REPOSITORY_FILES = frozenset(
 
 class ButlerUsageError(ChamberlainError, ValueError):
     """A butler method was called with options that do not fit together."""
-
-
-class DatasetExistence(enum.Flag):
-    """How much of a dataset exists; truthy only for `KNOWN` and `VERIFIED`."""
-
-    UNRECOGNIZED = 0
-    RECORDED = enum.auto()
-    """The registry has it."""
-    DATASTORE = enum.auto()
-    """The datastore has a record of it."""
-    _ARTIFACT = enum.auto()
-    KNOWN = RECORDED | DATASTORE
-    """Registry and datastore records (the file was not checked)."""
-    VERIFIED = RECORDED | DATASTORE | _ARTIFACT
-    """Registry and datastore records, and the file exists."""
-
-    def __bool__(self) -> bool:
-        return self.value in (DatasetExistence.KNOWN.value, DatasetExistence.VERIFIED.value)
-
-
-@dataclasses.dataclass(frozen=True)
-class DeferredDatasetHandle:
-    """A dataset found but not read: `get` reads it (or part of it) when asked.
-
-    Attributes
-    ----------
-    butler
-        The butler that found it.
-    ref
-        The dataset.
-    component
-        Component to read by default (from a ``parent.component`` name).
-    parameters
-        Read parameters merged into every `get`.
-    storage_class
-        Storage class to convert to by default.
-    """
-
-    butler: Butler
-    ref: DatasetRef
-    component: str | None = None
-    parameters: Mapping[str, Any] | None = None
-    storage_class: str | None = None
-
-    def get(
-        self,
-        *,
-        parameters: Mapping[str, Any] | None = None,
-        component: str | None = None,
-        storage_class: str | None = None,
-    ) -> Any:
-        """Read the dataset now; ``parameters`` are merged with the handle's (``bbox`` reads a cutout)."""
-        merged = dict(self.parameters or {})
-        merged.update(parameters or {})
-        return self.butler.datastore.get(
-            self.ref,
-            component=component or self.component,
-            parameters=merged or None,
-            storage_class=storage_class or self.storage_class,
-        )
-
-    @property
-    def data_id(self) -> DataCoordinate:
-        """The data ID of the dataset."""
-        return self.ref.data_id
 
 
 class Butler(ButlerQueries, ButlerTransfers):
