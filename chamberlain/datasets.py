@@ -60,6 +60,11 @@ def _pick_uuid_from_hex() -> Any:
 uuid_from_hex = _pick_uuid_from_hex()
 
 
+def as_dataset_id(value: Any) -> uuid.UUID:
+    """A dataset ID read back from a table: a `uuid.UUID` from PostgreSQL, hex text from SQLite."""
+    return value if isinstance(value, uuid.UUID) else uuid_from_hex(value)
+
+
 class DatasetIdGenEnum(enum.Enum):
     """How `Registry.insert_datasets` makes dataset IDs."""
 
@@ -250,7 +255,6 @@ class RowRefLayout:
     __slots__ = (
         "coordinate_class",
         "dataset_type",
-        "dimensions",
         "id_index",
         "ref_class",
         "run_index",
@@ -264,10 +268,10 @@ class RowRefLayout:
         coordinate_class: type[DataCoordinate] | None = None,
     ) -> None:
         self.dataset_type = dataset_type
-        self.dimensions = dataset_type.dimensions
+        group = dataset_type.dimensions
         #: Row-backed data ID class (`chamberlain.dimensions.row_coordinate_class`).
-        self.coordinate_class = coordinate_class or row_coordinate_class(self.dimensions, {})
-        self.id_index = len(self.dimensions.names)
+        self.coordinate_class = coordinate_class or row_coordinate_class(group, {})
+        self.id_index = len(group.names)
         self.run_index = self.id_index + 1
         self.run_names = run_names
         #: The `RowDatasetRef` subclass whose instances share this layout (a class
@@ -333,8 +337,7 @@ class RowDatasetRef(DatasetRef):
     @property
     def id(self) -> uuid.UUID:
         """The dataset's UUID (made from the row's value on each access)."""
-        value = self._row[self._layout.id_index]
-        return value if isinstance(value, uuid.UUID) else uuid_from_hex(value)
+        return as_dataset_id(self._row[self._layout.id_index])
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (DatasetRef, (self.dataset_type, self.data_id, self.run, self.id))

@@ -102,15 +102,6 @@ class DataCoordinate(Mapping[str, DataIdValue]):
         return out
 
     @classmethod
-    def from_full_row(
-        cls, dimensions: DimensionGroup, row: Sequence[Any], row_class: type[DataCoordinate] | None = None
-    ) -> DataCoordinate:
-        """One data ID from a row laid out as for `from_full_rows`."""
-        coord = object.__new__(row_class or _row_class(dimensions))
-        coord._row = row  # type: ignore[attr-defined]
-        return coord
-
-    @classmethod
     def make_empty(cls, universe: DimensionUniverse) -> DataCoordinate:
         """The data ID with no dimensions."""
         return cls(universe.empty, (), {}, {})
@@ -394,12 +385,12 @@ class _RowDataCoordinate(DataCoordinate):
 
     @property
     def _full(self) -> dict[str, DataIdValue]:  # type: ignore[override]
-        return dict(zip(self._names, self._row))
+        return self._mapping()
 
     def has_full(self) -> bool:
         return True
 
-    def _mapping(self) -> Mapping[str, DataIdValue]:
+    def _mapping(self) -> dict[str, DataIdValue]:
         return dict(zip(self._names, self._row))
 
     def __getitem__(self, key: str) -> DataIdValue:
@@ -416,9 +407,6 @@ class _RowDataCoordinate(DataCoordinate):
 
     def __len__(self) -> int:
         return len(self._names)
-
-    def __hash__(self) -> int:
-        return hash((self._dimensions.required, self._required_of(self._row)))
 
 
 class _DerivedRowDataCoordinate(_RowDataCoordinate):
@@ -438,22 +426,14 @@ class _DerivedRowDataCoordinate(_RowDataCoordinate):
             return lookup[key_of(self._row)]
         return value
 
-    @property
-    def _full(self) -> dict[str, DataIdValue]:  # type: ignore[override]
-        return self._mapping()  # type: ignore[return-value]
-
-    def _mapping(self) -> Mapping[str, DataIdValue]:
+    def _mapping(self) -> dict[str, DataIdValue]:
         return {name: self._value(i) for i, name in enumerate(self._names)}
 
     def __getitem__(self, key: str) -> DataIdValue:
         index = self._index.get(key)
         if index is None:
             return super().__getitem__(key)
-        value = self._row[index]
-        if value is None and index in self._derived:  # _value, inlined: dict(data_id) calls this per key
-            key_of, lookup = self._derived[index]
-            return lookup[key_of(self._row)]
-        return value
+        return self._value(index)
 
 
 _ROW_CLASSES: dict[DimensionGroup, type[_RowDataCoordinate]] = {}

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 import astropy.time
 import sqlalchemy as sa
 
-from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType, deterministic_id, uuid_from_hex
+from ..datasets import (
+    DatasetIdGenEnum,
+    DatasetRef,
+    DatasetType,
+    as_dataset_id,
+    deterministic_id,
+    uuid_from_hex,
+)
 from ..dimensions import DataCoordinate, DimensionGroup
 from ..errors import (
     CalibrationLookupError,
@@ -388,10 +395,10 @@ class DatasetManager:
                 done = [
                     c
                     for c in conflicts
-                    if (c[2], c[3]) == (timespan.begin, timespan.end) and _as_id(c[1]) in ids
+                    if (c[2], c[3]) == (timespan.begin, timespan.end) and as_dataset_id(c[1]) in ids
                 ]
                 if done:
-                    done_ids = {_as_id(c[1]) for c in done}
+                    done_ids = {as_dataset_id(c[1]) for c in done}
                     conflicts = [c for c in conflicts if c not in done]
                     kept = [(r, k) for r, k in zip(type_refs, keys) if r.id not in done_ids]
                     type_refs, keys = [r for r, _ in kept], [k for _, k in kept]
@@ -518,11 +525,6 @@ class _Compiled:
         self.statement = statement
         self.sql: str = compiled.string
         self.order: tuple[str, ...] = tuple(compiled.positiontup or ())
-
-
-def _as_id(value: Any) -> uuid.UUID:
-    """A dataset ID read back from a table (UUID from PostgreSQL, hex text from SQLite)."""
-    return value if isinstance(value, uuid.UUID) else uuid_from_hex(value)
 
 
 def _group_by_type(refs: Iterable[DatasetRef]) -> dict[str, list[DatasetRef]]:

@@ -397,9 +397,8 @@ class DimensionRecordManager:
         """
         if element.name in CACHED_ELEMENTS:
             record = self._cached(element).get(key)
-            if record is None and element.name in self._cache:
-                del self._cache[element.name]
-                record = self._cached(element).get(key)
+            if record is None:
+                record = self._reloaded(element).get(key)
             return record
         validator = self.validator(element)
         rows = self._fetch_rows(element, [key], validator.key_fields)
@@ -417,13 +416,22 @@ class DimensionRecordManager:
             raise ValueError(
                 f"{element.name!r} records are not cached; cached elements: {sorted(CACHED_ELEMENTS)}."
             )
-        if self._db.changed_elsewhere():
-            self.clear_cache()  # another connection committed: its records may have changed
+        self._drop_if_changed_elsewhere()
         return _ImpliedLookup(self, element, dimension)
 
     def clear_cache(self) -> None:
         """Forget cached records (after another process changed them)."""
         self._cache.clear()
+
+    def _reloaded(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
+        """The cache of ``element`` read afresh (after a miss: another connection may have added records)."""
+        self._cache.pop(element.name, None)
+        return self._cached(element)
+
+    def _drop_if_changed_elsewhere(self) -> None:
+        """Drop the cache if another connection committed since the last check (SQLite only)."""
+        if self._cache and self._db.changed_elsewhere():
+            self.clear_cache()
 
     # --- expansion ---------------------------------------------------------------------
 
@@ -435,8 +443,7 @@ class DimensionRecordManager:
         ``given`` holds implied values the caller supplied; each is checked
         against the value the records imply.
         """
-        if self._cache and self._db.changed_elsewhere():
-            self.clear_cache()  # SQLite: another connection committed, cached records may be stale
+        self._drop_if_changed_elsewhere()
         values: dict[str, Any] = dict(data_id.items() if data_id.has_full() else data_id.required)
         if given:
             values.update(given)
@@ -498,17 +505,14 @@ class _ImpliedLookup(dict[tuple[Any, ...], Any]):
         self._manager = manager
         self._element = element
         self._dimension = dimension
-        self._fill()
+        self._fill(manager._cached(element))
 
-    def _fill(self) -> None:
+    def _fill(self, records: Mapping[tuple[Any, ...], DimensionRecord]) -> None:
         name = self._dimension
-        self.update(
-            {key: getattr(record, name) for key, record in self._manager._cached(self._element).items()}
-        )
+        self.update({key: getattr(record, name) for key, record in records.items()})
 
     def __missing__(self, key: tuple[Any, ...]) -> Any:
-        self._manager._cache.pop(self._element.name, None)
-        self._fill()
+        self._fill(self._manager._reloaded(self._element))
         if key not in self:
             raise KeyError(f"No {self._element.name!r} record {key!r} to give {self._dimension!r}.")
         return self[key]

@@ -75,16 +75,6 @@ class SpatialIndex:
             self._partners[a.name].append((b, True))
             self._partners[b.name].append((a, False))
 
-    def pixels(self, region: sg.Region) -> list[int]:
-        """Common-pixelization indices that may overlap ``region`` (a superset)."""
-        return self.pixels_of([region])[1]
-
-    def pixels_of(
-        self, regions: Sequence[sg.Region | None], encoded: Sequence[bytes | None] | None = None
-    ) -> tuple[list[int], list[int]]:
-        """Index pixels of many regions: ``(owner, pixel)`` pairs ordered by owner (see `region_pixels`)."""
-        return region_pixels(self._level, regions, encoded)
-
     def key_names(self, element: DimensionElement) -> list[str]:
         """Column names identifying a record of ``element`` in index tables."""
         return [d.name for d in element.required]
@@ -104,7 +94,7 @@ class SpatialIndex:
         """
         names = self.key_names(element)
         skypix = self._tables[f"{element.name}_skypix"]
-        owner, pixel = self.pixels_of(regions, encoded)
+        owner, pixel = region_pixels(self._level, regions, encoded)
         rows = [(p, *keys[o]) for o, p in zip(owner, pixel)]
         self._db.bulk_insert(conn, skypix, ["skypix", *names], rows)
         written = 0

@@ -114,7 +114,7 @@ def _any(query: Query, tree: Node | None, kind: str) -> bool:
 
 
 def _empty_tables(query: Query, kind: str) -> list[str]:
-    plan, _, _ = query.with_where(None).plan()
+    plan, _ = query.with_where(None).plan()
     db = query.registry.db
     names = list(plan.elements) + ([plan.overlap] if plan.overlap else [])
     reasons = []

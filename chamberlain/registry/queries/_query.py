@@ -163,13 +163,13 @@ class Query(DatasetSources):
 
     def plan(
         self, order_by: Sequence[str] = (), *, derive_for: DimensionGroup | None = None
-    ) -> tuple[JoinPlan, list[Ref], dict[str, tuple[str, tuple[str, ...]]]]:
+    ) -> tuple[JoinPlan, list[Ref]]:
         """The join plan covering the result, the constraints and ``order_by``.
 
         With ``derive_for`` (the output's dimensions), implied dimensions of
         the output that nothing else needs and that a cached element gives
-        (``band`` from ``physical_filter``) are left out of the joins; they are
-        returned as ``{dimension: (element, keys)}``.
+        (``band`` from ``physical_filter``) are left out of the joins; the
+        plan's ``derived`` lists them as ``{dimension: (element, keys)}``.
         """
         refs = self._refs(order_by)
         dims, elements = self.resolver.elements_needed(refs)
@@ -211,7 +211,7 @@ class Query(DatasetSources):
         plan = JoinPlan.build(group, self.registry.tables, elements, provided, derived=derived)
         # An element joined anyway gives its implied values itself.
         plan.derived = {d: v for d, v in derived.items() if v[0] not in plan.elements}
-        return plan, refs, plan.derived
+        return plan, refs
 
     # --- compiler callbacks ------------------------------------------------------------------
 
@@ -381,11 +381,12 @@ class Query(DatasetSources):
         """
         result_rec = self._types.get(self.spec.result_dataset) if self.spec.result_dataset else None
         derive_for = self._result_group(columns, result_rec) if columns in ("data_ids", "datasets") else None
-        plan, refs, _ = self.plan(order_by, derive_for=derive_for)
+        plan, refs = self.plan(order_by, derive_for=derive_for)
         self._plan = plan
         self._dataset_sources: dict[str, sa.Subquery] = {}
         self._dataset_table = self.registry.tables["dataset"].alias("dataset")
         self._run_from_rows = False
+        self._single_run_id: int | None = None  # set when every row's run is this one RUN
         self._subquery_numbers = itertools.count()
         spec = self.spec
         where: list[Any] = []
@@ -408,6 +409,8 @@ class Query(DatasetSources):
                     plan.join_source(
                         self._dataset_table, {}, on=self._dataset_table.c.id == rows.c.dataset_id
                     )
+                elif len(self.collections) == 1:
+                    self._single_run_id = self.collections[0].id
         plan.finish()
         if result_rec is not None and rows is not None:
             self._dataset_sources[result_rec.dataset_type.name] = rows
@@ -462,8 +465,7 @@ class Query(DatasetSources):
             stmt = stmt.distinct()
         if order_exprs:
             stmt = stmt.order_by(*order_exprs)
-        run_id = self.collections[0].id if self._run_from_rows and len(self.collections) == 1 else None
-        return Built(stmt, labels, plan.group, dict(plan.derived) if columns != "records" else {}, run_id)
+        return Built(stmt, labels, plan.group, dict(plan.derived), self._single_run_id)
 
     def _result_group(self, columns: str, result_rec: DatasetTypeRecord | None) -> DimensionGroup:
         if columns == "datasets" and result_rec is not None:
@@ -492,8 +494,8 @@ class Query(DatasetSources):
                 cols += [sa.null().cast(sa.Uuid()), sa.null().cast(sa.BigInteger())]
             else:
                 run: Any = rows.c.collection_id if self._run_from_rows else self._dataset_table.c.run_id
-                if self._run_from_rows and len(self.collections) == 1:
-                    run = sa.null()  # one RUN searched: every row's run is that one (Built.run_id)
+                if self._single_run_id is not None:
+                    run = sa.null()  # every row's run is that one (Built.run_id)
                 cols += [rows.c.dataset_id, run]
             labels += ["_dataset_id", "_run_id"]
         return cols, labels

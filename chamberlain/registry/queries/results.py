@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import uuid
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
@@ -24,7 +23,7 @@ import lsst.sphgeom as sg
 import sqlalchemy as sa
 
 from ..._gc import collector_paused
-from ...datasets import DatasetRef, RowDatasetRef, RowRefLayout, uuid_from_hex
+from ...datasets import DatasetRef, RowDatasetRef, RowRefLayout, as_dataset_id
 from ...dimensions import DataCoordinate, DimensionGroup, DimensionRecord, row_coordinate_class
 from ...errors import InvalidQueryError
 from ...geometry import Timespan
@@ -73,6 +72,7 @@ class QueryResults(Generic[T]):
         self._truncated: bool | None = None
         self._built: dict[int, Built] = {}
         self._row_classes: dict[int, type[DataCoordinate]] = {}
+        self._layouts: dict[int, RowRefLayout] = {}
 
     def _copy(self, **changes: Any) -> Self:
         new = object.__new__(type(self))
@@ -80,8 +80,7 @@ class QueryResults(Generic[T]):
         new._truncated = None
         new._built = {}
         new._row_classes = {}
-        if hasattr(new, "_layouts"):
-            new._layouts = {}
+        new._layouts = {}
         for k, v in changes.items():
             setattr(new, k, v)
         return new
@@ -247,11 +246,6 @@ class QueryResults(Generic[T]):
 _RAW_KINDS = frozenset({"data_ids", "datasets"})
 
 
-def _as_uuid(value: Any) -> uuid.UUID:
-    """A dataset ID from a row: SQLite's driver returns the stored 32-character hex text."""
-    return value if isinstance(value, uuid.UUID) else uuid_from_hex(value)
-
-
 class DataCoordinateQueryResults(QueryResults[DataCoordinate]):
     """Data IDs (with implied values) from `Registry.query_data_ids`."""
 
@@ -268,12 +262,6 @@ class DatasetQueryResults(QueryResults[DatasetRef]):
     _kind = "datasets"
     _records = False
 
-    def __init__(
-        self, queries: Sequence[Query], *, order_by: Sequence[str] = (), limit: int | None = None
-    ) -> None:
-        super().__init__(queries, order_by=order_by, limit=limit)
-        self._layouts: dict[int, RowRefLayout] = {}
-
     def with_dimension_records(self) -> DatasetQueryResults:
         """Results whose data IDs have their dimension records attached (fetched per page)."""
         return self._copy(_records=True)
@@ -283,19 +271,21 @@ class DatasetQueryResults(QueryResults[DatasetRef]):
         name = query.spec.result_dataset
         assert name is not None
         dt = query._types[name].dataset_type
+        layout = self._layouts.get(i)
+        if layout is None:
+            run_names = _RunNames(query.registry._collections.by_id, built.run_id)
+            coordinate_class = self._coordinate_class(i, built, dt.dimensions)
+            layout = self._layouts[i] = RowRefLayout(dt, run_names, coordinate_class)
         if not self._records:
             # Refs that hold their row and build data ID and UUID on first access.
-            layout = self._layouts.get(i)
-            if layout is None or layout.dataset_type is not dt:
-                run_names = _RunNames(query.registry._collections.by_id, built.run_id)
-                coordinate_class = self._coordinate_class(i, built, dt.dimensions)
-                layout = self._layouts[i] = RowRefLayout(dt, run_names, coordinate_class)
             return RowDatasetRef.from_rows(layout, rows)
-        run_names = _RunNames(query.registry._collections.by_id, built.run_id)
-        n = len(dt.dimensions.names)
-        coordinate_class = self._coordinate_class(i, built, dt.dimensions)
-        coords = attach_records(query, DataCoordinate.from_full_rows(dt.dimensions, rows, coordinate_class))
-        return [DatasetRef(dt, c, run_names[row[n + 1]], _as_uuid(row[n])) for c, row in zip(coords, rows)]
+        coords = attach_records(
+            query, DataCoordinate.from_full_rows(dt.dimensions, rows, layout.coordinate_class)
+        )
+        return [
+            DatasetRef(dt, c, layout.run_names[row[layout.run_index]], as_dataset_id(row[layout.id_index]))
+            for c, row in zip(coords, rows)
+        ]
 
 
 class _RunNames(dict[int | None, str]):
