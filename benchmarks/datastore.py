@@ -274,6 +274,8 @@ def main() -> None:
     print(f"Machine: {machine_summary()}")
     versions = package_versions(["sqlalchemy", "numpy", "fitsio", "lsst-daf-butler"])
     print("Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    if args.workdir is not None:
+        os.makedirs(args.workdir, exist_ok=True)  # a missing --workdir is made, not a FileNotFoundError
     workdir = tempfile.mkdtemp(prefix="bench_datastore_", dir=args.workdir)
     print(f"Work directory: {workdir}; {_file_floor(workdir)}")
     try:
