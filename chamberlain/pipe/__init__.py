@@ -6,7 +6,7 @@ from . import connection_types
 from .config import Config, HistoryEntry, choice_field, config_field, field, range_field
 from .configurable import (
     ConfigurableField,
-    Registry,
+    ConfigurableRegistry,
     RegistryField,
     configurable_field,
     import_object,
@@ -48,7 +48,7 @@ __all__ = [
     "PrerequisiteInput",
     "QuantizedConnection",
     "QuantumContext",
-    "Registry",
+    "ConfigurableRegistry",
     "RegistryField",
     "Struct",
     "Task",

@@ -3,7 +3,7 @@
 `ConfigurableField` is the value of a field declared with ``SomeTask.make_field(doc)``
 (or `configurable_field`): it holds a target class and that class's config, and
 forwards attribute access to the config, so ``config.detection.threshold = 3`` works.
-`Registry.make_field` declares a field whose value is a `RegistryField`: it holds a
+`ConfigurableRegistry.make_field` declares a field whose value is a `RegistryField`: it holds a
 config for every registered option and the chosen ``name``
 (``config.grouping.name = "one-to-one"``; ``config.grouping["by-group"].x = 1``).
 """
@@ -24,7 +24,7 @@ from .config import Config, ConfigHolder, HistoryEntry, caller_label
 
 __all__ = [
     "ConfigurableField",
-    "Registry",
+    "ConfigurableRegistry",
     "RegistryField",
     "configurable_field",
     "import_object",
@@ -192,7 +192,7 @@ def configurable_field(target: Any, doc: str, config_class: type[Config] | None 
     return pydantic.Field(default_factory=lambda: ConfigurableField(target, config_class), description=doc)
 
 
-class Registry:
+class ConfigurableRegistry:
     """A set of named, configurable classes for `RegistryField` choices.
 
     Parameters
@@ -218,7 +218,7 @@ class Registry:
         """
         if name in self._entries:
             raise ConfigError(
-                f"Registry name {name!r} is already used by {self._entries[name][0]!r}; "
+                f"Name {name!r} is already registered for {self._entries[name][0]!r}; "
                 f"registered names: {format_choices(self._entries)}."
             )
         cls = _config_class_of(target, config_class, f"registry entry {name!r}")
@@ -248,10 +248,10 @@ class Registry:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Registry:
+    def __deepcopy__(self, memo: dict[int, Any]) -> ConfigurableRegistry:
         return self  # Registries are shared definitions, not per-config state.
 
-    def __copy__(self) -> Registry:
+    def __copy__(self) -> ConfigurableRegistry:
         return self
 
     def make_field(self, doc: str, default: str | None = None) -> Any:
@@ -260,7 +260,7 @@ class Registry:
 
 
 def register_configurable(
-    name: str, registry: Registry, config_class: type[Config] | None = None
+    name: str, registry: ConfigurableRegistry, config_class: type[Config] | None = None
 ) -> Callable[[_T], _T]:
     """Class decorator registering the class in ``registry`` under ``name``."""
 
@@ -287,11 +287,11 @@ class RegistryField(_PydanticInstance, ConfigHolder):
     other attribute reads and writes go to the selected option's config.
     """
 
-    _registry: Registry
+    _registry: ConfigurableRegistry
     _name: str | None
     _options: dict[str, Config]
 
-    def __init__(self, registry: Registry, name: str | None = None) -> None:
+    def __init__(self, registry: ConfigurableRegistry, name: str | None = None) -> None:
         self._init_holder()
         object.__setattr__(self, "_registry", registry)
         object.__setattr__(self, "_options", {})
@@ -302,7 +302,7 @@ class RegistryField(_PydanticInstance, ConfigHolder):
         self._history.append(HistoryEntry(name, "default"))
 
     @property
-    def registry(self) -> Registry:
+    def registry(self) -> ConfigurableRegistry:
         """The registry of options."""
         return self._registry
 

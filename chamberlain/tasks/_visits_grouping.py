@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 
 from chamberlain.errors import TaskError
-from chamberlain.pipe import Config, Registry, Task, register_configurable
+from chamberlain.pipe import Config, ConfigurableRegistry, Task, register_configurable
 
 #: An exposure ``ExposureRecord`` (its fields are dynamic attributes, so typed loosely).
 ExposureRecord = Any
@@ -96,7 +96,9 @@ class GroupExposuresConfig(Config):
     """Configuration of a grouping (the built-in groupings have no options)."""
 
 
-GROUP_EXPOSURES = Registry("How `DefineVisitsTask` groups exposures into visits.", GroupExposuresConfig)
+GROUP_EXPOSURES = ConfigurableRegistry(
+    "How `DefineVisitsTask` groups exposures into visits.", GroupExposuresConfig
+)
 
 
 class GroupExposuresTask(Task):

@@ -34,7 +34,7 @@ import numpy as np
 
 from chamberlain.errors import InstrumentError, TaskError
 from chamberlain.instrument import Instrument, get_instrument
-from chamberlain.pipe import Config, Registry, Task, field, range_field, register_configurable
+from chamberlain.pipe import Config, ConfigurableRegistry, Task, field, range_field, register_configurable
 
 __all__ = [
     "COMPUTE_VISIT_REGIONS",
@@ -79,7 +79,7 @@ class ComputeVisitRegionsConfig(Config):
     )
 
 
-COMPUTE_VISIT_REGIONS = Registry(
+COMPUTE_VISIT_REGIONS = ConfigurableRegistry(
     "How `DefineVisitsTask` computes visit and detector regions.", ComputeVisitRegionsConfig
 )
 

@@ -13,8 +13,8 @@ from chamberlain.errors import ConfigError
 from chamberlain.pipe import (
     Config,
     ConfigurableField,
+    ConfigurableRegistry,
     HistoryEntry,
-    Registry,
     RegistryField,
     Task,
     choice_field,
@@ -48,7 +48,7 @@ class RobustFitTask(FitTask):
     ConfigClass = RobustFitConfig
 
 
-GROUPERS = Registry("How to group exposures.")
+GROUPERS = ConfigurableRegistry("How to group exposures.")
 
 
 class GroupConfig(Config):
@@ -247,11 +247,11 @@ def test_registry_field() -> None:
 
 
 def test_registry_errors() -> None:
-    registry = Registry("test")
+    registry = ConfigurableRegistry("test")
     registry.register("a", FitTask)
     with pytest.raises(ConfigError, match="'a' is already used"):
         registry.register("a", RobustFitTask)
-    strict = Registry("strict", base_config=GroupConfig)
+    strict = ConfigurableRegistry("strict", base_config=GroupConfig)
     with pytest.raises(ConfigError, match=r"FitConfig .* does not derive from GroupConfig"):
         strict.register("fit", FitTask)
 
