@@ -218,7 +218,7 @@ class ConfigurableRegistry:
         """
         if name in self._entries:
             raise ConfigError(
-                f"Name {name!r} is already registered for {self._entries[name][0]!r}; "
+                f"Name {name!r} is already used by {self._entries[name][0]!r}; "
                 f"registered names: {format_choices(self._entries)}."
             )
         cls = _config_class_of(target, config_class, f"registry entry {name!r}")
