@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -16,8 +15,7 @@ import uuid_utils.compat
 
 from .dimensions import DataCoordinate, DimensionGroup, DimensionUniverse, row_coordinate_class
 from .errors import DatasetTypeError
-
-_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*(\.[a-zA-Z_][a-zA-Z0-9_]*)*$")
+from .naming import validate_dataset_type_name
 
 #: Namespace of deterministic dataset IDs; uuid5(DNS, "lsst.org"), as in the Rubin butler,
 #: so that the same raw gets the same ID in both systems.
@@ -109,7 +107,7 @@ class DatasetType:
     ----------
     name
         Letters, digits and underscores; a dot separates a component
-        (``calexp.wcs``).
+        (``calexp.wcs``); at most 128 characters (see `chamberlain.naming`).
     dimensions
         A `DimensionGroup`, or dimension names together with ``universe``.
     storage_class
@@ -121,8 +119,10 @@ class DatasetType:
 
     Raises
     ------
+    InvalidNameError
+        If the name is malformed or too long.
     DatasetTypeError
-        If the name is malformed or names a governor dimension.
+        If the name is a governor dimension's name.
     """
 
     __slots__ = ("dimensions", "is_calibration", "name", "storage_class")
@@ -136,11 +136,7 @@ class DatasetType:
         *,
         is_calibration: bool = False,
     ) -> None:
-        if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise DatasetTypeError(
-                f"Dataset type name {name!r} is invalid: use letters, digits and underscores, not starting "
-                "with a digit, with '.' only to separate a component."
-            )
+        validate_dataset_type_name(name)
         if not isinstance(dimensions, DimensionGroup):
             if universe is None:
                 raise TypeError("DatasetType needs a universe when dimensions are given as names.")

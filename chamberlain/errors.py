@@ -121,6 +121,10 @@ class CalibrationLookupError(ChamberlainError, LookupError):
     """A calibration lookup is ambiguous or lacks the time it needs."""
 
 
+class InvalidNameError(ChamberlainError, ValueError):
+    """A collection or dataset type name breaks the rules of `chamberlain.naming`."""
+
+
 # --- queries ------------------------------------------------------------------------
 
 

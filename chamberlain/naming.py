@@ -1,0 +1,171 @@
+"""The rules for names that users choose: collections and dataset types.
+
+Names become parts of file paths (a RUN name is the first directories of its
+datasets' files) and of command lines (``*``, ``?`` and ``[`` are glob
+characters there), so they are checked when they are defined:
+
+Collection names (RUN, TAGGED, CHAINED, CALIBRATION)
+    ASCII letters, digits and ``_ - . + @ = , :``, with ``/`` between
+    components (``HSC/runs/RC2/w_2024_10/DM-12345``, ``u/someone/test-1``).
+    A component may not be empty (no leading, trailing or doubled ``/``) and
+    may not be ``.`` or ``..``. At most `MAX_NAME_LENGTH` (255) characters in
+    all and `MAX_COMPONENT_LENGTH` (128) per component.
+Dataset type names
+    ASCII letters, digits and ``_``, not starting with a digit; ``.`` only
+    separates a component (``calexp.wcs``). At most
+    `MAX_DATASET_TYPE_NAME_LENGTH` (128) characters.
+
+Everything else (spaces, backslashes, ``%``, control characters, line
+separators, non-ASCII letters) is refused. Names are never URL-decoded:
+``%2e%2e`` is refused for its ``%``, not read as ``..``.
+
+This module is a bottom layer: it imports only the standard library and
+`chamberlain.errors`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from chamberlain.errors import InvalidNameError
+
+__all__ = [
+    "MAX_COMPONENT_LENGTH",
+    "MAX_DATASET_TYPE_NAME_LENGTH",
+    "MAX_NAME_LENGTH",
+    "validate_collection_name",
+    "validate_dataset_type_name",
+]
+
+#: Longest collection name (the ``collection.name`` column holds 256).
+MAX_NAME_LENGTH = 255
+#: Longest ``/``-separated component of a collection name (one directory level).
+MAX_COMPONENT_LENGTH = 128
+#: Longest dataset type name, component included (the ``dataset_type.name`` column holds 128).
+MAX_DATASET_TYPE_NAME_LENGTH = 128
+
+_COLLECTION_CHARS = re.compile(r"[A-Za-z0-9_\-.+@=,:/]*")
+_DATASET_TYPE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_GLOB_CHARS = frozenset("*?[]")
+
+_COLLECTION_RULES = (
+    "names: ASCII letters, digits, _-.+@=,: and / between non-empty components other than '.' and '..'; "
+    f"at most {MAX_NAME_LENGTH} characters, {MAX_COMPONENT_LENGTH} per component"
+)
+_DATASET_TYPE_RULES = (
+    "names: ASCII letters, digits and _, not starting with a digit, with '.' only before a component; "
+    f"at most {MAX_DATASET_TYPE_NAME_LENGTH} characters"
+)
+
+
+def _shown(name: str) -> str:
+    """``repr(name)``, shortened for very long names (the message stays readable)."""
+    if len(name) <= 80:
+        return repr(name)
+    return f"{name[:60]!r}... ({len(name)} characters)"
+
+
+def _first_bad(name: str, pattern: re.Pattern[str]) -> tuple[int, str] | None:
+    """Position and character of the first character of ``name`` that ``pattern`` does not accept."""
+    match = pattern.match(name)
+    end = match.end() if match else 0
+    return None if end == len(name) else (end, name[end])
+
+
+def validate_collection_name(name: object, kind: str = "collection") -> str:
+    """Check a collection name against the rules of the module documentation.
+
+    Parameters
+    ----------
+    name
+        The proposed name.
+    kind
+        What the name is for, as the message should say it (``"run"``,
+        ``"chained collection"``...).
+
+    Returns
+    -------
+    name : `str`
+        The name, unchanged.
+
+    Raises
+    ------
+    InvalidNameError
+        If the name breaks a rule; the message names the value, the rule broken
+        and the rules.
+    """
+    if not isinstance(name, str):
+        raise InvalidNameError(f"invalid {kind} name {name!r}: names are strings ({_COLLECTION_RULES})")
+    problem = _collection_problem(name)
+    if problem is not None:
+        raise InvalidNameError(f"invalid {kind} name {_shown(name)}: {problem} ({_COLLECTION_RULES})")
+    return name
+
+
+def _collection_problem(name: str) -> str | None:
+    if not name:
+        return "the name is empty"
+    bad = _first_bad(name, _COLLECTION_CHARS)
+    if bad is not None:
+        position, char = bad
+        reason = f"character {char!r} at position {position} is not allowed"
+        if char in _GLOB_CHARS:
+            reason += " (*, ?, [ and ] are glob characters, kept for searches)"
+        return reason
+    if len(name) > MAX_NAME_LENGTH:
+        return f"it has {len(name)} characters"
+    if name.startswith("/"):
+        return "it starts with '/'"
+    for component in name.split("/"):
+        if not component:
+            return "it has an empty component (a trailing or doubled '/')"
+        if component in (".", ".."):
+            return f"component {component!r} is not allowed"
+        if len(component) > MAX_COMPONENT_LENGTH:
+            return f"component {_shown(component)} has {len(component)} characters"
+    return None
+
+
+def validate_dataset_type_name(name: object) -> str:
+    """Check a dataset type name against the rules of the module documentation.
+
+    Parameters
+    ----------
+    name
+        The proposed name (``calexp``, or ``calexp.wcs`` for a component).
+
+    Returns
+    -------
+    name : `str`
+        The name, unchanged.
+
+    Raises
+    ------
+    InvalidNameError
+        If the name breaks a rule; the message names the value, the rule broken
+        and the rules.
+    """
+    if not isinstance(name, str):
+        raise InvalidNameError(
+            f"invalid dataset type name {name!r}: names are strings ({_DATASET_TYPE_RULES})"
+        )
+    if _DATASET_TYPE_RE.fullmatch(name) is None:
+        if not name:
+            problem = "the name is empty"
+        else:
+            bad = _first_bad(name, re.compile(r"[A-Za-z0-9_.]*"))
+            if bad is not None:
+                problem = f"character {bad[1]!r} at position {bad[0]} is not allowed"
+            else:
+                parts = name.split(".")
+                digit = next((part for part in parts if part[:1].isdigit()), None)
+                if digit is not None:
+                    problem = f"part {digit!r} starts with a digit"
+                else:
+                    problem = "a '.' must separate two non-empty parts"
+        raise InvalidNameError(f"invalid dataset type name {_shown(name)}: {problem} ({_DATASET_TYPE_RULES})")
+    if len(name) > MAX_DATASET_TYPE_NAME_LENGTH:
+        raise InvalidNameError(
+            f"invalid dataset type name {_shown(name)}: it has {len(name)} characters ({_DATASET_TYPE_RULES})"
+        )
+    return name
