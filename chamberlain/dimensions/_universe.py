@@ -61,7 +61,7 @@ class DimensionUniverse:
     Parameters
     ----------
     config
-        The parsed configuration (see ``chamberlain/schema/dimensions.yaml``).
+        The parsed configuration (see ``chamberlain/dimensions/dimensions.yaml``).
 
     Raises
     ------
@@ -335,5 +335,5 @@ def _element_from_universe(universe: DimensionUniverse, name: str) -> DimensionE
 
 @functools.cache
 def _default_universe() -> DimensionUniverse:
-    text = importlib.resources.files("chamberlain.schema").joinpath("dimensions.yaml").read_text()
+    text = importlib.resources.files("chamberlain.dimensions").joinpath("dimensions.yaml").read_text()
     return DimensionUniverse.from_yaml(text)
