@@ -18,9 +18,24 @@ Alternates ``{a|b|c}``
 ``:/``
     Keep ``/`` inside the value (otherwise it becomes ``_``).
 
-The characters `` <>:"\\|?*`` always become ``_``; in the file-name part,
-``.`` becomes ``_`` and ``#`` becomes ``HASH``. Empty directory levels are
-collapsed and the formatter's extension is appended.
+Every field value becomes path text that cannot leave its place (one path
+component, or with ``:/`` components of its own):
+
+- ``%``, ``\\``, control characters (NUL, newline, DEL, C1) and the Unicode
+  line and paragraph separators are percent-escaped as their UTF-8 bytes
+  (``%25``, ``%5C``, ``%00``, ``%0A``, ``%E2%80%A8``);
+- a value (or, with ``:/``, a component) made only of dots (``.``, ``..``)
+  has each dot escaped as ``%2E``, and an empty component between slashes
+  becomes ``%``;
+- the characters `` <>:"|?*`` become ``_``, and so does ``/`` unless kept.
+
+Values without these characters are unchanged, and the escaping is never
+undone (names are not URL-decoded), so ``%2e%2e`` stays the text it is. In
+the file-name part, ``.`` becomes ``_`` and ``#`` becomes ``HASH``. Empty
+directory levels left by optional fields are collapsed and the formatter's
+extension is appended. A formatted path that would still be absolute or hold
+a ``.`` or ``..`` level (possible only through a template's own literal text)
+is refused.
 
 `FileTemplate.validate` checks that a template makes one path per dataset:
 it must use ``run`` or ``id`` (``id`` only in the file-name part), must not
@@ -57,20 +72,37 @@ DEFAULT_TEMPLATES: dict[str, str] = {"default": DEFAULT_TEMPLATE, "raw": RAW_TEM
 
 _SPECIAL = frozenset({"run", "id", "datasetType", "component"})
 _FIELD_RE = re.compile(r"\{([^{}]*)\}")
-_BAD_CHARS = re.compile(r'[ <>:"\\|?*]')
+_BAD_CHARS = re.compile(r'[ <>:"|?*]')
+_ESCAPED = re.compile(r"[%\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SLASHES = re.compile(r"/{2,}")
 
-# Field values with `_BAD_CHARS` (and '/', unless kept) replaced; few distinct values recur (runs,
-# dataset types, bands...), so a dictionary look-up replaces most regular-expression calls.
+# Field values made safe; few distinct values recur (runs, dataset types, bands...), so a
+# dictionary look-up replaces most regular-expression calls.
 _CLEANED: dict[str, str] = {}
 _CLEANED_KEEP_SLASH: dict[str, str] = {}
 _CLEANED_LIMIT = 10_000
 
 
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8"))
+
+
+def _component(text: str) -> str:
+    """One path component for ``text`` (which holds no ``/``): see the module documentation."""
+    if not text:
+        return "%"
+    if not text.strip("."):
+        return "%2E" * len(text)
+    return _BAD_CHARS.sub("_", _ESCAPED.sub(_percent, text))
+
+
 def _clean(text: str, keep_slash: bool) -> str:
-    """``text`` with the characters a path field may not hold replaced (remembered for next time)."""
+    """``text`` made into safe path text, one component unless ``keep_slash`` (remembered for next time)."""
     cache = _CLEANED_KEEP_SLASH if keep_slash else _CLEANED
-    cleaned = _BAD_CHARS.sub("_", text if keep_slash else text.replace("/", "_"))
+    if keep_slash:
+        cleaned = "/".join(_component(part) for part in text.split("/"))
+    else:
+        cleaned = _component(text.replace("/", "_"))
     if len(cache) >= _CLEANED_LIMIT:
         cache.clear()
     cache[text] = cleaned
@@ -341,6 +373,12 @@ class FileTemplate:
         path = path.strip("/")
         head, _, name = path.rpartition("/")
         name = name.replace(".", "_").replace("#", "HASH")
+        if head and ("/./" in f"/{head}/" or "/../" in f"/{head}/"):
+            raise FileTemplateError(
+                f"File template {self.template!r} makes the path {head}/{name} for dataset type "
+                f"{ref.dataset_type.name!r}, data ID {data_id}, run {ref.run!r}; a '.' or '..' level would "
+                "leave its place under the datastore root."
+            )
         return f"{head}/{name}" if head else name
 
     @staticmethod
