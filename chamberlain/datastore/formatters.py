@@ -24,9 +24,9 @@ the file than that needs.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
+import pkgutil
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -217,10 +217,9 @@ def get_formatter(name: str) -> Formatter:
             f"Unknown formatter {name!r}; known formatters: {format_choices(_registry)}."
         ) from None
     if isinstance(entry, str):
-        module, _, attr = entry.partition(":")
         try:
-            entry = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError) as err:
+            entry = pkgutil.resolve_name(entry)
+        except (ImportError, AttributeError, ValueError) as err:
             raise FormatterError(f"Cannot import formatter {name!r} from {entry!r}: {err}.") from None
     assert isinstance(entry, type)
     instance = entry()

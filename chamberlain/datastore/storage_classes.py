@@ -27,7 +27,7 @@ are accepted for the snake_case component names.
 from __future__ import annotations
 
 import dataclasses
-import importlib
+import pkgutil
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -117,10 +117,9 @@ def _import_type(path: str) -> type:
 
         found = getattr(builtins, path)
     else:
-        module, _, attr = path.rpartition(".")
         try:
-            found = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError) as err:
+            found = pkgutil.resolve_name(path)
+        except (ImportError, AttributeError, ValueError) as err:
             raise FormatterError(f"Cannot import Python type {path!r}: {err}.") from None
     assert isinstance(found, type)
     _type_cache[path] = found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import pkgutil
 
 from chamberlain.errors import InstrumentError, format_choices
 
@@ -38,10 +39,8 @@ def _import(target: str, what: str) -> object:
     if not module_name or not attr:
         raise InstrumentError(f"{what}: {target!r} is not a 'module.Class' or 'module:Class' path.")
     try:
-        obj: object = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as err:
+        obj: object = pkgutil.resolve_name(target)
+    except (ImportError, AttributeError, ValueError) as err:
         raise InstrumentError(f"{what}: cannot import {target!r} ({err}).") from None
     return obj
 

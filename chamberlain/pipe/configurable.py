@@ -10,7 +10,7 @@ config for every registered option and the chosen ``name``
 
 from __future__ import annotations
 
-import importlib
+import pkgutil
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -57,20 +57,12 @@ def import_object(path: str) -> Any:
     ConfigError
         If no module prefix of ``path`` imports or the attribute chain is missing.
     """
-    parts = path.split(".")
-    for split in range(len(parts) - 1, 0, -1):
-        module_name = ".".join(parts[:split])
-        try:
-            obj: Any = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        try:
-            for attr in parts[split:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            break
-        return obj
-    raise ConfigError(f"Cannot import {path!r}: no importable module.attribute path matches.")
+    if "." not in path:
+        raise ConfigError(f"Cannot import {path!r}: not a module.attribute path.")
+    try:
+        return pkgutil.resolve_name(path)
+    except (ImportError, AttributeError, ValueError):
+        raise ConfigError(f"Cannot import {path!r}: no importable module.attribute path matches.") from None
 
 
 def _resolve(obj: Any) -> Any:
