@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from ..errors import (
     CollectionCycleError,
     CollectionTypeError,
-    ConflictingDefinitionError,
     MissingCollectionError,
     OrphanedRecordError,
     format_choices,
 )
+from ..naming import validate_collection_name
 
 if TYPE_CHECKING:
     from ._database import Database
@@ -186,36 +186,42 @@ class CollectionManager:
     # --- registration ------------------------------------------------------------------
 
     def register(self, name: str, type: CollectionType, doc: str | None = None) -> bool:
-        """Register a collection; True if new, False if it existed with the same type."""
-        if not isinstance(name, str) or not name or len(name) > 256 or name != name.strip():
-            raise ConflictingDefinitionError(
-                f"Collection name {name!r} is invalid: it must be a non-empty string of at most 256 "
-                "characters without surrounding white space."
-            )
-        if any(c in name for c in "*?[]"):
-            raise ConflictingDefinitionError(
-                f"Collection name {name!r} contains a glob character (*, ?, [ or ]); those are kept for searches."
-            )
+        """Register a collection; True if new, False if it existed with the same type.
+
+        Raises `~chamberlain.errors.InvalidNameError` if ``name`` breaks the rules of
+        `chamberlain.naming`.
+        """
         type = CollectionType.from_name(type)
+        kind = "run" if type is CollectionType.RUN else f"{type.name.lower()} collection"
+        validate_collection_name(name, kind)
+        by_name = sa.select(self._collection).where(self._collection.c.name == name)
         with self._db.transaction() as conn:
-            existing = conn.execute(
-                sa.select(self._collection).where(self._collection.c.name == name)
-            ).first()
-            if existing is not None:
-                if existing.type != type:
-                    raise CollectionTypeError(
-                        f"Collection {name!r} already exists as {CollectionType(existing.type).name}, "
-                        f"not {type.name}."
-                    )
-                return False
-            result = conn.execute(self._collection.insert().values(name=name, type=int(type), doc=doc))
-            new_id = result.inserted_primary_key[0]  # type: ignore[index]
-            if type is CollectionType.RUN:
-                conn.execute(self._run.insert().values(collection_id=new_id))
-        rec = CollectionRecord(new_id, name, type, doc)
+            existing = conn.execute(by_name).first()
+            created = False
+            if existing is None:
+                # Insert-or-compare: another process may register the same name at the same
+                # moment. ON CONFLICT DO NOTHING waits for its transaction and then skips the
+                # row (no exception, so an outer transaction survives); the row is read back
+                # either way and compared.
+                new_id = conn.execute(
+                    self._db.insert(self._collection)
+                    .values(name=name, type=int(type), doc=doc)
+                    .on_conflict_do_nothing(index_elements=["name"])
+                    .returning(self._collection.c.collection_id)
+                ).scalar()
+                created = new_id is not None
+                existing = conn.execute(by_name).one()
+                if created and type is CollectionType.RUN:
+                    conn.execute(self._run.insert().values(collection_id=existing.collection_id))
+            if existing.type != type:
+                raise CollectionTypeError(
+                    f"Collection {name!r} already exists as {CollectionType(existing.type).name}, "
+                    f"not {type.name}."
+                )
+        rec = CollectionRecord(existing.collection_id, name, type, existing.doc)
         self._by_name[name] = rec
-        self._by_id[new_id] = rec
-        return True
+        self._by_id[rec.id] = rec
+        return created
 
     # --- chains ------------------------------------------------------------------------
 

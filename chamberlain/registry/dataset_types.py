@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import zlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -137,15 +138,17 @@ class DatasetTypeManager:
         if dataset_type.dimensions.universe != self._universe:
             raise DatasetTypeError(f"Dataset type {dataset_type.name!r} uses a different dimension universe.")
         table = self._tables["dataset_type"]
+        by_name = sa.select(table).where(table.c.name == dataset_type.name)
         with self._db.transaction() as conn:
-            row = conn.execute(sa.select(table).where(table.c.name == dataset_type.name)).first()
+            row = conn.execute(by_name).first()
+            if row is None:
+                # Another process may be registering the same type (or another type of the same
+                # dimension group, whose table and view this one shares) right now: take the
+                # registration lock, then look again.
+                self._lock_registrations(conn)
+                row = conn.execute(by_name).first()
             if row is not None:
-                existing = self._remember(row).dataset_type
-                if existing != dataset_type:
-                    raise ConflictingDefinitionError(
-                        f"Dataset type {dataset_type.describe()} conflicts with the registered definition "
-                        f"{existing.describe()}."
-                    )
+                self._check_same(dataset_type, self._remember(row).dataset_type)
                 return False
             group = dataset_type.dimensions
             group_id = self._group_id(conn, group)
@@ -161,8 +164,9 @@ class DatasetTypeManager:
                 calibs_table(self._metadata, calib_name, group, self._db.dialect == "postgresql").create(
                     conn, checkfirst=True
                 )
-            conn.execute(
-                table.insert().values(
+            inserted = conn.execute(
+                self._db.insert(table)
+                .values(
                     name=dataset_type.name,
                     storage_class=dataset_type.storage_class,
                     dimension_group_id=group_id,
@@ -171,19 +175,55 @@ class DatasetTypeManager:
                     tag_table=tag_name,
                     calib_table=calib_name,
                 )
-            )
-            row = conn.execute(sa.select(table).where(table.c.name == dataset_type.name)).one()
-            self._remember(row)
+                .on_conflict_do_nothing(index_elements=["name"])
+                .returning(table.c.id)
+            ).scalar()
+            rec = self._remember(conn.execute(by_name).one())
+            if inserted is None:  # registered by another connection after all
+                self._check_same(dataset_type, rec.dataset_type)
+                return False
         return True
+
+    @staticmethod
+    def _check_same(given: DatasetType, existing: DatasetType) -> None:
+        if existing != given:
+            raise ConflictingDefinitionError(
+                f"Dataset type {given.describe()} conflicts with the registered definition "
+                f"{existing.describe()}."
+            )
+
+    def _lock_registrations(self, conn: sa.Connection) -> None:
+        """Serialise dataset-type registrations across processes until the transaction ends.
+
+        Registering creates tables and views (DDL), which PostgreSQL cannot
+        make idempotent under concurrency by row-level conflict handling, so
+        registrations in one schema take a transaction-scoped advisory lock:
+        a second process waits for the first to commit, then finds its rows.
+        SQLite needs nothing: writers already hold the database lock from
+        ``BEGIN IMMEDIATE``.
+
+        Parameters
+        ----------
+        conn
+            The connection of the current (write) transaction.
+        """
+        if self._db.dialect != "postgresql":
+            return
+        key = zlib.crc32(f"chamberlain.dataset_type:{self._db.namespace or ''}".encode())
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.literal(key, sa.BigInteger()))))
 
     def _group_id(self, conn: sa.Connection, group: DimensionGroup) -> int:
         table = self._tables["dimension_group"]
         key = " ".join(group.required)
-        found = conn.execute(sa.select(table.c.id).where(table.c.names == key)).scalar()
-        if found is not None:
-            return int(found)
-        result = conn.execute(table.insert().values(names=key))
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        select = sa.select(table.c.id).where(table.c.names == key)
+        found = conn.execute(select).scalar()
+        if found is None:
+            # Insert-or-read: a concurrent insert of the same group is skipped, not an error.
+            conn.execute(
+                self._db.insert(table).values(names=key).on_conflict_do_nothing(index_elements=["names"])
+            )
+            found = conn.execute(select).scalar_one()
+        return int(found)
 
     def remove(self, name: str) -> None:
         """Remove a dataset type that has no datasets."""
