@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from chamberlain.registry.queries.sql import run_sql
+from chamberlain.errors import ConfigError
+from chamberlain.registry.sql import create_reader_role, run_sql
 from chamberlain.repository import RepositoryConfig
 
 from ._format import format_option, print_rows
@@ -17,16 +18,34 @@ __all__ = ["sql"]
 
 @click.command("sql")
 @repo_argument
-@click.argument("statement")
+@click.argument("statement", required=False)
 @format_option
-def sql(repo: str, statement: str, output_format: str) -> None:
+@click.option(
+    "--create-role",
+    is_flag=True,
+    help="Create (or re-grant) the repository's read-only PostgreSQL role instead of running a statement; "
+    "needs a database user allowed to create roles.",
+)
+def sql(repo: str, statement: str | None, output_format: str, create_role: bool) -> None:
     """Run the SQL STATEMENT (e.g. "SELECT * FROM visit LIMIT 5") read-only and print its rows.
 
-    The connection cannot write: INSERT, UPDATE, DELETE and DDL are refused.
-    Tables and views are described in docs/sql.md. A statement that returns
-    no rows prints nothing; binary values (encoded regions) print as hex.
+    Exactly one statement runs, in a read-only transaction that is rolled back:
+    anything that would write, end the transaction, change a setting or attach
+    a file is refused. On PostgreSQL it runs as the repository's read-only role
+    (created by `chamberlain create`, or by `--create-role` for an older
+    repository); SQLite files are opened read-only. Tables, views and the
+    guarantees are described in docs/sql.md. A statement that returns no rows
+    prints nothing; binary values (encoded regions) print as hex.
     """
     config = RepositoryConfig.load(repo)
+    if create_role:
+        if statement is not None:
+            raise ConfigError("Give either a STATEMENT or --create-role, not both.")
+        role = create_reader_role(config.url, config.namespace)
+        click.echo(f"Read-only role {role} can read the repository {config.root}.")
+        return
+    if statement is None:
+        raise ConfigError('Give the SQL STATEMENT to run, e.g. "SELECT * FROM visit LIMIT 5".')
     columns, rows = run_sql(config.url, statement, namespace=config.namespace)
     if not columns:
         return

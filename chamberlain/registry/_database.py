@@ -56,13 +56,14 @@ class Database:
     url
         SQLAlchemy URL (``sqlite:///path`` or ``postgresql://...``).
     namespace
-        PostgreSQL schema holding the repository's tables (created on demand
-        when ``create`` is true).
+        PostgreSQL schema holding the repository's tables; None means ``public``.
+        It is the only schema on the connection's ``search_path``.
     writeable
         If False, the connection is read-only (SQLite ``mode=ro``; PostgreSQL
         read-only transactions).
     create
-        Create the namespace (PostgreSQL) if it does not exist.
+        Whether the namespace may be created (by `ensure_schema`, inside the
+        transaction that creates the repository, so a failure leaves nothing).
     """
 
     def __init__(
@@ -83,10 +84,12 @@ class Database:
         if namespace is not None and self.dialect != "postgresql":
             raise ConfigError(f"A namespace ({namespace!r}) is only supported on PostgreSQL.")
         self.namespace = namespace
+        #: Whether `Registry.create` may create the namespace (see `ensure_schema`).
+        self.create = create
         if self.dialect == "sqlite":
             self.engine = self._sqlite_engine()
         else:
-            self.engine = self._postgresql_engine(create)
+            self.engine = self._postgresql_engine()
         self._connection: sa.Connection | None = None
         self._depth = 0
         self._savepoint_depth = 0
@@ -133,21 +136,58 @@ class Database:
 
         return engine
 
-    def _postgresql_engine(self, create: bool) -> sa.Engine:
+    def _postgresql_engine(self) -> sa.Engine:
         engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
-        namespace = self.namespace
+        schema = self.schema
 
         @sa.event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, record: Any) -> None:
             with dbapi_connection.cursor() as cursor:
-                if namespace is not None:
-                    if create:
-                        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{namespace}"')
-                    cursor.execute(f'SET search_path TO "{namespace}", public')
+                # Only the repository's own schema: a mistyped namespace must never find the
+                # tables of another one (``public`` included). pg_catalog is always searched
+                # first; btree_gist's operator classes are found by type, not by name.
+                cursor.execute(f'SET search_path TO "{schema}"')
                 cursor.execute("SET TIME ZONE 0")
             dbapi_connection.commit()
 
         return engine
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema holding the repository's tables (``public`` without a namespace)."""
+        return self.namespace or "public"
+
+    def schema_exists(self, conn: sa.Connection) -> bool:
+        """Whether the repository's PostgreSQL schema exists (always True on SQLite).
+
+        Parameters
+        ----------
+        conn
+            A connection to the database.
+        """
+        if self.dialect != "postgresql":
+            return True
+        found = conn.execute(
+            sa.text("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = :name"), {"name": self.schema}
+        ).first()
+        return found is not None
+
+    def ensure_schema(self, conn: sa.Connection) -> None:
+        """Create the namespace if it is missing, in the transaction of ``conn`` (PostgreSQL).
+
+        Run inside the transaction that creates the repository, so that a failed
+        creation rolls the new schema back with everything else, and a schema
+        that existed before is never dropped.
+
+        Parameters
+        ----------
+        conn
+            A connection inside a write transaction.
+        """
+        if not self.create or self.dialect != "postgresql" or self.namespace is None:
+            return
+        if not self.schema_exists(conn):
+            conn.exec_driver_sql(f'CREATE SCHEMA "{self.namespace}"')
 
     # --- connection and transactions --------------------------------------------------
 

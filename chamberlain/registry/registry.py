@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from .._gc import collector_paused
 from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType
 from ..dimensions import DataCoordinate, DimensionGroup, DimensionRecord, DimensionUniverse
-from ..errors import SchemaVersionError
+from ..errors import ConfigError, DatabaseError, SchemaVersionError
 from ..geometry import Timespan
 from ..schema import SCHEMA_VERSION, build_metadata, versioning
 from ..schema.views import create_views
@@ -23,6 +23,7 @@ from .dataset_types import DatasetTypeManager
 from .datasets import DatasetManager
 from .dimension_records import DimensionRecordManager
 from .overlaps import SpatialIndex
+from .sql import grant_reader_role, reader_role_name
 
 
 class Registry(RegistryQueries):
@@ -67,24 +68,41 @@ class Registry(RegistryQueries):
     ) -> Registry:
         """Create the schema in an empty database and open it.
 
+        Everything runs in one transaction: if creation fails, nothing is left
+        (a namespace created for it is rolled back; one that existed is kept).
+        On PostgreSQL the analysts' read-only role is created and granted
+        SELECT on the repository's tables (`chamberlain.registry.sql`), when the
+        connecting user may create roles.
+
         Parameters
         ----------
         url
             ``sqlite:///PATH`` (the file is created) or a PostgreSQL URL.
         namespace
-            PostgreSQL schema to create the tables in.
+            PostgreSQL schema to create the tables in (created if missing);
+            None means ``public``.
         universe
             Dimension universe; the one shipped with Chamberlain by default.
+
+        Returns
+        -------
+        Registry
+            The new, open registry.
 
         Raises
         ------
         SchemaVersionError
-            If the database already holds a repository.
+            If the database (or namespace) already holds a repository.
+        DatabaseError
+            If the database refuses a statement of the creation.
         """
         universe = universe or DimensionUniverse.default()
         db = Database(url, namespace=namespace, create=True)
         try:
+            # One transaction: a failure leaves nothing behind, not even a new namespace
+            # (a namespace that existed before is never dropped).
             with db.transaction() as conn:
+                db.ensure_schema(conn)
                 if versioning.current_revision(conn) is not None:
                     raise SchemaVersionError(f"{_where(db)} already holds a Chamberlain repository.")
                 if db.dialect == "postgresql":
@@ -102,6 +120,13 @@ class Registry(RegistryQueries):
                 )
                 # Analyst views (schema/views.py); per-dataset-group views come with each dataset type.
                 create_views(conn, build_metadata(universe).tables, universe)
+                if db.dialect == "postgresql":
+                    _grant_reader_role(conn, db)
+        except sa.exc.DBAPIError as err:
+            db.close()
+            raise DatabaseError(
+                f"Cannot create a repository in {_where(db)}: {_one_line(err.orig)}"
+            ) from None
         except BaseException:
             db.close()
             raise
@@ -111,20 +136,48 @@ class Registry(RegistryQueries):
     def open(cls, url: str, *, namespace: str | None = None, writeable: bool = True) -> Registry:
         """Open an existing repository database.
 
+        Parameters
+        ----------
+        url
+            ``sqlite:///PATH`` or a PostgreSQL URL.
+        namespace
+            PostgreSQL schema holding the repository (None: ``public``); no
+            other schema is searched.
+        writeable
+            If False, the connection cannot write.
+
+        Returns
+        -------
+        Registry
+            The open registry.
+
         Raises
         ------
+        ConfigError
+            If ``namespace`` names a schema that holds no repository.
         SchemaVersionError
             If the schema is older or newer than this Chamberlain (the message
-            names the migrate command), or the database holds no repository.
+            names the migrate command), the database holds no repository, its
+            ``schema_version`` attribute differs from this Chamberlain's, or a
+            repository attribute is missing or unreadable.
+        DatabaseError
+            If the database cannot be read (e.g. the SQLite file is not a
+            database); the message names it.
         """
         db = Database(url, namespace=namespace, writeable=writeable)
+        where = _where(db)
         try:
             with db.transaction(write=False) as conn:
-                versioning.check_revision(conn, _where(db))
-                value = conn.execute(
-                    sa.text("SELECT value FROM repository_attribute WHERE name = 'universe'")
-                ).scalar_one()
-            universe = DimensionUniverse.from_config(json.loads(value))
+                if db.dialect == "postgresql" and namespace is not None:
+                    _check_namespace(conn, db)
+                versioning.check_revision(conn, where)
+                rows = conn.execute(sa.text("SELECT name, value FROM repository_attribute"))
+                attributes: dict[str, str] = {name: value for name, value in rows}
+            universe = _stored_universe(attributes, where)
+        except sa.exc.DBAPIError as err:
+            db.close()
+            what = "is not a readable SQLite database" if db.dialect == "sqlite" else "cannot be read"
+            raise DatabaseError(f"Repository database {where} {what}: {_one_line(err.orig)}") from None
         except BaseException:
             db.close()
             raise
@@ -506,6 +559,74 @@ def _where(db: Database) -> str:
         return str(db.url.database)
     where = db.url.render_as_string(hide_password=True)
     return f"{where} (namespace {db.namespace})" if db.namespace else where
+
+
+def _one_line(err: object) -> str:
+    return " ".join(str(err).split())
+
+
+def _check_namespace(conn: sa.Connection, db: Database) -> None:
+    """Raise `ConfigError` unless the namespace holds a repository (its Alembic version table)."""
+    held = conn.execute(
+        sa.text(
+            "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = :schema AND tablename = 'alembic_version'"
+        ),
+        {"schema": db.schema},
+    ).first()
+    if held is not None:
+        return
+    others = (
+        conn.execute(
+            sa.text(
+                "SELECT schemaname FROM pg_catalog.pg_tables WHERE tablename = 'alembic_version' "
+                "ORDER BY schemaname LIMIT 6"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    listed = ", ".join(repr(o) for o in others[:5]) + (", ..." if len(others) > 5 else "")
+    hint = f"namespaces holding one: {listed}" if others else "no namespace of this database holds one"
+    state = "holds no Chamberlain repository" if db.schema_exists(conn) else "does not exist"
+    raise ConfigError(
+        f"Namespace {db.namespace!r} {state} in {db.url.render_as_string(hide_password=True)} ({hint})."
+    )
+
+
+def _stored_universe(attributes: Mapping[str, str], where: str) -> DimensionUniverse:
+    """The universe recorded in ``repository_attribute``, after checking the schema version."""
+    for name in ("schema_version", "universe"):
+        if name not in attributes:
+            raise SchemaVersionError(
+                f"Repository {where} is damaged: its repository_attribute table has no {name!r} attribute."
+            )
+    stored = attributes["schema_version"]
+    if stored != SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"Repository {where} records schema_version {stored!r}, but this Chamberlain uses "
+            f"{SCHEMA_VERSION!r}; open it with a Chamberlain of schema version {stored!r}."
+        )
+    try:
+        return DimensionUniverse.from_config(json.loads(attributes["universe"]))
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        raise SchemaVersionError(
+            f"Repository {where} is damaged: its 'universe' attribute cannot be read ({_one_line(err)})."
+        ) from None
+
+
+def _grant_reader_role(conn: sa.Connection, db: Database) -> None:
+    """Create the analysts' read-only role (see `chamberlain.registry.sql`), if this user may.
+
+    Without the privilege to create roles the repository is still created; ``chamberlain sql``
+    then says the role is missing and how to create it.
+    """
+    role = reader_role_name(db.url, db.namespace)
+    try:
+        with conn.begin_nested():
+            grant_reader_role(conn, db.schema, role)
+    except sa.exc.DBAPIError as err:
+        if getattr(err.orig, "sqlstate", None) != "42501":  # insufficient_privilege
+            raise
 
 
 def _ensure_btree_gist(conn: sa.Connection) -> None:
