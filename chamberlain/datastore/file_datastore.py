@@ -13,6 +13,21 @@ Consistency with registry transactions:
 - A process killed between writing a file and committing leaves a file with
   no record; `~chamberlain.datastore.verify.verify_datastore` reports it and
   removes it with ``fix=True``, and a later put to the same path overwrites it.
+  A process killed while writing leaves a temporary (``.<name>.tmp-<pid>``);
+  the first write of a later process into that directory removes it once
+  the process is gone and the file is more than
+  `~chamberlain.datastore._transfer.STALE_AFTER` seconds old (one ``scandir``
+  of that directory; nothing else is walked).
+
+Paths stay inside the root:
+
+- every directory a write, an ingest or a deletion goes to must resolve
+  (``os.path.realpath``, symbolic links followed) to the real root or below
+  it; otherwise a `DatastoreError` names the dataset and the path, and
+  nothing is written or deleted;
+- deletion removes a link itself, never what it points to;
+- ``transfer="move"`` refuses a source that is a symbolic link (move the file
+  it points to, or use ``copy``/``symlink``).
 
 Files ingested with ``transfer="direct"`` are recorded by absolute path and
 never moved or deleted by the datastore.
@@ -55,6 +70,14 @@ def file_checksum(path: str) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _describe(ref: Any) -> str:
+    """A dataset for a message: type, data ID and run when known, else its ID."""
+    dataset_type = getattr(ref, "dataset_type", None)
+    if dataset_type is None:
+        return str(ref.id)
+    return f"{dataset_type.name} {ref.data_id} in run {ref.run!r} ({ref.id})"
 
 
 def _absolute(path: str | os.PathLike[str]) -> str:
@@ -103,6 +126,7 @@ class FileDatastore:
     ) -> None:
         self.root = Path(root).absolute()
         self._root = str(self.root)
+        self._real_root = os.path.realpath(self._root)
         self.records = records
         self.templates = FileTemplates(templates)
         self._formatter_overrides = dict(formatters or {})
@@ -111,7 +135,7 @@ class FileDatastore:
         self.checksum = checksum
         self._lookup = record_lookup
         self._formatter_cache: dict[DatasetType, tuple[StorageClass, str, Formatter]] = {}
-        self._known_dirs: set[str] = set()
+        self._known_dirs: set[str] = set()  # directories made, checked and cleaned of stale temporaries
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -144,11 +168,47 @@ class FileDatastore:
         template = self.templates.get(ref.dataset_type)
         return template.format(ref, lookup=self._lookup) + formatter.extension
 
-    def _ensure_dir(self, path: str) -> None:
+    def _outside_root(self, directory: str) -> str | None:
+        """Where ``directory`` really is, if that is outside the real root (None if inside)."""
+        real = os.path.realpath(directory)
+        root = self._real_root
+        if real == root or real.startswith(root + os.sep):
+            return None
+        return real
+
+    def _escape_error(self, what: str, ref: Any, path: str, real: str) -> DatastoreError:
+        return DatastoreError(
+            f"Cannot {what} dataset {_describe(ref)}: the directory of {path} resolves to {real}, outside "
+            f"the datastore root {self._real_root} (a symbolic link or '..' leads out); nothing was done."
+        )
+
+    def _ensure_dir(self, path: str, ref: DatasetRef, what: str = "write") -> None:
+        """Make the directory of ``path`` after checking it lies inside the root; clean stale temporaries.
+
+        Raises
+        ------
+        DatastoreError
+            If the directory resolves outside the root, or cannot be made.
+        """
         directory = os.path.dirname(path)
-        if directory not in self._known_dirs:
-            os.makedirs(directory, exist_ok=True)
-            self._known_dirs.add(directory)
+        if directory in self._known_dirs:
+            return
+        # realpath resolves the levels that exist (a linked one pointing out is caught before
+        # makedirs could follow it) and appends the rest; checked again once all exist.
+        real = self._outside_root(directory)
+        if real is None:
+            try:
+                os.makedirs(directory, exist_ok=True)
+            except OSError as err:
+                raise DatastoreError(
+                    f"Cannot {what} dataset {_describe(ref)}: cannot make directory {directory}: "
+                    f"{err.strerror or err}."
+                ) from None
+            real = self._outside_root(directory)
+        if real is not None:
+            raise self._escape_error(what, ref, path, real)
+        _transfer.remove_stale_temporaries(directory)
+        self._known_dirs.add(directory)
 
     def _size_and_checksum(self, path: str) -> tuple[int, str | None]:
         size = os.stat(path).st_size
@@ -165,6 +225,8 @@ class FileDatastore:
             If ``obj`` is not of the storage class's Python type or cannot be written.
         FileTemplateError
             If the dataset type's template is invalid for it.
+        DatastoreError
+            If the file's directory resolves outside the root (through a symbolic link).
         """
         storage_class, formatter_name, formatter = self.formatter_for(ref.dataset_type)
         if not storage_class.can_accept(obj):
@@ -174,12 +236,13 @@ class FileDatastore:
             )
         relative = self.templates.get(ref.dataset_type).format(ref, lookup=self._lookup) + formatter.extension
         target = f"{self._root}/{relative}"
-        self._ensure_dir(target)
+        self._ensure_dir(target, ref)
         tmp = _transfer.temporary_name(target)
         records = self.records
         with records.transaction():
             records.on_rollback(lambda: _transfer.remove_quietly(target))
             try:
+                _transfer.remove_quietly(tmp)  # never write through a link left under the temporary name
                 formatter.write(obj, tmp)
                 os.replace(tmp, target)
             except BaseException:
@@ -342,11 +405,17 @@ class FileDatastore:
         Raises
         ------
         IngestError
-            If a file is missing or cannot be transferred, or the mode is invalid; the
-            message names the file.
+            If a file is missing or cannot be transferred, or the mode is invalid, or a
+            ``move`` source is a symbolic link; the message names the file.
+        DatastoreError
+            If a target (or, with None, the file itself) is in a directory that resolves
+            outside the root.
         """
         sources = [_absolute(d.path) for d in datasets]
         mode = self.resolve_transfer(sources, transfer)
+        if mode == "move":
+            for source in sources:
+                _transfer.check_move_source(source)
         rows: list[RecordRow] = []
         records = self.records
         last_type: DatasetType | None = None
@@ -362,10 +431,14 @@ class FileDatastore:
                 if dataset.formatter is not None:
                     get_formatter(formatter_name)
                 if mode in ("direct", None):
-                    if mode is None and not self.is_managed(source):
-                        raise IngestError(
-                            f"{source} is not inside the datastore root {self._root}; choose a transfer mode."
-                        )
+                    if mode is None:
+                        if not self.is_managed(source):
+                            raise IngestError(
+                                f"{source} is not inside the datastore root {self._root}; choose a transfer mode."
+                            )
+                        real = self._outside_root(os.path.dirname(source))
+                        if real is not None:
+                            raise self._escape_error("ingest", refs[0], source, real)
                     final = source
                     path = source if mode == "direct" else os.path.relpath(source, self._root)
                 else:
@@ -375,7 +448,7 @@ class FileDatastore:
                     final = f"{self._root}/{path}"
                     if not os.path.exists(source):
                         raise IngestError(f"Cannot ingest {source}: no such file.")
-                    self._ensure_dir(final)
+                    self._ensure_dir(final, refs[0], "ingest")
                     records.on_rollback(_transfer.transfer(source, final, mode))
                 if record_validation_info:
                     try:
@@ -392,19 +465,56 @@ class FileDatastore:
     # --- removal ---------------------------------------------------------------------------
 
     def trash(self, refs: Sequence[DatasetRef]) -> int:
-        """Move the records of ``refs`` to the trash; their files go when the transaction commits."""
+        """Move the records of ``refs`` to the trash; their files go when the transaction commits.
+
+        Parameters
+        ----------
+        refs
+            The datasets (only their ``id`` is needed).
+
+        Returns
+        -------
+        count : `int`
+            How many records were moved.
+
+        Raises
+        ------
+        DatastoreError
+            If a file the datastore would delete is in a directory that resolves outside
+            the root (a symbolic link or ``..`` leads out); nothing is trashed.
+        """
         records = self.records
+        self._check_deletable(refs)
         with records.transaction():
             count = records.move_to_trash([r.id for r in refs])
             if count:
                 records.on_commit(self._empty_trash_quietly)
         return count
 
+    def _check_deletable(self, refs: Sequence[DatasetRef]) -> None:
+        """Raise if a managed file of ``refs`` lies in a directory that resolves outside the root."""
+        by_id = {ref.id: ref for ref in refs}
+        checked: dict[str, str | None] = {}
+        for dataset_id, rows in self.records.fetch_many(by_id).items():
+            for row in rows:
+                path = row[2]
+                if not self.is_managed(path):
+                    continue
+                full = self._abspath(path)
+                directory = os.path.dirname(full)
+                if directory not in checked:
+                    checked[directory] = self._outside_root(directory)
+                real = checked[directory]
+                if real is not None:
+                    raise self._escape_error("delete the file of", by_id[dataset_id], full, real)
+
     def empty_trash(self) -> list[str]:
         """Delete the files of trash entries no record still names, then the entries; returns the paths removed.
 
-        Files outside the root (ingested with ``direct``) are never deleted. An
-        entry whose file cannot be deleted stays in the trash.
+        Files outside the root (ingested with ``direct``) are never deleted, nor is a
+        file whose directory resolves outside the root (its entry is dropped: the file
+        is not the datastore's); a link is removed, not what it points to. An entry
+        whose file cannot be deleted stays in the trash.
         """
         rows = self.records.trash()
         if not rows:
@@ -412,10 +522,18 @@ class FileDatastore:
         in_use = self.records.paths_in_use(p for _, p, _ in rows)
         done: list[int] = []
         removed: list[str] = []
+        outside: dict[str, str | None] = {}
         for trash_id, path, _ in rows:
             if path not in in_use and self.is_managed(path):
+                full = self._abspath(path)
+                directory = os.path.dirname(full)
+                if directory not in outside:
+                    outside[directory] = self._outside_root(directory)
+                if outside[directory] is not None:
+                    done.append(trash_id)
+                    continue
                 try:
-                    os.remove(self._abspath(path))
+                    os.remove(full)
                     removed.append(path)
                 except FileNotFoundError:
                     pass

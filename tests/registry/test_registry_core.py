@@ -21,6 +21,7 @@ from chamberlain.errors import (
     DimensionNameError,
     DimensionRecordError,
     InconsistentDataIdError,
+    InvalidNameError,
     MissingCollectionError,
     MissingDatasetTypeError,
     OrphanedRecordError,
@@ -173,7 +174,7 @@ def test_collection_registration_rules(registry: Registry) -> None:
         assert registry.get_collection_type(f"c_{t.lower()}") is CollectionType[t]
     with pytest.raises(CollectionTypeError, match="'special'.*RUN, TAGGED, CHAINED, CALIBRATION"):
         registry.register_collection("x", "special")
-    with pytest.raises(ConflictingDefinitionError, match="glob"):
+    with pytest.raises(InvalidNameError, match="glob"):
         registry.register_run("bad*name")
     with pytest.raises(MissingCollectionError, match="'nope'.*existing collections"):
         registry.get_collection_type("nope")
@@ -231,7 +232,7 @@ def test_dataset_type_registration(registry: Registry) -> None:
         registry.register_dataset_type(other)
     with pytest.raises(DatasetTypeError, match="Component"):
         registry.register_dataset_type(DatasetType("calexp.wcs", ["instrument"], "Wcs", u))
-    with pytest.raises(DatasetTypeError, match="invalid"):
+    with pytest.raises(InvalidNameError, match="invalid"):
         DatasetType("9lives", ["instrument"], "X", u)
     with pytest.raises(DatasetTypeError, match="governor"):
         DatasetType("instrument", ["instrument"], "X", u)
