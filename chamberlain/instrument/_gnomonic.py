@@ -14,26 +14,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from chamberlain.geometry.sky import FloatArray
 
 ARCSEC = np.pi / (180.0 * 3600.0)
 """One arcsecond in radians."""
-
-
-def radec_to_vectors(ra_deg: npt.ArrayLike, dec_deg: npt.ArrayLike) -> FloatArray:
-    """Unit vectors, shape ``(..., 3)``, of sky positions given in degrees."""
-    ra = np.radians(np.asarray(ra_deg, dtype=np.float64))
-    dec = np.radians(np.asarray(dec_deg, dtype=np.float64))
-    cos_dec = np.cos(dec)
-    return np.stack([cos_dec * np.cos(ra), cos_dec * np.sin(ra), np.sin(dec)], axis=-1)
-
-
-def vectors_to_radec(vectors: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """RA in ``[0, 360)`` and Dec in degrees of (not necessarily unit) vectors ``(..., 3)``."""
-    x, y, z = vectors[..., 0], vectors[..., 1], vectors[..., 2]
-    ra = np.degrees(np.arctan2(y, x)) % 360.0
-    dec = np.degrees(np.arctan2(z, np.hypot(x, y)))
-    return ra, dec
 
 
 def tangent_basis(

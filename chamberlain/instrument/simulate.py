@@ -29,9 +29,9 @@ import numpy.typing as npt
 from astropy.utils import iers
 
 from chamberlain.errors import InstrumentError
+from chamberlain.geometry.sky import FloatArray, radec_to_vectors
 from chamberlain.geometry.timespan import time_to_ns
 
-from ._gnomonic import FloatArray, radec_to_vectors
 from ._simplan import FIELDS, PlannedExposure, plan_exposures
 from .simcam import OBSERVATORY, SimCam
 

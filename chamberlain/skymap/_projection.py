@@ -20,29 +20,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from chamberlain.geometry.sky import FloatArray, lonlat_to_vectors, vectors_to_lonlat
+
 if TYPE_CHECKING:
     from astropy.wcs import WCS
 
-__all__ = ["ZenithalProjection", "lonlat_to_vectors", "vectors_to_lonlat"]
-
-FloatArray = npt.NDArray[np.float64]
-
-
-def lonlat_to_vectors(lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
-    """Unit vectors (shape ``(..., 3)``) for longitudes and latitudes in radians."""
-    lon_a = np.asarray(lon, dtype=np.float64)
-    lat_a = np.asarray(lat, dtype=np.float64)
-    cos_lat = np.cos(lat_a)
-    return np.stack([cos_lat * np.cos(lon_a), cos_lat * np.sin(lon_a), np.sin(lat_a)], axis=-1)
-
-
-def vectors_to_lonlat(vectors: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-    """Longitudes in ``[0, 2 pi)`` and latitudes (radians) of vectors of shape ``(..., 3)``."""
-    v = np.asarray(vectors, dtype=np.float64)
-    lon = np.arctan2(v[..., 1], v[..., 0]) % (2 * np.pi)
-    lon = np.where(lon >= 2 * np.pi, 0.0, lon)
-    lat = np.arctan2(v[..., 2], np.hypot(v[..., 0], v[..., 1]))
-    return lon, lat
+__all__ = ["FloatArray", "ZenithalProjection", "lonlat_to_vectors", "vectors_to_lonlat"]
 
 
 @dataclass(frozen=True)

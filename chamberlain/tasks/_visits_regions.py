@@ -33,6 +33,7 @@ import lsst.sphgeom as sg
 import numpy as np
 
 from chamberlain.errors import InstrumentError, TaskError
+from chamberlain.geometry import radec_to_vectors
 from chamberlain.instrument import Instrument, get_instrument
 from chamberlain.pipe import Config, ConfigurableRegistry, Task, field, range_field, register_configurable
 
@@ -214,9 +215,7 @@ class SingleRawWcsTask(ComputeVisitRegionsTask):
         shape = getattr(wcs, "pixel_shape", None)
         binning = width / shape[0] if shape else 1.0
         ra, dec = wcs.all_pix2world((x + 0.5) / binning - 0.5, (y + 0.5) / binning - 0.5, 0)
-        ra_r, dec_r = np.radians(ra), np.radians(dec)
-        cos_dec = np.cos(dec_r)
-        return np.stack([cos_dec * np.cos(ra_r), cos_dec * np.sin(ra_r), np.sin(dec_r)], axis=-1)
+        return radec_to_vectors(ra, dec)
 
 
 def compute_encoded(

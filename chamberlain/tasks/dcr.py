@@ -37,6 +37,7 @@ from astropy.wcs import WCS
 from scipy import ndimage
 
 from chamberlain.errors import TaskError
+from chamberlain.geometry import radec_to_vectors
 from chamberlain.image import Box, Exposure, Image, MaskedImage, Observatory, VisitInfo, Weather
 
 __all__ = [
@@ -175,8 +176,7 @@ def differential_refraction(
 def _pixel_scale_arcsec(wcs: WCS, x: float, y: float) -> float:
     xs = np.array([x - 0.5, x + 0.5, x, x])
     ys = np.array([y, y, y - 0.5, y + 0.5])
-    ra, dec = (np.radians(v) for v in wcs.pixel_to_world_values(xs, ys))
-    vectors = np.stack([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra), np.sin(dec)], axis=1)
+    vectors = radec_to_vectors(*wcs.pixel_to_world_values(xs, ys))
     dx, dy = vectors[1] - vectors[0], vectors[3] - vectors[2]
     area = float(np.linalg.norm(np.cross(dx, dy)))
     return math.sqrt(area) * _ARCSEC_PER_RADIAN
