@@ -49,13 +49,18 @@ def ingest_raws_command(
     Headers are translated by the instrument's plug-in (SimCam) or by
     astro-metadata-translator (HSC, DECam, MegaPrime...); exposure, day_obs
     and group records are written with the datasets, one transaction per
-    batch. Files already ingested are counted as already present. Every file
-    that cannot be ingested is reported on its own line with the reason; the
-    others are ingested and the exit status is 1.
+    batch. Files already ingested (also by another ingest running at the same
+    time) are counted as already present. Every file that cannot be ingested
+    (not FITS, truncated, untranslatable, a FIFO or device, a dangling link)
+    is reported on its own line with the reason; the others are ingested and
+    the exit status is 1. A directory without raw files, or an unknown
+    --instrument, is an error before anything is read.
     """
     from chamberlain.butler import Butler
-    from chamberlain.tasks.ingest_raws import find_raw_files, ingest_raws
+    from chamberlain.tasks.ingest_raws import check_instrument, find_raw_files, ingest_raws
 
+    if instrument is not None:
+        check_instrument(instrument)  # once, before any file is looked at
     files = find_raw_files(locations)
     bar = click.progressbar(length=len(files), label="Ingesting raws", file=sys.stderr)
     with Butler(repo, writeable=True) as butler, bar:

@@ -100,7 +100,8 @@ class SimCam(Instrument):
         Required keywords: ``INSTRUME`` (must be ``SimCam``), ``DATE-OBS``
         (UTC, ISO), ``EXPTIME``, ``FILTER``, ``OBSTYPE``, ``OBSID``,
         ``EXPID``, ``SEQNUM`` and ``DET-ID`` (or ``DETECTOR``, the full
-        name). Optional: ``DARKTIME`` (default ``EXPTIME``), ``GROUPID``
+        name; if both are given they must name the same detector).
+        Optional: ``DARKTIME`` (default ``EXPTIME``), ``GROUPID``
         (default ``OBSID``), ``SEQSTART``/``SEQEND`` (default ``SEQNUM``),
         ``DAYOBS`` (default computed from ``DATE-OBS``), ``OBJECT``,
         ``PROGRAM``, ``OBSREASN``, ``RA``/``DEC``/``ROTPA``, ``AZ``/``ALT``,
@@ -125,7 +126,13 @@ class SimCam(Instrument):
                 f"Header keyword 'INSTRUME' is {instrument!r}; {self.name} can only translate its own raws."
             )
         if "DET-ID" in header:
-            detector = self.get_detector(h.integer("DET-ID")).id
+            geometry = self.get_detector(h.integer("DET-ID"))
+            detector = geometry.id
+            if "DETECTOR" in header and h.string("DETECTOR") != geometry.full_name:
+                raise InstrumentError(
+                    f"Header keywords 'DET-ID' and 'DETECTOR' disagree: DET-ID {detector} is detector "
+                    f"{geometry.full_name!r}, but DETECTOR is {h.string('DETECTOR')!r}."
+                )
         else:
             detector = self.get_detector_by_name(h.string("DETECTOR")).id
 

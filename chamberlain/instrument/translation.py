@@ -190,6 +190,12 @@ def supported_translators() -> list[str]:
     return sorted(MetadataTranslator.translators)
 
 
+def translator_instruments() -> list[str]:
+    """Instrument names the registered astro-metadata-translator classes translate (sorted)."""
+    names = {getattr(t, "supported_instrument", None) for t in MetadataTranslator.translators.values()}
+    return sorted(n for n in names if isinstance(n, str) and n)
+
+
 def _where(filename: str | None) -> str:
     return f"File {filename!r}" if filename else "Header"
 

@@ -13,9 +13,14 @@
    (``skip_existing``), then the dataset rows and the file records through
    `Butler.ingest`, which transfers the files.
 
-If step 4 fails (a file vanished, a record field too long...) the batch
-rolls back whole and, unless failing fast, its files are retried one at a
-time so that only the culprits fail.
+If step 4 fails the batch rolls back whole. The cause may be another
+process ingesting the same files at the same moment (it committed between
+steps 3 and 4): steps 2 and 3 run again, files whose raw is stored now count
+as already present, and the rest is written again. If that fails too (a
+file vanished, a record field too long...), the files are retried one at a
+time, unless failing fast, so that only the culprits fail. Dataset rows are
+inserted before any file is transferred, so a batch that conflicts with
+another process's rows fails before it touches a file.
 """
 
 from __future__ import annotations
@@ -129,7 +134,12 @@ class BatchWriter:
         plugin = plugin_for(name) if item["plugin"] else None
         if plugin is not None:
             if registry.get_dimension_record("instrument", instrument=name) is None:
-                register_instrument(registry, plugin)
+                try:
+                    register_instrument(registry, plugin)
+                except ChamberlainError:
+                    # Another process may have registered it at the same moment; registering
+                    # again compares with what it stored (and raises if that really differs).
+                    register_instrument(registry, plugin)
             self._remember_plugin(plugin)
         else:
             registry.insert_dimension_records(
@@ -287,8 +297,49 @@ class BatchWriter:
                 transfer=self._transfer,
             )
 
+    def _not_present(
+        self, pairs: Sequence[tuple[Item, DatasetRef]], result: BatchResult
+    ) -> list[tuple[Item, DatasetRef]]:
+        """The pairs whose dataset is not stored yet; the others count as already present.
+
+        Raw dataset IDs are deterministic (dataset type, data ID and run), so a
+        stored dataset with the same ID is the same raw.
+        """
+        present = {r.id for r in self._registry.get_datasets([ref.id for _, ref in pairs])}
+        todo = []
+        for item, ref in pairs:
+            if ref.id in present:
+                result.already_present.append(item["path"])
+            else:
+                todo.append((item, ref))
+        return todo
+
+    def _try_insert(self, pairs: Sequence[tuple[Item, DatasetRef]]) -> Exception | None:
+        """Insert ``pairs`` in one transaction; the error if it rolled back, else None."""
+        try:
+            self._insert(pairs, set(self._stored_exposures([item for item, _ in pairs])))
+        except (ChamberlainError, OSError) as err:
+            return err
+        return None
+
     def write(self, items: Sequence[Item]) -> BatchResult:
         """Ingest one batch of translated raws (see the module docstring).
+
+        Another process may ingest the same files at the same time: when the
+        batch's transaction fails, the files are screened again against what
+        is stored now, those whose raw another process stored count as
+        already present, and the rest are tried again (as a batch, then one
+        at a time), so only files that really cannot be ingested fail.
+
+        Parameters
+        ----------
+        items
+            Translated raws (`chamberlain.tasks._ingest_read.translate_raw_file`).
+
+        Returns
+        -------
+        BatchResult
+            The refs ingested, the paths already present and the failures.
 
         Raises
         ------
@@ -302,37 +353,34 @@ class BatchWriter:
         self._raw_type()
         for item in items:
             self._prepare_instrument(item)
-        pairs = self._screen(items, result)
-        if not pairs:
-            return result
-        present = {r.id for r in self._registry.get_datasets([ref.id for _, ref in pairs])}
-        todo = []
-        for item, ref in pairs:
-            if ref.id in present:
-                result.already_present.append(item["path"])
-            else:
-                todo.append((item, ref))
+        todo = self._not_present(self._screen(items, result), result)
         if not todo:
             return result
-        stored_ids = set(self._stored_exposures([item for item, _ in todo]))
-        try:
-            self._insert(todo, stored_ids)
+        err = self._try_insert(todo)
+        if err is not None:
+            # Perhaps another process stored some of these raws since they were screened:
+            # screen what is left again (stored exposures, present datasets) and retry.
+            _log.info("Batch of %d raws failed (%s); screening it again.", len(todo), err)
+            todo = self._not_present(self._screen([item for item, _ in todo], result), result)
+            if not todo:
+                return result
+            err = self._try_insert(todo)
+        if err is None:
             result.ingested.extend(ref for _, ref in todo)
             return result
-        except (ChamberlainError, OSError) as err:
-            if self._fail_fast or len(todo) == 1:
-                if self._fail_fast:
-                    raise IngestError(
-                        f"A batch of {len(todo)} raw file(s) failed and nothing from it was written "
-                        f"(--fail-fast): {err}"
-                    ) from err
-                result.failed.append((todo[0][0]["path"], f"cannot be ingested: {err}"))
-                return result
+        if self._fail_fast:
+            raise IngestError(
+                f"A batch of {len(todo)} raw file(s) failed and nothing from it was written "
+                f"(--fail-fast): {err}"
+            ) from err
+        if len(todo) > 1:
             _log.info("Batch of %d raws failed (%s); retrying them one by one.", len(todo), err)
-        for item, ref in todo:
-            try:
-                self._insert([(item, ref)], set(self._stored_exposures([item])))
-                result.ingested.append(ref)
-            except (ChamberlainError, OSError) as err:
-                result.failed.append((item["path"], f"cannot be ingested: {err}"))
+        for pair in todo:
+            one = err if len(todo) == 1 else self._try_insert([pair])
+            if one is None:
+                result.ingested.append(pair[1])
+            elif self._registry.get_datasets([pair[1].id]):  # stored by another process meanwhile
+                result.already_present.append(pair[0]["path"])
+            else:
+                result.failed.append((pair[0]["path"], f"cannot be ingested: {one}"))
         return result

@@ -13,15 +13,24 @@ Card values are parsed only when a translator looks them up (`RawHeader`).
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
-from chamberlain.errors import ChamberlainError, FormatterError, InstrumentError
+from chamberlain.errors import ChamberlainError, FormatterError, InstrumentError, format_choices
 from chamberlain.image._fits_cards import parse_value, read_hdu_headers
 from chamberlain.instrument import Instrument, get_instrument
 
-__all__ = ["RawHeader", "RawHeaderError", "plugin_for", "read_primary_header", "translate_raw_file"]
+__all__ = [
+    "RawHeader",
+    "RawHeaderError",
+    "check_instrument",
+    "ingestible_instruments",
+    "plugin_for",
+    "read_primary_header",
+    "translate_raw_file",
+]
 
 _CARD = 80
 
@@ -98,17 +107,80 @@ def _parse_astropy(text: str) -> dict[str, Any]:
     return out
 
 
-def read_primary_header(path: str) -> RawHeader:
-    """The primary header of a raw FITS file (a lazily parsed mapping), after checking the file is whole.
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int) -> str:
+    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
+    return f"it is {kind}, not a regular file (skipped without opening it)"
+
+
+def _open_regular(path: str) -> BinaryIO:
+    """Open ``path`` for reading only if it is a regular file (after following links).
+
+    The file is checked with ``os.stat`` before it is opened, so a FIFO or a
+    device is never opened (opening a FIFO blocks until a writer comes; a
+    device may act on being opened). It is opened non-blocking and checked
+    again with ``fstat``, in case it was replaced in between.
+
+    Parameters
+    ----------
+    path
+        The file.
 
     Raises
     ------
     RawHeaderError
-        If the file cannot be opened, is not FITS, or is truncated (shorter
-        than its header says its data is); the message gives the reason.
+        If it is a dangling symbolic link or not a regular file.
+    OSError
+        If it cannot be opened.
     """
     try:
-        with open(path, "rb", buffering=0) as stream:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise RawHeaderError(
+                f"it is a symbolic link to {os.readlink(path)!r}, which does not exist"
+            ) from None
+        raise
+    if not stat.S_ISREG(mode):
+        raise RawHeaderError(_not_regular(mode))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise RawHeaderError(_not_regular(mode))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_primary_header(path: str) -> RawHeader:
+    """The primary header of a raw FITS file (a lazily parsed mapping), after checking the file is whole.
+
+    Parameters
+    ----------
+    path
+        The file; it must be a regular file (or a link to one). FIFOs,
+        devices, sockets and directories are refused without being opened.
+
+    Raises
+    ------
+    RawHeaderError
+        If the file is not a regular file, is a dangling symbolic link,
+        cannot be opened, is not FITS, or is truncated (shorter than its
+        header says its data is); the message gives the reason.
+    """
+    try:
+        with _open_regular(path) as stream:
             try:
                 (hdu,) = read_hdu_headers(stream, 1, path)
             except FormatterError as err:
@@ -142,6 +214,40 @@ def plugin_for(name: str) -> Instrument | None:
         except InstrumentError:
             _PLUGINS[name] = None
     return _PLUGINS[name]
+
+
+def ingestible_instruments() -> list[str]:
+    """Names of the instruments whose raws can be ingested: plug-ins and astro-metadata-translator's.
+
+    Returns
+    -------
+    list of str
+        Sorted names: instrument plug-ins (`chamberlain.instrument.known_instruments`)
+        and the instruments of the registered astro-metadata-translator classes.
+    """
+    from chamberlain.instrument import known_instruments
+    from chamberlain.instrument.translation import translator_instruments
+
+    return sorted(set(known_instruments()) | set(translator_instruments()))
+
+
+def check_instrument(name: str) -> None:
+    """Raise unless raws of instrument ``name`` can be ingested (checked once, before any file is read).
+
+    Parameters
+    ----------
+    name
+        The instrument asked for (``--instrument``).
+
+    Raises
+    ------
+    InstrumentError
+        If neither a plug-in nor a header translator knows it; the message
+        lists the known instruments.
+    """
+    known = ingestible_instruments()
+    if name not in known and plugin_for(name) is None:
+        raise InstrumentError(f"Unknown instrument {name!r}; known instruments: {format_choices(known)}.")
 
 
 # day_obs records by (instrument, day): many raws share a day, and its timespan is costly to make.

@@ -35,9 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 from chamberlain.datasets import DatasetRef
 from chamberlain.errors import IngestError, ReadOnlyError, format_choices
+from chamberlain.naming import validate_collection_name
 
 from ._ingest_batch import RAW_DATASET_TYPE, RAW_FORMATTER, RAW_STORAGE_CLASS, BatchWriter
-from ._ingest_read import translate_raw_file
+from ._ingest_read import check_instrument, translate_raw_file
 
 if TYPE_CHECKING:
     from chamberlain.butler import Butler
@@ -48,6 +49,7 @@ __all__ = [
     "RAW_STORAGE_CLASS",
     "TRANSFER_CHOICES",
     "IngestSummary",
+    "check_instrument",
     "find_raw_files",
     "ingest_raws",
 ]
@@ -100,12 +102,26 @@ def find_raw_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
 
     Inside directories only names ending in `RAW_SUFFIXES` are taken (sorted);
     hidden files and directories are skipped. Files named explicitly are
-    always taken, whatever their name. Duplicates are dropped.
+    always taken, whatever their name. Duplicates are dropped. Nothing is
+    opened here: entries that are not regular files (FIFOs, devices) or are
+    dangling symbolic links are listed too, and fail at ingest with the
+    reason, while the other files are ingested.
+
+    Parameters
+    ----------
+    paths
+        Files and directories.
+
+    Returns
+    -------
+    list of str
+        The files, in the order given (each directory's files sorted).
 
     Raises
     ------
     IngestError
-        If a path does not exist.
+        If a path does not exist, or a directory holds no file with one of
+        the `RAW_SUFFIXES` (the message names the directory).
     """
     out: list[str] = []
     seen: set[str] = set()
@@ -126,9 +142,14 @@ def find_raw_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
                     for f in files
                     if not f.startswith(".") and f.lower().endswith(RAW_SUFFIXES)
                 )
+            if not found:
+                raise IngestError(
+                    f"No FITS files found in {os.fspath(given)!r} (looked for "
+                    f"{', '.join('*' + s for s in RAW_SUFFIXES)}, recursively, hidden names skipped)."
+                )
             for file in sorted(found):
                 add(file)
-        elif os.path.exists(path):
+        elif os.path.lexists(path):  # a dangling link is reported by the ingest, with the others
             add(path)
         else:
             raise IngestError(f"Cannot ingest {os.fspath(given)!r}: no such file or directory.")
@@ -204,9 +225,12 @@ def ingest_raws(
     Raises
     ------
     IngestError
-        If a path does not exist, an argument is invalid, or (with
-        ``fail_fast``) a file cannot be ingested; the message names the file
-        and the reason.
+        If a path does not exist, a directory holds no raw files, an
+        argument is invalid, or (with ``fail_fast``) a file cannot be
+        ingested; the message names the file and the reason.
+    InstrumentError
+        If ``instrument`` is neither a plug-in nor an instrument
+        astro-metadata-translator knows (checked before any file is read).
     ReadOnlyError
         If the butler is read-only.
 
@@ -223,8 +247,12 @@ def ingest_raws(
         )
     processes = _check_int(processes, "processes")
     batch_size = _check_int(batch_size, "batch_size")
+    if run is not None:
+        validate_collection_name(run, "run")  # before any file is read; '' is not the default run
     if not butler.writeable:
         raise ReadOnlyError(f"Cannot ingest raws: the butler for {butler.config.root} was opened read-only.")
+    if instrument is not None:
+        check_instrument(instrument)
     files = find_raw_files(paths)
     summary = IngestSummary()
     writer = BatchWriter(butler, run, transfer, fail_fast)
