@@ -39,7 +39,13 @@ from chamberlain.errors import (
 from chamberlain.geometry import Timespan
 from chamberlain.registry import CollectionType, Registry
 from chamberlain.registry.datastore_records import DatastoreRecords
-from chamberlain.repository import CONFIG_NAME, SQLITE_NAME, RepositoryConfig
+from chamberlain.repository import (
+    CONFIG_NAME,
+    SQLITE_NAME,
+    RepositoryConfig,
+    check_new_root,
+    write_preexisting,
+)
 
 __all__ = ["Butler", "ButlerUsageError", "DatasetExistence", "DeferredDatasetHandle", "FileDataset"]
 
@@ -134,6 +140,7 @@ class Butler(ButlerQueries, ButlerTransfers):
         formatters: Mapping[str, str] | None = None,
         checksum: bool = False,
         run: str | None = None,
+        allow_existing_files: bool = False,
     ) -> Butler:
         """Create a new repository at ``root`` and open it for writing.
 
@@ -151,17 +158,23 @@ class Butler(ButlerQueries, ButlerTransfers):
             name, and whether to record checksums.
         run
             Default run of the returned butler.
+        allow_existing_files
+            Accept a directory that already holds files: they are listed in
+            ``chamberlain-preexisting.json`` as not owned, and `verify` never
+            deletes them.
 
         Raises
         ------
         ConfigError
-            If ``root`` already holds a repository.
+            If ``root`` is ``''``, already holds a repository, is inside one,
+            or is not empty (without ``allow_existing_files``); see
+            `~chamberlain.repository.check_new_root`.
         """
+        existing = check_new_root(root, allow_existing_files=allow_existing_files)
         path = Path(root).absolute()
-        if (path / CONFIG_NAME).exists():
-            raise ConfigError(f"{str(root)!r} already holds a Chamberlain repository ({CONFIG_NAME} exists).")
         config = RepositoryConfig(path, db, namespace)
         path.mkdir(parents=True, exist_ok=True)
+        write_preexisting(path, existing)
         options: dict[str, Any] = {}
         if templates:
             options["templates"] = dict(templates)
@@ -562,10 +575,22 @@ class Butler(ButlerQueries, ButlerTransfers):
     # --- maintenance -----------------------------------------------------------------------
 
     def verify(self, *, fix: bool = False, checksums: bool = True) -> VerifyReport:
-        """Compare the files under the root with the datastore records (see `verify_datastore`)."""
+        """Compare the files under the root with the datastore records (see `verify_datastore`).
+
+        Parameters
+        ----------
+        fix
+            Repair what can be repaired; only files under the folders of the
+            registered RUN collections (and stale temporary files) are deleted.
+        checksums
+            Recompute recorded checksums.
+        """
         if fix:
             self._check_writeable("fix the datastore")
-        return verify_datastore(self.datastore, fix=fix, checksums=checksums, ignore=_REPOSITORY_FILES)
+        runs = self.registry.query_collections("*", [CollectionType.RUN])
+        return verify_datastore(
+            self.datastore, fix=fix, checksums=checksums, ignore=_REPOSITORY_FILES, runs=runs
+        )
 
     def empty_trash(self) -> list[str]:
         """Finish removals a crashed process left in the trash; returns the paths deleted."""

@@ -18,8 +18,11 @@ Every step goes through the public API; the printout says what each did.
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +33,9 @@ import sqlalchemy as sa
 
 from .butler import Butler
 from .datasets import DatasetType
+from .errors import ChamberlainError, ConfigError
 from .image import Box, Exposure, FilterLabel, GaussianPsf, Image, MaskedImage, PhotoCalib
+from .repository import CONFIG_NAME, DEMO_MARKER_NAME, SQLITE_NAME, enclosing_repository
 
 #: The demo's rings skymap: coarse pixels and patches keep the whole-sky registration quick.
 DEMO_SKYMAP: dict[str, Any] = {
@@ -74,8 +79,100 @@ def _render_coadd(tract: Any, patch: Any, band: str, sigma_pix: float = 1.2) -> 
     )
 
 
-def run(root: Path, *, n_exposures: int = 24, echo: Callable[[str], None] = print) -> Butler:
-    """Build the demo repository under ``root`` (which must not exist) and return its Butler."""
+def prepare_root(root: str | os.PathLike[str], *, replace: bool = False) -> None:
+    """Make sure the demo may be built in ``root``, deleting an earlier demo there if ``replace``.
+
+    Only a directory the demo made (it holds `~chamberlain.repository.DEMO_MARKER_NAME`)
+    or an empty directory is replaced; anything else is refused, and nothing
+    is deleted.
+
+    Parameters
+    ----------
+    root
+        The demo's directory.
+    replace
+        Delete ``root`` if an earlier demo made it (or it is empty).
+
+    Raises
+    ------
+    ConfigError
+        If ``root`` is empty (``''``), exists without ``replace``, is not a
+        directory the demo made, or is inside another repository.
+    """
+    shown = os.fspath(root)
+    if not shown.strip():
+        raise ConfigError(f"Demo directory {shown!r} is empty; name a directory such as 'demo-repo'.")
+    path = Path(root)
+    parent = enclosing_repository(path)
+    if parent is not None:
+        raise ConfigError(
+            f"Cannot build the demo in {shown!r}: it is inside the repository {str(parent)!r}; "
+            "choose a directory outside it."
+        )
+    if not (path.exists() or path.is_symlink()):
+        return
+    if not replace:
+        raise ConfigError(f"{shown!r} already exists; choose another directory or pass --replace.")
+    if path.is_symlink() or not path.is_dir():
+        raise ConfigError(
+            f"Refusing to replace {shown!r}: it is not a directory (a file or a symbolic link); "
+            "--replace only replaces a directory an earlier demo made."
+        )
+    if (path / DEMO_MARKER_NAME).is_file():
+        shutil.rmtree(path)
+    elif any(path.iterdir()):
+        what = (
+            "a Chamberlain repository the demo did not make"
+            if any((path / m).exists() for m in (CONFIG_NAME, SQLITE_NAME))
+            else "a directory that is not empty"
+        )
+        raise ConfigError(
+            f"Refusing to replace {shown!r}: it is {what} (it has no {DEMO_MARKER_NAME}); "
+            "--replace only replaces a directory an earlier demo made; choose another directory."
+        )
+
+
+def command_name() -> str:
+    """How to call the ``chamberlain`` command in hints: the way it was invoked, if it was.
+
+    The plain name when it is the ``chamberlain`` found on ``PATH``, the path
+    used otherwise (``.venv/bin/chamberlain``), ``chamberlain`` when not run
+    by that command.
+    """
+    invoked = sys.argv[0] if sys.argv else ""
+    if os.path.basename(invoked) != "chamberlain":
+        return "chamberlain"
+    found = shutil.which("chamberlain")
+    if found is not None and os.path.realpath(found) == os.path.realpath(invoked):
+        return "chamberlain"
+    return shlex.quote(invoked)
+
+
+def run(
+    root: Path,
+    *,
+    n_exposures: int = 24,
+    echo: Callable[[str], None] = print,
+    command: str | None = None,
+) -> Butler:
+    """Build the demo repository under ``root`` and return its Butler.
+
+    ``root`` must be missing or empty (see `prepare_root`). The repository is
+    marked as the demo's (`~chamberlain.repository.DEMO_MARKER_NAME`); the raw
+    files are simulated in a temporary directory, removed afterwards.
+
+    Parameters
+    ----------
+    root
+        The directory of the new repository.
+    n_exposures
+        Number of simulated exposures (of 9 detectors each).
+    echo
+        Called with each line of the printout.
+    command
+        How to call the ``chamberlain`` command in the closing hint (default
+        `command_name`).
+    """
     from .instrument import simulate_raws
     from .instrument.registration import register_instrument
     from .skymap import RingsSkyMap
@@ -91,18 +188,22 @@ def run(root: Path, *, n_exposures: int = 24, echo: Callable[[str], None] = prin
         echo(f"[{time.perf_counter() - t0:6.1f} s] {message}")
 
     Butler.create(root).close()
+    (root / DEMO_MARKER_NAME).write_text(
+        "Made by `chamberlain demo`; `chamberlain demo --replace` may delete it.\n"
+    )
     butler = Butler(root, writeable=True)
     registry = butler.registry
     step(f"Created repository {root} (SQLite database inside it).")
     step(f"Registered SimCam: {register_instrument(registry, 'SimCam')}.")
 
-    raw_dir = root.parent / f"{root.name}-incoming"
-    shutil.rmtree(raw_dir, ignore_errors=True)
-    files = simulate_raws(raw_dir, n_exposures, seed=7, image_size=256)
-    step(f"Simulated {len(files)} raw files ({n_exposures} exposures x 9 detectors) in {raw_dir}.")
-    summary = ingest_raws(butler, [raw_dir], transfer="copy")
-    step(f"Ingested raws into SimCam/raw/all: {summary}")
-    shutil.rmtree(raw_dir, ignore_errors=True)
+    raw_dir = Path(tempfile.mkdtemp(prefix="chamberlain-demo-raws-"))
+    try:
+        files = simulate_raws(raw_dir, n_exposures, seed=7, image_size=256)
+        step(f"Simulated {len(files)} raw files ({n_exposures} exposures x 9 detectors) in {raw_dir}.")
+        summary = ingest_raws(butler, [raw_dir], transfer="copy")
+        step(f"Ingested raws into SimCam/raw/all: {summary}")
+    finally:
+        shutil.rmtree(raw_dir, ignore_errors=True)
 
     exposures = [
         {"instrument": "SimCam", "exposure": r.id} for r in registry.fetch_dimension_records("exposure")
@@ -172,7 +273,10 @@ def run(root: Path, *, n_exposures: int = 24, echo: Callable[[str], None] = prin
         f"{template.bbox.width}x{template.bbox.height} pixels, {covered:.0%} covered, "
         f"from {len(handles)} patch cutouts."
     )
-    step(f"Try: chamberlain query-datasets {root} '*' --collections 'demo/*,SimCam/raw/all' --limit 5")
+    hint = command if command is not None else command_name()
+    step(
+        f"Try: {hint} query-datasets {shlex.quote(str(root))} '*' --collections 'demo/*,SimCam/raw/all' --limit 5"
+    )
     step("Done.")
     return butler
 
@@ -183,17 +287,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "root", nargs="?", default="demo-repo", help="directory to create (default: demo-repo)"
     )
-    parser.add_argument("--replace", action="store_true", help="delete the directory first if it exists")
+    parser.add_argument(
+        "--replace", action="store_true", help="delete the directory first if an earlier demo made it"
+    )
     args = parser.parse_args(argv)
-    root = Path(args.root)
-    if root.exists():
-        if not args.replace:
-            print(
-                f"error: {root} already exists; choose another directory or pass --replace.", file=sys.stderr
-            )
-            return 1
-        shutil.rmtree(root)
-    run(root.absolute()).close()
+    try:
+        prepare_root(args.root, replace=args.replace)
+        run(Path(args.root).absolute(), command=f"{shlex.quote(sys.executable)} -m chamberlain.cli").close()
+    except ChamberlainError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -14,7 +14,10 @@ repository whose files still live under the directory.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import posixpath
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,27 @@ from .errors import ConfigError
 
 CONFIG_NAME = "chamberlain.yaml"
 SQLITE_NAME = "chamberlain.sqlite3"
+#: Optional datastore settings in the root (templates, formatters, checksum).
+DATASTORE_CONFIG_NAME = "datastore.yaml"
+#: Lists (a JSON list of relative POSIX paths) the files that were in the root before the
+#: repository was created there; the repository does not own them (`Butler.create`,
+#: ``allow_existing_files``).
+PREEXISTING_NAME = "chamberlain-preexisting.json"
+#: Marks a repository made by ``chamberlain demo`` (which ``demo --replace`` may delete).
+DEMO_MARKER_NAME = ".chamberlain-demo"
+#: A directory holding one of these is (or was) a repository.
+REPOSITORY_MARKERS = (CONFIG_NAME, SQLITE_NAME)
+#: Files of the repository itself, in its root: never datasets, never deleted as orphans.
+REPOSITORY_FILES = frozenset(
+    {
+        CONFIG_NAME,
+        DATASTORE_CONFIG_NAME,
+        SQLITE_NAME,
+        *(SQLITE_NAME + suffix for suffix in ("-wal", "-shm", "-journal")),
+        PREEXISTING_NAME,
+        DEMO_MARKER_NAME,
+    }
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,3 +111,132 @@ class RepositoryConfig:
         tmp = target.with_name(f".{CONFIG_NAME}.tmp")
         tmp.write_text(yaml.safe_dump({"db": self.db, "namespace": self.namespace}, sort_keys=False))
         os.replace(tmp, target)
+
+
+def enclosing_repository(root: str | os.PathLike[str]) -> Path | None:
+    """The nearest directory above ``root`` that is a repository, if any.
+
+    Looks for `REPOSITORY_MARKERS` in every parent of ``root``, both as
+    written and with symbolic links resolved. Reads the file system only.
+
+    Parameters
+    ----------
+    root
+        A directory (it need not exist).
+    """
+    path = Path(root).absolute()
+    for parents in (path.parents, path.resolve().parents):
+        for parent in parents:
+            if any((parent / marker).exists() for marker in REPOSITORY_MARKERS):
+                return parent
+    return None
+
+
+def check_new_root(root: str | os.PathLike[str], *, allow_existing_files: bool = False) -> list[str]:
+    """Check that a repository may be created at ``root``; return the files already there.
+
+    A new repository goes into a missing or empty directory that is not
+    inside another repository. With ``allow_existing_files`` the directory may
+    hold files, provided no repository is among them; they are returned (as
+    sorted relative POSIX paths, symbolic links not followed) for
+    `write_preexisting` to record as not owned. Reads the file system only.
+
+    Parameters
+    ----------
+    root
+        The directory of the new repository.
+    allow_existing_files
+        Accept a directory that already holds files.
+
+    Returns
+    -------
+    list[str]
+        The entries found under ``root`` (empty unless ``allow_existing_files``).
+
+    Raises
+    ------
+    ConfigError
+        If ``root`` is empty (``''``), is not a directory, already holds a
+        repository, is inside another repository, or holds files (without
+        ``allow_existing_files``) or a repository below it.
+    """
+    if not os.fspath(root).strip():
+        raise ConfigError(
+            f"Repository path {os.fspath(root)!r} is empty; name the directory of the new repository "
+            "(use '.' for the current directory)."
+        )
+    path = Path(root).absolute()
+    shown = os.fspath(root)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"Cannot create repository {shown!r}: it exists and is not a directory.")
+    found = [m for m in REPOSITORY_MARKERS if (path / m).exists()]
+    if found:
+        raise ConfigError(
+            f"Repository {shown!r} already exists (it has {found[0]}); choose another directory."
+        )
+    parent = enclosing_repository(path)
+    if parent is not None:
+        raise ConfigError(
+            f"Cannot create repository {shown!r}: it is inside the repository {str(parent)!r}; "
+            "choose a directory outside it."
+        )
+    if not path.is_dir():
+        return []
+    entries = sorted(os.listdir(path))
+    if not entries:
+        return []
+    if not allow_existing_files:
+        listed = ", ".join(repr(e) for e in entries[:3]) + (", ..." if len(entries) > 3 else "")
+        raise ConfigError(
+            f"Cannot create repository {shown!r}: the directory is not empty (it holds {listed}); choose "
+            "an empty or new directory, or pass --allow-existing-files (allow_existing_files=True) to "
+            "keep those files as not owned by the repository."
+        )
+    files: list[str] = []
+    for directory, dirs, names in os.walk(path, followlinks=False):
+        rel_dir = Path(directory).relative_to(path).as_posix()
+        if rel_dir != "." and any(m in names or m in dirs for m in REPOSITORY_MARKERS):
+            raise ConfigError(
+                f"Cannot create repository {shown!r}: it holds the repository {rel_dir!r}; a repository "
+                "may not contain another one."
+            )
+        for name in names + [d for d in dirs if os.path.islink(os.path.join(directory, d))]:
+            files.append(name if rel_dir == "." else f"{rel_dir}/{name}")
+    return sorted(files)
+
+
+def write_preexisting(root: str | os.PathLike[str], paths: Iterable[str]) -> None:
+    """Record (in `PREEXISTING_NAME`) files under ``root`` that the repository does not own.
+
+    Writes nothing when ``paths`` is empty.
+
+    Parameters
+    ----------
+    root
+        The repository directory.
+    paths
+        Relative POSIX paths, as returned by `check_new_root`.
+    """
+    listed = [p for p in paths if p]
+    if listed:
+        (Path(root) / PREEXISTING_NAME).write_text(json.dumps(listed, indent=0) + "\n", encoding="ascii")
+
+
+def read_preexisting(root: str | os.PathLike[str]) -> frozenset[str]:
+    """The files `write_preexisting` recorded as not owned (normalised relative POSIX paths).
+
+    Parameters
+    ----------
+    root
+        The repository directory.
+    """
+    path = Path(root) / PREEXISTING_NAME
+    try:
+        data: Any = json.loads(path.read_text(encoding="ascii"))
+    except FileNotFoundError:
+        return frozenset()
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path} is not a JSON list of paths: {err}") from None
+    if not isinstance(data, list) or not all(isinstance(p, str) for p in data):
+        raise ConfigError(f"{path} must hold a JSON list of relative paths.")
+    return frozenset(posixpath.normpath(p) for p in data if p)

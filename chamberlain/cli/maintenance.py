@@ -162,11 +162,21 @@ def prune_datasets(
 ) -> None:
     """Remove datasets of the DATASET_TYPEs (default all) found in the collections.
 
-    Choose what removal means: --purge (files and registry entries),
-    --unstore (files only) or --disassociate --tags TAG (take them out of
-    TAGGED collections). Lists the datasets found, by type and run, and asks
+    Choose what removal means, exactly one of: --purge (files and registry
+    entries), --unstore (files only) or --disassociate --tags TAG (take them
+    out of TAGGED collections). Lists the datasets found, by type and run, and asks
     for confirmation first.
     """
+    chosen = [
+        flag
+        for flag, on in (("--purge", purge), ("--unstore", unstore), ("--disassociate", disassociate))
+        if on
+    ]
+    if len(chosen) > 1:
+        raise ButlerUsageError(
+            f"{' and '.join(chosen)} cannot be combined: they are different ways of removing; choose one of "
+            "--purge, --unstore or --disassociate --tags TAG."
+        )
     tag_names = split_names(tags)
     with open_butler(repo, writeable=True) as butler:
         searched = expand_collections(butler, collections) if collections else []
@@ -187,7 +197,7 @@ def prune_datasets(
             click.echo("No datasets match; nothing to remove.")
             return
         counts = Counter((r.dataset_type.name, r.run) for r in refs)
-        action = "purged" if purge else "unstored" if unstore and not disassociate else "changed"
+        action = "purged" if purge else "unstored" if unstore else "disassociated"
         click.echo(f"These datasets will be {action}:")
         print_rows(
             [{"type": t, "run": run, "datasets": n} for (t, run), n in sorted(counts.items())],
@@ -205,7 +215,9 @@ def prune_datasets(
 @click.option(
     "--fix",
     is_flag=True,
-    help="Delete files no record names, finish pending removals and drop records of missing files.",
+    help="Delete unrecorded files under run folders and stale temporary files, finish pending removals "
+    "and drop records of missing files. Files outside the run folders, nested repositories and files "
+    "listed as pre-existing are never deleted.",
 )
 @click.option(
     "--no-checksums",
@@ -216,7 +228,9 @@ def verify(repo: str, fix: bool, no_checksums: bool) -> None:
     """Compare the repository's files with its datastore records and print what differs.
 
     Exits with status 1 if problems remain (after --fix, those it cannot
-    fix: size and checksum mismatches).
+    fix: size and checksum mismatches, records leading out of the root).
+    Unrecorded files the repository does not own are listed as "unrecorded
+    (not owned; left alone)" and are not problems.
     """
     with open_butler(repo, writeable=fix) as butler:
         report = butler.verify(fix=fix, checksums=not no_checksums)

@@ -13,7 +13,13 @@ from chamberlain.dimensions import DimensionUniverse
 from chamberlain.errors import ConfigError, SchemaVersionError
 from chamberlain.registry import Registry
 from chamberlain.registry._database import Database
-from chamberlain.repository import CONFIG_NAME, SQLITE_NAME, RepositoryConfig
+from chamberlain.repository import (
+    PREEXISTING_NAME,
+    SQLITE_NAME,
+    RepositoryConfig,
+    check_new_root,
+    write_preexisting,
+)
 from chamberlain.schema import versioning
 
 from ._repo import repo_argument
@@ -43,37 +49,43 @@ def _remove_sqlite(path: Path) -> None:
     f"by default a SQLite file {SQLITE_NAME} inside REPO.",
 )
 @click.option("--namespace", metavar="NS", help="PostgreSQL schema to create the tables in (only with --db).")
-def create(repo: str, db_url: str | None, namespace: str | None) -> None:
+@click.option(
+    "--allow-existing-files",
+    is_flag=True,
+    help=f"Accept a REPO that already holds files; they are listed in {PREEXISTING_NAME} as not owned "
+    "by the repository, and `verify --fix` never deletes them.",
+)
+def create(repo: str, db_url: str | None, namespace: str | None, allow_existing_files: bool) -> None:
     """Create an empty repository in directory REPO.
 
-    Writes REPO/chamberlain.yaml and creates the registry schema. REPO may
-    exist but must not already be a repository.
+    Writes REPO/chamberlain.yaml and creates the registry schema. REPO must be
+    missing or empty (unless --allow-existing-files) and must not be inside
+    another repository.
     """
-    root = Path(repo).absolute()
-    if root.exists() and not root.is_dir():
-        raise ConfigError(f"Cannot create repository {repo!r}: it exists and is not a directory.")
-    if (root / CONFIG_NAME).exists():
-        raise ConfigError(
-            f"Repository {repo!r} already exists (it has {CONFIG_NAME}); choose another directory."
-        )
     if namespace is not None and db_url is None:
         raise ConfigError(f"--namespace {namespace!r} needs --db with a PostgreSQL URL.")
-    sqlite_file = root / SQLITE_NAME
-    if db_url is None and sqlite_file.exists():
-        raise ConfigError(f"Cannot create repository {repo!r}: {sqlite_file} already exists.")
+    existing = check_new_root(repo, allow_existing_files=allow_existing_files)
+    root = Path(repo).absolute()
     config = RepositoryConfig(root, db_url, namespace)
+    created = root
+    while not created.parent.exists():
+        created = created.parent
     created_dir = not root.exists()
     try:
         root.mkdir(parents=True, exist_ok=True)
+        write_preexisting(root, existing)
         Registry.create(config.url, namespace=namespace).close()
         config.save()
     except BaseException:
         if created_dir:
-            shutil.rmtree(root, ignore_errors=True)
-        elif db_url is None:
-            _remove_sqlite(sqlite_file)
+            shutil.rmtree(created, ignore_errors=True)
+        else:
+            (root / PREEXISTING_NAME).unlink(missing_ok=True)
+            if db_url is None:
+                _remove_sqlite(root / SQLITE_NAME)
         raise
-    click.echo(f"Created repository {root} ({_describe(config)}).")
+    kept = f"; {len(existing)} existing file(s) listed as not owned in {PREEXISTING_NAME}" if existing else ""
+    click.echo(f"Created repository {root} ({_describe(config)}{kept}).")
 
 
 def _stored_universe(connection: sa.Connection) -> DimensionUniverse:
@@ -122,32 +134,21 @@ def migrate(repo: str) -> None:
     click.echo(f"Applied {len(pending)} revision(s) ({', '.join(pending)}); {repo} is now at {reached}.")
 
 
-_DEMO_MARKERS = (CONFIG_NAME, SQLITE_NAME)
-
-
 @click.command()
 @click.argument("directory", required=False, default="demo-repo", type=click.Path(path_type=str))
 @click.option(
     "--replace",
     is_flag=True,
-    help="Delete DIRECTORY first if it is an existing repository (or empty).",
+    help="Delete DIRECTORY first if an earlier demo made it (or it is empty); anything else is refused.",
 )
 def demo(directory: str, replace: bool) -> None:
-    """Build a small demo repository in DIRECTORY (default demo-repo) and show what it holds."""
+    """Build a small demo repository in DIRECTORY (default demo-repo) and show what it holds.
+
+    The raw files are simulated in a temporary directory, removed afterwards;
+    the repository is marked as the demo's (.chamberlain-demo) so that
+    --replace deletes only a directory the demo made.
+    """
     from chamberlain import demo as demo_module
 
-    root = Path(directory)
-    if root.exists():
-        if not replace:
-            raise ConfigError(f"{directory!r} already exists; choose another directory or pass --replace.")
-        looks_like_repo = root.is_dir() and (
-            any((root / m).exists() for m in _DEMO_MARKERS) or not any(root.iterdir())
-        )
-        if not looks_like_repo:
-            raise ConfigError(
-                f"Refusing to replace {directory!r}: it is not an empty directory or a Chamberlain repository."
-            )
-        shutil.rmtree(root)
-    demo_module.run(root, echo=click.echo).close()
-    if not (root / CONFIG_NAME).exists():
-        RepositoryConfig(root.absolute()).save()
+    demo_module.prepare_root(directory, replace=replace)
+    demo_module.run(Path(directory), echo=click.echo).close()

@@ -1,16 +1,36 @@
-"""Checking that the files under a datastore root and its records agree."""
+"""Checking that the files under a datastore root and its records agree.
+
+`verify_datastore` only ever deletes (with ``fix``) what the datastore itself
+could have written: files under the folder of a registered RUN collection and
+stale temporary files (``.<name>.tmp-<pid>``). It never deletes a file outside
+the run folders, a nested repository (a directory holding ``chamberlain.yaml``
+or ``chamberlain.sqlite3``, skipped with everything below it), a file the
+repository recorded as pre-existing when it was created
+(`~chamberlain.repository.PREEXISTING_NAME`), the repository's own files, or
+the target of a symbolic link. Paths are compared normalised, and files by
+identity (device and inode), so a record that names a file by any equivalent
+spelling never makes it an orphan.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import os
+import posixpath
+import re
 import uuid
 from collections.abc import Iterable
 
 from chamberlain.datastore.file_datastore import FileDatastore, file_checksum
+from chamberlain.repository import REPOSITORY_FILES, REPOSITORY_MARKERS, read_preexisting
 
 __all__ = ["VerifyReport", "verify_datastore"]
+
+#: The temporary names of `chamberlain.datastore._transfer.temporary_name`.
+_TEMPORARY = re.compile(r"\..+\.tmp-[0-9]+")
+#: Characters file templates replace in a run name (`chamberlain.datastore.templates`).
+_TEMPLATE_BAD_CHARS = re.compile(r'[ <>:"\\|?*]')
 
 
 @dataclasses.dataclass
@@ -20,8 +40,10 @@ class VerifyReport:
     Attributes
     ----------
     orphan_files
-        Paths (relative to the root) of files no record names; left by a
-        process killed between writing a file and committing, or by hand.
+        Paths (relative to the root) of files no record names that the
+        datastore could have written (under a run folder, or temporary files);
+        left by a process killed between writing a file and committing, or by
+        hand. ``fix`` deletes them.
     missing_files
         (dataset_id, path) of records whose file does not exist.
     size_mismatches
@@ -30,6 +52,14 @@ class VerifyReport:
         (dataset_id, path) of files whose content differs from the recorded checksum.
     pending_trash
         Paths still in the trash (their removal was committed but not finished).
+    outside_root
+        (dataset_id, path) of records whose relative path leads out of the
+        root (``..``) or to the root itself; never followed, never deleted.
+    not_owned
+        Paths of unrecorded files the datastore did not write (outside the run
+        folders, or named like a repository file); reported, never deleted.
+    nested_repositories
+        Directories below the root that hold a repository; skipped entirely.
     fixed
         True if ``fix=True`` removed orphans, emptied the trash and deleted the
         records of missing files.
@@ -40,23 +70,25 @@ class VerifyReport:
     size_mismatches: list[tuple[uuid.UUID, str, int, int]] = dataclasses.field(default_factory=list)
     checksum_mismatches: list[tuple[uuid.UUID, str]] = dataclasses.field(default_factory=list)
     pending_trash: list[str] = dataclasses.field(default_factory=list)
+    outside_root: list[tuple[uuid.UUID, str]] = dataclasses.field(default_factory=list)
+    not_owned: list[str] = dataclasses.field(default_factory=list)
+    nested_repositories: list[str] = dataclasses.field(default_factory=list)
     fixed: bool = False
 
     @property
     def ok(self) -> bool:
-        """True if nothing was found."""
+        """True if no problem was found (files left alone are not problems)."""
         return not (
             self.orphan_files
             or self.missing_files
             or self.size_mismatches
             or self.checksum_mismatches
             or self.pending_trash
+            or self.outside_root
         )
 
     def summary(self) -> str:
-        """One line per kind of problem (or ``OK``)."""
-        if self.ok:
-            return "OK"
+        """One line per kind of problem (or ``OK``), then one per kind of file left alone."""
         lines = []
         for label, items in (
             ("files with no record", self.orphan_files),
@@ -64,10 +96,56 @@ class VerifyReport:
             ("size mismatches", self.size_mismatches),
             ("checksum mismatches", self.checksum_mismatches),
             ("files waiting in the trash", self.pending_trash),
+            ("records whose path leads out of the root (left alone)", self.outside_root),
         ):
             if items:
-                lines.append(f"{len(items)} {label}: {', '.join(str(i) for i in items[:5])}")
+                lines.append(f"{len(items)} {label}: {_first(items)}")
+        if not lines:
+            lines.append("OK")
+        if self.not_owned:
+            lines.append(
+                f"{len(self.not_owned)} unrecorded (not owned; left alone): {_first(self.not_owned)}"
+            )
+        if self.nested_repositories:
+            lines.append(
+                f"{len(self.nested_repositories)} nested repositories (skipped; left alone): "
+                f"{_first(self.nested_repositories)}"
+            )
         return "\n".join(lines)
+
+
+def _first(items: list[str] | list[tuple[uuid.UUID, str]] | list[tuple[uuid.UUID, str, int, int]]) -> str:
+    return ", ".join(str(i) for i in items[:5]) + (", ..." if len(items) > 5 else "")
+
+
+def _relative(path: str) -> str | None:
+    """``path`` normalised, or None if it is absolute, the root itself or leads out of it."""
+    if not path or posixpath.isabs(path):
+        return None
+    normal = posixpath.normpath(path)
+    if normal == "." or normal == ".." or normal.startswith("../"):
+        return None
+    return normal
+
+
+def _run_folders(runs: Iterable[str]) -> set[str]:
+    """The folders datastore templates put runs' files in (``{run:/}``), normalised."""
+    folders: set[str] = set()
+    for run in runs:
+        cleaned = re.sub(r"/{2,}", "/", _TEMPLATE_BAD_CHARS.sub("_", run)).strip("/")
+        for spelling in (run, cleaned):
+            folder = _relative(spelling)
+            if folder is not None:
+                folders.add(folder)
+    return folders
+
+
+def _in_folder(rel_dir: str, folders: set[str]) -> bool:
+    """True if the normalised relative directory ``rel_dir`` is one of ``folders`` or below one."""
+    if rel_dir == ".":
+        return False
+    parts = rel_dir.split("/")
+    return any("/".join(parts[:n]) in folders for n in range(1, len(parts) + 1))
 
 
 def verify_datastore(
@@ -76,21 +154,38 @@ def verify_datastore(
     fix: bool = False,
     checksums: bool = True,
     ignore: Iterable[str] = (),
+    runs: Iterable[str] = (),
 ) -> VerifyReport:
     """Compare the files under the datastore root with its records.
+
+    Walks the root (not following symbolic links, skipping nested
+    repositories), reads every datastore record and the trash (SQL, through
+    the datastore's record storage) and stats every recorded file.
 
     Parameters
     ----------
     datastore
         The datastore.
     fix
-        Remove files with no record, empty the trash, and delete the records
-        of files that are missing. Size and checksum mismatches are only reported.
+        Remove orphans (unrecorded files under a run folder, and stale
+        temporary files; a symbolic link is removed, never its target), empty
+        the trash, and delete the records of files that are missing. Size and
+        checksum mismatches, records leading out of the root and files not
+        owned are only reported.
     checksums
         Recompute the checksum of files that have one recorded.
     ignore
         Relative paths of repository files that are not datasets (the config,
-        the SQLite database).
+        the SQLite database); `~chamberlain.repository.REPOSITORY_FILES` are
+        always ignored in the root.
+    runs
+        Names of the registered RUN collections: only files under their
+        folders can be orphans.
+
+    Returns
+    -------
+    VerifyReport
+        What was found (and fixed).
 
     Notes
     -----
@@ -98,38 +193,66 @@ def verify_datastore(
     no record yet and would be reported (and, with ``fix``, removed).
     """
     report = VerifyReport()
-    ignored = set(ignore)
-    on_disk: set[str] = set()
     root = str(datastore.root)
-    for directory, _, files in os.walk(root):
-        rel_dir = os.path.relpath(directory, root)
-        for name in files:
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
-            if rel not in ignored:
-                on_disk.add(rel)
+    ignored = {p for p in (_relative(i) for i in (*ignore, *REPOSITORY_FILES)) if p is not None}
+    preexisting = read_preexisting(root)
+    folders = _run_folders(runs)
+
+    # Records: normalised paths and the identity of every file they name.
     recorded: set[str] = set()
+    recorded_ids: set[tuple[int, int]] = set()
+    real_root = os.path.realpath(root)
     for dataset_id, _component, path, _f, _sc, checksum, size in datastore.records.all_records():
-        managed = not os.path.isabs(path)
-        if managed:
-            recorded.add(path)
-        full = path if not managed else f"{root}/{path}"
+        if os.path.isabs(path):
+            full = path
+            inside = os.path.relpath(os.path.realpath(path), real_root)
+            if _relative(inside.replace(os.sep, "/")) is not None:
+                recorded.add(posixpath.normpath(inside.replace(os.sep, "/")))
+        else:
+            rel = _relative(path)
+            if rel is None:
+                report.outside_root.append((dataset_id, path))
+                continue
+            recorded.add(rel)
+            full = f"{root}/{rel}"
         try:
-            actual = os.stat(full).st_size
+            stat = os.stat(full)
         except FileNotFoundError:
             report.missing_files.append((dataset_id, path))
             continue
-        if size is not None and size >= 0 and actual != size:
-            report.size_mismatches.append((dataset_id, path, size, actual))
+        recorded_ids.add((stat.st_dev, stat.st_ino))
+        if size is not None and size >= 0 and stat.st_size != size:
+            report.size_mismatches.append((dataset_id, path, size, stat.st_size))
         elif checksums and checksum is not None and file_checksum(full) != checksum:
             report.checksum_mismatches.append((dataset_id, path))
     trash = datastore.records.trash()
     report.pending_trash = sorted({p for _, p, _ in trash})
-    trashed = set(report.pending_trash)
-    report.orphan_files = sorted(on_disk - recorded - trashed)
+    trashed = {posixpath.normpath(p) for p in report.pending_trash}
+
+    # Files: every unrecorded one is an orphan (ours) or not owned (left alone).
+    for directory, dirs, files in os.walk(root, followlinks=False):
+        rel_dir = posixpath.normpath(os.path.relpath(directory, root).replace(os.sep, "/"))
+        if rel_dir != "." and any(m in files or m in dirs for m in REPOSITORY_MARKERS):
+            report.nested_repositories.append(rel_dir)
+            dirs.clear()
+            continue
+        dirs.sort()
+        owned_dir = _in_folder(rel_dir, folders)
+        for name in sorted(files):
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if rel in recorded or rel in trashed or rel in ignored or rel in preexisting:
+                continue
+            if _same_as_recorded(f"{root}/{rel}", recorded_ids):
+                continue
+            ours = (owned_dir or _TEMPORARY.fullmatch(name) is not None) and name not in REPOSITORY_FILES
+            (report.orphan_files if ours else report.not_owned).append(rel)
+    report.orphan_files.sort()
+    report.not_owned.sort()
+    report.nested_repositories.sort()
+
     if fix:
         for rel in report.orphan_files:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(f"{root}/{rel}")
+            _remove_inside(root, real_root, rel)
         if trash:
             datastore.empty_trash()
         if report.missing_files:
@@ -137,6 +260,25 @@ def verify_datastore(
                 datastore.records.delete_records((i, c) for i, c in _missing_keys(datastore, report))
         report.fixed = True
     return report
+
+
+def _same_as_recorded(full: str, recorded_ids: set[tuple[int, int]]) -> bool:
+    """True if ``full`` is (or links to) a file a record names under another spelling."""
+    try:
+        stat = os.stat(full)
+    except OSError:
+        return False
+    return (stat.st_dev, stat.st_ino) in recorded_ids
+
+
+def _remove_inside(root: str, real_root: str, rel: str) -> None:
+    """Remove the file (or link) ``root/rel`` unless a directory on the way is a link out of the root."""
+    parent, _, _ = rel.rpartition("/")
+    expected = os.path.join(real_root, *parent.split("/")) if parent else real_root
+    if os.path.realpath(os.path.join(root, *parent.split("/")) if parent else root) != expected:
+        return
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(f"{root}/{rel}")
 
 
 def _missing_keys(datastore: FileDatastore, report: VerifyReport) -> list[tuple[uuid.UUID, str]]:
