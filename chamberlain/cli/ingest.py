@@ -57,10 +57,13 @@ def ingest_raws_command(
     --instrument, is an error before anything is read.
     """
     from chamberlain.butler import Butler
+    from chamberlain.naming import validate_collection_name
     from chamberlain.tasks.ingest_raws import check_instrument, find_raw_files, ingest_raws
 
     if instrument is not None:
         check_instrument(instrument)  # once, before any file is looked at
+    if run is not None:
+        validate_collection_name(run, "run")  # before the progress bar starts
     files = find_raw_files(locations)
     bar = click.progressbar(length=len(files), label="Ingesting raws", file=sys.stderr)
     with Butler(repo, writeable=True) as butler, bar:
