@@ -26,7 +26,7 @@ import numpy as np
 from chamberlain.datastore.formatters import Formatter
 from chamberlain.errors import FormatterError, ImageError
 from chamberlain.image import Box, Exposure, Image, Mask, MaskedImage
-from chamberlain.image._fits_cards import HduHeader, header_items, read_hdu_headers
+from chamberlain.image.fits_headers import HduHeader, header_items, read_hdu_headers
 from chamberlain.image._wcs import wcs_from_header
 
 __all__ = ["FitsRawFormatter"]

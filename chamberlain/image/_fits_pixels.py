@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from chamberlain.errors import FormatterError
-from chamberlain.image._fits_cards import HduHeader
+from chamberlain.image.fits_headers import HduHeader
 
 __all__ = ["raw_dtype", "read_sections", "read_whole"]
 

@@ -50,11 +50,17 @@ import numpy as np
 
 from chamberlain.errors import FormatterError, ImageError, UnknownComponentError, format_choices
 from chamberlain.image import _fits_components as comp
-from chamberlain.image._fits_cards import HduHeader, format_cards, header_items, read_hdu_headers
 from chamberlain.image._fits_pixels import read_sections, read_whole
 from chamberlain.image._wcs import wcs_from_header, wcs_to_cards
 from chamberlain.image.box import Box
 from chamberlain.image.exposure import Exposure
+from chamberlain.image.fits_headers import (
+    HduHeader,
+    append_header_records,
+    format_cards,
+    header_items,
+    read_hdu_headers,
+)
 from chamberlain.image.image import Image
 from chamberlain.image.mask import MASK_DTYPE, Mask
 from chamberlain.image.masked_image import MaskedImage
@@ -157,13 +163,11 @@ def _write_layout(
     primary = _records(primary_cards)
     with fitsio.FITS(os.fspath(path), "rw", clobber=True) as fits:
         fits.create_image_hdu(None, header=primary)
-        for record in primary:
-            fits._FITS.write_record(1, record)
+        append_header_records(fits, 1, primary)
         for number, (extname, array, cards) in enumerate(hdus, start=2):
             records = _records(cards)
             fits.create_image_hdu(np.ascontiguousarray(array), extname=extname, header=records)
-            for record in records:
-                fits._FITS.write_record(number, record)
+            append_header_records(fits, number, records)
 
 
 def write_exposure(path: PathLike, exposure: Exposure) -> None:

@@ -1,10 +1,16 @@
-"""Low-level FITS header helpers: exact card formatting and raw header reading.
+"""FITS headers: exact card formatting, raw header reading, and raw card writing.
 
 Cards are formatted here (not by fitsio, which rounds floats to 15 digits) so
 that float values round-trip exactly: they are written with Python's shortest
 round-tripping ``repr``. Headers are read as raw 2880-byte blocks and handed to
 `astropy.io.fits.Header.fromstring`, which parses card values lazily; only the
 keys actually looked at are converted.
+
+`append_header_records` is the one place that calls a private fitsio function
+(``FITS._FITS.write_record``, which writes an 80-character card as given):
+fitsio's public header API reformats values. ``tests/image/test_fits_headers.py``
+fails if a fitsio release changes that function, and ``pyproject.toml`` bounds
+the fitsio version.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ __all__ = [
     "BLOCK",
     "parse_value",
     "HduHeader",
+    "append_header_records",
     "format_cards",
     "header_items",
     "read_hdu_headers",
@@ -278,3 +285,25 @@ def read_hdu_headers(stream: BinaryIO, count: int, name: str) -> list[HduHeader]
         result.append(hdu)
         offset = hdu.next_offset
     return result
+
+
+def append_header_records(fits: Any, hdu_number: int, records: Iterable[str]) -> None:
+    """Append 80-character header cards, exactly as given, to an HDU of an open fitsio file.
+
+    Parameters
+    ----------
+    fits
+        A ``fitsio.FITS`` object opened for writing.
+    hdu_number
+        The 1-based HDU number (1 is the primary HDU), as CFITSIO counts.
+    records
+        Cards formatted by `format_cards` (80 characters each, ``CONTINUE`` cards included).
+
+    Notes
+    -----
+    This calls fitsio's private ``FITS._FITS.write_record``; it is the only such
+    call in Chamberlain.
+    """
+    write_record = fits._FITS.write_record
+    for record in records:
+        write_record(hdu_number, record)

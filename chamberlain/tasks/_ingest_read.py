@@ -4,7 +4,7 @@ Everything here is pure with respect to the repository: it reads one file and
 returns plain picklable dicts, so `multiprocessing` workers can run it.
 
 Headers are read by scanning the file's 2880-byte header blocks directly
-(`chamberlain.image._fits_cards.read_hdu_headers`), which is several times
+(`chamberlain.image.fits_headers.read_hdu_headers`), which is several times
 faster than ``fitsio.read_header`` for raw-sized headers and also tells where
 the data ends, so truncated files are caught without reading any pixels.
 Card values are parsed only when a translator looks them up (`RawHeader`).
@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from chamberlain.errors import ChamberlainError, FormatterError, InstrumentError, format_choices
-from chamberlain.image._fits_cards import parse_value, read_hdu_headers
+from chamberlain.image.fits_headers import parse_value, read_hdu_headers
 from chamberlain.instrument import Instrument, get_instrument
 
 __all__ = [

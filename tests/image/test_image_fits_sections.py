@@ -19,8 +19,8 @@ from chamberlain.image import (
     read_image,
     write_exposure,
 )
-from chamberlain.image._fits_cards import read_hdu_headers
 from chamberlain.image._fits_pixels import raw_dtype, read_sections, read_whole
+from chamberlain.image.fits_headers import read_hdu_headers
 
 SHAPE = (37, 53)  # rows, columns: not a multiple of anything FITS blocks care about
 SLICES = (slice(5, 30), slice(11, 50))
