@@ -20,6 +20,7 @@ from typing import Any
 import uuid_utils.compat
 import yaml
 
+from chamberlain._butler_associations import ButlerAssociations
 from chamberlain._butler_data_ids import DataIdRewriter, RecordCache
 from chamberlain._butler_handles import DatasetExistence, DeferredDatasetHandle
 from chamberlain._butler_queries import ButlerQueries
@@ -65,7 +66,7 @@ class ButlerUsageError(ChamberlainError, ValueError):
     """A butler method was called with options that do not fit together."""
 
 
-class Butler(ButlerQueries, ButlerTransfers):
+class Butler(ButlerQueries, ButlerTransfers, ButlerAssociations):
     """A repository: registry plus datastore.
 
     Parameters

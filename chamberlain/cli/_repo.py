@@ -14,7 +14,10 @@ from chamberlain.geometry.timespan import time_to_ns
 from chamberlain.registry import Registry
 from chamberlain.repository import RepositoryConfig
 
-__all__ = ["open_registry", "parse_tai_date", "repo_argument"]
+__all__ = ["TAI_RANGE", "open_registry", "parse_tai_date", "repo_argument"]
+
+#: First and last TAI times a `Timespan` can store (signed 64-bit nanoseconds since 1970).
+TAI_RANGE = ("1677-09-21T00:12:43.145224192", "2262-04-11T23:47:16.854775807")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,14 +62,21 @@ def parse_tai_date(value: str | None, option: str) -> int | None:
     Raises
     ------
     ConfigError
-        If the value is not an ISO date.
+        If the value is not an ISO date, or is outside the range a timespan
+        can store (`TAI_RANGE`, about 1677-09-21 to 2262-04-11).
     """
     if value is None:
         return None
     try:
         time = astropy.time.Time(value.strip(), format="isot" if "T" in value else "iso", scale="tai")
-        return time_to_ns(time)
     except ValueError:
         raise ConfigError(
             f"{option} {value!r} is not an ISO date in TAI; use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS."
+        ) from None
+    try:
+        return time_to_ns(time)
+    except ValueError:
+        raise ConfigError(
+            f"{option} {value!r} is outside the supported range of dates, {TAI_RANGE[0]} to "
+            f"{TAI_RANGE[1]} TAI (nanoseconds since 1970 in a signed 64-bit integer)."
         ) from None

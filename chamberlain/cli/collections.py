@@ -1,4 +1,5 @@
-"""Collection commands: ``query-collections``, ``collection-chain`` and ``certify-calibrations``."""
+"""Collection commands: ``query-collections``, ``collection-chain``, ``certify-calibrations``,
+``decertify`` and ``remove-collections``."""
 
 from __future__ import annotations
 
@@ -12,14 +13,24 @@ from chamberlain.errors import (
     ConfigError,
     DatasetNotFoundError,
     MissingCollectionError,
+    OrphanedRecordError,
+    format_choices,
 )
 from chamberlain.geometry import Timespan
 from chamberlain.registry import CollectionType, Registry
 
+from ._butler import open_butler
+from ._data_id import data_id_option, parse_data_id
 from ._format import format_option, print_rows
 from ._repo import open_registry, parse_tai_date, repo_argument
 
-__all__ = ["certify_calibrations", "collection_chain", "query_collections"]
+__all__ = [
+    "certify_calibrations",
+    "collection_chain",
+    "decertify",
+    "query_collections",
+    "remove_collections",
+]
 
 _TYPE_NAMES = [t.name for t in CollectionType]
 
@@ -184,3 +195,122 @@ def certify_calibrations(
         f"Certified {len(refs)} {dataset_type!r} dataset(s) from {input_run!r} into "
         f"{output_collection!r} over {timespan}."
     )
+
+
+def _validity(begin_date: str | None, end_date: str | None) -> Timespan:
+    begin = parse_tai_date(begin_date, "--begin-date")
+    end = parse_tai_date(end_date, "--end-date")
+    if begin is not None and end is not None and begin >= end:
+        raise ConfigError(f"--end-date {end_date!r} must be after --begin-date {begin_date!r}.")
+    return Timespan(begin, end)
+
+
+@click.command("decertify")
+@repo_argument
+@click.argument("collection")
+@click.argument("dataset_type")
+@click.option(
+    "--begin-date",
+    metavar="ISO_DATE",
+    help="Start of the range to remove (TAI, YYYY-MM-DD[THH:MM:SS]); default unbounded.",
+)
+@click.option(
+    "--end-date",
+    metavar="ISO_DATE",
+    help="End of the range to remove, exclusive (TAI, YYYY-MM-DD[THH:MM:SS]); default unbounded.",
+)
+@data_id_option(
+    "Only the validity ranges of this data ID (repeatable KEY=VALUE, e.g. --data-id instrument=SimCam "
+    "--data-id detector=4; every dimension of DATASET_TYPE needs a value). Default: every data ID."
+)
+def decertify(
+    repo: str,
+    collection: str,
+    dataset_type: str,
+    begin_date: str | None,
+    end_date: str | None,
+    data_id: tuple[str, ...],
+) -> None:
+    """Remove [--begin-date, --end-date) from the validity ranges of DATASET_TYPE in COLLECTION.
+
+    COLLECTION is a CALIBRATION collection. Ranges inside the removed time
+    disappear, ranges that overlap it shrink, and a range that contains it is
+    split in two; the datasets stay in their RUNs. With neither date every
+    range (of the --data-id, if given) is removed.
+    """
+    timespan = _validity(begin_date, end_date)
+    values = parse_data_id(data_id)
+    with open_butler(repo, writeable=True) as butler:
+        butler.decertify(collection, dataset_type, timespan, data_ids=[values] if values else None)
+    which = f" for data ID {values}" if values else ""
+    click.echo(f"Decertified {dataset_type!r} in {collection!r} over {timespan}{which}.")
+
+
+def _matching_non_runs(registry: Registry, patterns: tuple[str, ...]) -> list[str]:
+    kinds = [CollectionType.TAGGED, CollectionType.CALIBRATION, CollectionType.CHAINED]
+    out: list[str] = []
+    for pattern in patterns:
+        matched = registry.query_collections(pattern, kinds)
+        if not matched:
+            runs = registry.query_collections(pattern, [CollectionType.RUN])
+            if runs:
+                raise CollectionTypeError(
+                    f"Collection {runs[0]!r} (matched by {pattern!r}) is a RUN; remove RUN collections "
+                    "with remove-runs, which also deletes their datasets and files."
+                )
+            raise MissingCollectionError(
+                f"No TAGGED, CALIBRATION or CHAINED collection matches {pattern!r}; such collections: "
+                f"{format_choices(registry.query_collections('*', kinds))}."
+            )
+        out += [m for m in matched if m not in out]
+    return out
+
+
+@click.command("remove-collections")
+@repo_argument
+@click.argument("patterns", nargs=-1, required=True, metavar="PATTERN...")
+@click.option(
+    "--unlink-from-chains",
+    "--remove-from-parents",
+    "unlink_from_chains",
+    is_flag=True,
+    help="Also take the collections out of the CHAINED collections that contain them (otherwise such "
+    "a collection is refused). --remove-from-parents is the Rubin butler's name.",
+)
+@click.option("--no-confirm", is_flag=True, help="Remove without asking for confirmation (for scripts).")
+def remove_collections(
+    repo: str, patterns: tuple[str, ...], unlink_from_chains: bool, no_confirm: bool
+) -> None:
+    """Remove the TAGGED, CALIBRATION and CHAINED collections matching the glob PATTERNs.
+
+    The datasets stay in their RUNs: only memberships, validity ranges and
+    chain links go. RUN collections are refused (use remove-runs). Lists the
+    collections (with the chains that contain them) and asks for
+    confirmation before removing anything.
+    """
+    with open_butler(repo, writeable=True) as butler:
+        registry = butler.registry
+        names = _matching_non_runs(registry, patterns)
+        rows: list[dict[str, Any]] = [
+            {
+                "collection": name,
+                "type": registry.get_collection_type(name).name,
+                "chains": registry.get_collection_parent_chains(name),
+            }
+            for name in names
+        ]
+        if not unlink_from_chains:
+            for row in rows:
+                outside = [c for c in row["chains"] if c not in names]
+                if outside:
+                    raise OrphanedRecordError(
+                        f"Collection {row['collection']!r} is in the chain(s) {', '.join(map(repr, outside))}; "
+                        "pass --unlink-from-chains to remove it from them too."
+                    )
+        click.echo("These collections will be removed:")
+        print_rows(rows, ["collection", "type", "chains"], "table")
+        if not no_confirm and not click.confirm(f"Remove {len(names)} collection(s)?", default=False):
+            click.echo("Aborted; nothing was removed.")
+            return
+        butler.remove_collections(names, unlink_from_chains=unlink_from_chains)
+    click.echo(f"Removed {len(names)} collection(s).")

@@ -1,15 +1,14 @@
-"""Dataset type commands: ``query-dataset-types`` and ``register-dataset-type``."""
+"""Dataset type commands: ``query-dataset-types``, ``register-dataset-type`` and ``remove-dataset-type``."""
 
 from __future__ import annotations
 
 import click
 
-from chamberlain.datasets import DatasetType
-
+from ._butler import open_butler
 from ._format import format_option, print_rows
 from ._repo import open_registry, repo_argument
 
-__all__ = ["query_dataset_types", "register_dataset_type"]
+__all__ = ["query_dataset_types", "register_dataset_type", "remove_dataset_type"]
 
 
 @click.command("query-dataset-types")
@@ -51,16 +50,31 @@ def register_dataset_type(
 ) -> None:
     """Register the dataset type NAME with a storage class and dimensions.
 
-    Registering an identical definition again is not an error; a different
-    definition under the same name is.
+    STORAGE_CLASS must be one this Chamberlain can read and write (an
+    unknown name is refused with the list of known ones). Registering an
+    identical definition again is not an error; a different definition
+    under the same name is.
     """
-    with open_registry(repo) as registry:
-        dataset_type = DatasetType(
-            name, dimensions, storage_class, registry.universe, is_calibration=is_calibration
-        )
-        new = registry.register_dataset_type(dataset_type)
-    dims = " ".join(dataset_type.dimensions.required) or "(no dimensions)"
+    with open_butler(repo, writeable=True) as butler:
+        new = butler.register_dataset_type(name, dimensions, storage_class, is_calibration=is_calibration)
+        dims = " ".join(butler.registry.get_dataset_type(name).dimensions.required) or "(no dimensions)"
     if new:
         click.echo(f"Registered dataset type {name!r}: {storage_class}, dimensions {dims}.")
     else:
         click.echo(f"Dataset type {name!r} is already registered with the same definition.")
+
+
+@click.command("remove-dataset-type")
+@repo_argument
+@click.argument("names", nargs=-1, required=True, metavar="NAME...")
+def remove_dataset_type(repo: str, names: tuple[str, ...]) -> None:
+    """Remove the dataset types NAMEs, which must have no datasets.
+
+    NAMEs are exact names (no glob patterns, so nothing is removed by
+    accident). A type that still has datasets is refused with their number;
+    remove them first (prune-datasets, remove-runs). All or nothing: if one
+    NAME is refused, none is removed.
+    """
+    with open_butler(repo, writeable=True) as butler:
+        butler.remove_dataset_types(names)
+    click.echo(f"Removed {len(names)} dataset type(s): {', '.join(names)}.")

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..datasets import DatasetRef, DatasetType
-from ..errors import MissingCollectionError
+from ..errors import DatastoreError, MissingCollectionError
 from ..registry import CollectionType, Registry
 from ._records import RecordCollector, row_to_file
 from ._yaml import dump
@@ -171,6 +171,20 @@ def _memberships(
     return out
 
 
+def _export_target(file: str | os.PathLike[str]) -> Path:
+    """The export file's path, once its directory is known to exist and it is not a directory."""
+    target = Path(file)
+    parent = target.absolute().parent
+    if not parent.is_dir():
+        raise DatastoreError(
+            f"Cannot write the export file {str(file)!r}: its directory {str(parent)!r} does not exist; "
+            "create it first or choose another path."
+        )
+    if target.is_dir():
+        raise DatastoreError(f"Cannot write the export file {str(file)!r}: it is a directory.")
+    return target
+
+
 def export_repository(
     butler: Butler,
     file: str | os.PathLike[str],
@@ -223,7 +237,11 @@ def export_repository(
         If a named (non-glob) collection does not exist.
     InvalidQueryError
         If ``where`` is not a valid expression.
+    DatastoreError
+        If ``file``'s directory does not exist or the file cannot be written;
+        checked before anything is read.
     """
+    target = _export_target(file)
     registry = butler.registry
     selected = _selected_collections(registry, collections)
     patterns = (
@@ -320,12 +338,13 @@ def export_repository(
         "datasets": datasets_out,
         "associations": _memberships(registry, coll_list, ids),
     }
-    target = Path(file)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "w") as stream:
             dump(document, stream)
         os.replace(tmp, target)
+    except OSError as err:
+        raise DatastoreError(f"Cannot write the export file {str(file)!r}: {err.strerror}.") from None
     finally:
         tmp.unlink(missing_ok=True)
     return ExportSummary(

@@ -1,0 +1,120 @@
+"""TAGGED collection commands: ``associate`` and ``disassociate``.
+
+Thin glue over `Butler.query_datasets` (which datasets) and
+`Butler.associate` / `Butler.disassociate` (one transaction each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from chamberlain.butler import Butler
+from chamberlain.datasets import DatasetRef
+from chamberlain.errors import DatasetNotFoundError
+
+from ._butler import collections_option, explain, open_butler, split_names, where_option
+from ._repo import repo_argument
+
+__all__ = ["associate", "disassociate"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _dataset_query_options(function: F) -> F:
+    """The options that select datasets: --collections, --datasets, --where, --find-first."""
+    function = click.option(
+        "--find-first/--no-find-first",
+        "find_first",
+        default=True,
+        show_default=True,
+        help="For each data ID only the dataset in the first of --collections that has one (the "
+        "default); --no-find-first takes every match.",
+    )(function)
+    function = where_option(function)
+    function = click.option(
+        "--datasets",
+        "--dataset-type",
+        "dataset_types",
+        multiple=True,
+        metavar="DATASET_TYPE[,...]",
+        help="Dataset types (names or glob patterns; repeatable or comma-separated; default all).",
+    )(function)
+    return collections_option(
+        required=True,
+        help_text="Collections to search for the datasets, in order (repeatable or comma-separated; "
+        "glob patterns expand to the matching names in sorted order).",
+    )(function)
+
+
+def _selected(
+    butler: Butler,
+    collections: tuple[str, ...],
+    dataset_types: tuple[str, ...],
+    where: str,
+    find_first: bool,
+) -> list[DatasetRef]:
+    """The datasets the options select; none is an error naming why."""
+    searched = split_names(collections)
+    types: list[str] | str = split_names(dataset_types) or "*"
+    results = butler.query_datasets(types, searched, where=where, find_first=find_first)
+    refs = list(results)
+    if not refs:
+        raise DatasetNotFoundError(
+            f"No datasets of type(s) {types!r} in collections {searched}"
+            f"{f' match {where!r}' if where else ''}; nothing was changed"
+            + explain(results.explain_no_results())
+        )
+    return refs
+
+
+@click.command("associate")
+@repo_argument
+@click.argument("collection")
+@_dataset_query_options
+def associate(
+    repo: str,
+    collection: str,
+    collections: tuple[str, ...],
+    dataset_types: tuple[str, ...],
+    where: str,
+    find_first: bool,
+) -> None:
+    """Add the selected datasets to the TAGGED collection COLLECTION.
+
+    COLLECTION is created (as TAGGED) if it does not exist. The datasets are
+    those `query-datasets` would list for the same --collections,
+    --datasets and --where; datasets already in COLLECTION are left as they
+    are. Nothing is changed if no dataset matches.
+    """
+    with open_butler(repo, writeable=True) as butler:
+        refs = _selected(butler, collections, dataset_types, where, find_first)
+        butler.associate(collection, refs)
+    click.echo(f"Associated {len(refs)} dataset(s) with {collection!r}.")
+
+
+@click.command("disassociate")
+@repo_argument
+@click.argument("collection")
+@_dataset_query_options
+def disassociate(
+    repo: str,
+    collection: str,
+    collections: tuple[str, ...],
+    dataset_types: tuple[str, ...],
+    where: str,
+    find_first: bool,
+) -> None:
+    """Remove the selected datasets from the TAGGED collection COLLECTION.
+
+    The datasets are selected as for `associate` (search COLLECTION itself
+    with --collections COLLECTION to remove what it holds); they stay in
+    their RUNs. Selected datasets that are not in COLLECTION are ignored.
+    """
+    with open_butler(repo, writeable=True) as butler:
+        butler.registry.get_collection_type(collection)  # MissingCollectionError before the query
+        refs = _selected(butler, collections, dataset_types, where, find_first)
+        butler.disassociate(collection, refs)
+    click.echo(f"Disassociated {len(refs)} selected dataset(s) from {collection!r}.")
