@@ -177,8 +177,20 @@ class SkyMapError(ChamberlainError, ValueError):
     """A skymap configuration is invalid or conflicts with a registered one."""
 
 
+class SkyMapLookupError(SkyMapError, IndexError):
+    """A tract or patch index is out of range, or a position is not on a tract."""
+
+
+class ExportFormatError(ChamberlainError, ValueError):
+    """An export file is malformed, of an unknown version, or for an incompatible universe."""
+
+
 class TaskError(ChamberlainError, RuntimeError):
     """A task was misconfigured or failed."""
+
+
+class TaskMetadataError(TaskError, ValueError):
+    """A metadata key or value is invalid (wrong type, mixed array, missing key)."""
 
 
 class NoWorkFound(ChamberlainError):

@@ -8,16 +8,12 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from chamberlain.errors import TaskError
+from chamberlain.errors import TaskMetadataError
 
 __all__ = ["TaskMetadata", "TaskMetadataError"]
 
 Scalar = str | int | float | bool
 _SCALAR_TYPES = (str, int, float, bool)
-
-
-class TaskMetadataError(TaskError, ValueError):
-    """A metadata key or value is invalid (wrong type, mixed array, missing key)."""
 
 
 class TaskMetadata(BaseModel):

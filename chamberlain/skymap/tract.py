@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import lsst.sphgeom as sphgeom
 import numpy as np
 
-from chamberlain.errors import SkyMapError
+from chamberlain.errors import SkyMapError, SkyMapLookupError
 
 from ._coords import SkyCoordLike, as_vector, as_vectors
 from ._projection import FloatArray, ZenithalProjection, lonlat_to_vectors, vectors_to_lonlat
@@ -23,10 +23,6 @@ if TYPE_CHECKING:
     from astropy.wcs import WCS
 
 __all__ = ["SkyMapLookupError", "TractInfo"]
-
-
-class SkyMapLookupError(SkyMapError, IndexError):
-    """A tract or patch index is out of range, or a position is not on a tract."""
 
 
 def _offset_points(ra: float, dec: float, distance: float) -> FloatArray:

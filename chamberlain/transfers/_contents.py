@@ -6,7 +6,7 @@ import dataclasses
 import uuid
 from typing import Any
 
-from ..errors import ChamberlainError
+from ..errors import ExportFormatError
 from ..geometry import Timespan
 
 __all__ = [
@@ -16,10 +16,6 @@ __all__ = [
     "ExportFormatError",
     "RepoContents",
 ]
-
-
-class ExportFormatError(ChamberlainError, ValueError):
-    """An export file is malformed, of an unknown version, or for an incompatible universe."""
 
 
 @dataclasses.dataclass
