@@ -52,6 +52,17 @@ class ReadOnlyError(ChamberlainError, PermissionError):
     """A write was attempted through a read-only connection or butler."""
 
 
+# --- geometry: time spans and sky pixelization ---------------------------------------
+
+
+class GeometryError(ChamberlainError, ValueError):
+    """A time, time span or sky-pixel cover request is invalid or out of range."""
+
+
+class TimespanTypeError(GeometryError, TypeError):
+    """A time span bound has a type that is not a time (astropy Time, integer TAI ns or None)."""
+
+
 # --- dimensions and data IDs --------------------------------------------------------
 
 

@@ -38,6 +38,8 @@ from functools import cache
 import lsst.sphgeom as sg
 import numpy as np
 
+from chamberlain.errors import GeometryError
+
 __all__ = ["BATCH_MIN", "SLACK", "HtmCover", "cover", "region_pixels"]
 
 #: Batches with fewer regions than this go to sphgeom one at a time: the
@@ -175,7 +177,7 @@ class HtmCover:
         ordered by circle.
         """
         if len(radii) and float(radii.max()) > self.max_radius:
-            raise ValueError(
+            raise GeometryError(
                 f"Circle radius {float(radii.max())} exceeds the batch cover limit {self.max_radius}."
             )
         home = self.locate(centers)
@@ -291,7 +293,7 @@ def region_pixels(
     near, so code removing index rows should remove those of both.
     """
     if method not in ("auto", "batch", "sphgeom"):
-        raise ValueError(f"Unknown cover method {method!r}; use 'auto', 'batch' or 'sphgeom'.")
+        raise GeometryError(f"Unknown cover method {method!r}; use 'auto', 'batch' or 'sphgeom'.")
     minimum = {"auto": BATCH_MIN, "batch": 1, "sphgeom": len(regions) + 1}[method]
     done = np.zeros(len(regions), dtype=bool)
     owner: list[int] = []

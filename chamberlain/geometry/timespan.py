@@ -18,6 +18,8 @@ from typing import Any
 
 import astropy.time
 
+from chamberlain.errors import GeometryError, TimespanTypeError
+
 _NS_PER_DAY = 86_400 * 1_000_000_000
 _EPOCH = astropy.time.Time("1970-01-01T00:00:00", format="isot", scale="tai")
 _INT64_MIN = -(2**63)
@@ -29,15 +31,15 @@ def time_to_ns(time: astropy.time.Time) -> int:
 
     Raises
     ------
-    ValueError
+    GeometryError
         If the time is not a scalar or is outside the signed 64-bit range.
     """
     if not time.isscalar:
-        raise ValueError(f"Expected a single time, got an array of shape {time.shape}.")
+        raise GeometryError(f"Expected a single time, got an array of shape {time.shape}.")
     tai = time.tai
     ns = round((tai.jd1 - _EPOCH.jd1) * _NS_PER_DAY) + round((tai.jd2 - _EPOCH.jd2) * _NS_PER_DAY)
     if not _INT64_MIN <= ns <= _INT64_MAX:
-        raise ValueError(f"Time {time.isot} is outside the range a timespan can store (1678-2262).")
+        raise GeometryError(f"Time {time.isot} is outside the range a timespan can store (1678-2262).")
     return ns
 
 
@@ -62,7 +64,7 @@ def _to_ns(value: Any, what: str) -> int | None:
                 return int(value)
         except ImportError:  # pragma: no cover - numpy is a dependency
             pass
-        raise TypeError(
+        raise TimespanTypeError(
             f"Timespan {what} must be an astropy Time, integer TAI nanoseconds or None; got {value!r}."
         )
     return value
@@ -111,16 +113,16 @@ class Timespan:
 
         Raises
         ------
-        ValueError
+        GeometryError
             If ``day_obs`` is not a valid ``YYYYMMDD`` date.
         """
         text = str(day_obs)
         if len(text) != 8 or not text.isdigit():
-            raise ValueError(f"day_obs must be an integer YYYYMMDD, got {day_obs!r}.")
+            raise GeometryError(f"day_obs must be an integer YYYYMMDD, got {day_obs!r}.")
         try:
             start = astropy.time.Time(f"{text[:4]}-{text[4:6]}-{text[6:]}T00:00:00", scale="tai")
         except ValueError as err:
-            raise ValueError(f"day_obs {day_obs!r} is not a valid date: {err}") from None
+            raise GeometryError(f"day_obs {day_obs!r} is not a valid date: {err}") from None
         begin = time_to_ns(start) + offset_seconds * 1_000_000_000
         return cls(begin, begin + _NS_PER_DAY)
 
