@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ._plan import element_key_column
-from .expressions import BinaryOp, Identifier, InList, Literal, Node, format_error, to_text
+from .expressions import BinaryOp, Identifier, InList, Literal, LogicalOp, Node, format_error, to_text
 from .expressions.diagnostics import describe_position
 
 if TYPE_CHECKING:
@@ -19,8 +19,8 @@ __all__ = ["explain"]
 def _conjuncts(node: Node | None) -> list[Node]:
     if node is None:
         return []
-    if isinstance(node, BinaryOp) and node.op == "AND":
-        return _conjuncts(node.lhs) + _conjuncts(node.rhs)
+    if isinstance(node, LogicalOp) and node.op == "AND":
+        return list(node.operands)  # chains are flat: no operand is another AND
     return [node]
 
 

@@ -83,7 +83,7 @@ def test_time_literal_in_expression() -> None:
     tree = parse_where(
         "exposure.timespan.begin > T'mjd/58938.515/tai' AND ingest_date < T'2020-11-06 21:10:00'"
     )
-    times = [n.value for n in (tree.lhs.rhs, tree.rhs.rhs)]  # type: ignore[union-attr]
+    times = [n.rhs.value for n in tree.operands]  # type: ignore[union-attr]
     assert times[0] == astropy_ns(astropy.time.Time("58938.515", format="mjd", scale="tai"))
     assert times[1] == astropy_ns(astropy.time.Time("2020-11-06 21:10:00", scale="utc"))
 

@@ -15,6 +15,7 @@ from chamberlain.registry.queries.expressions import (
     InList,
     IsNull,
     Literal,
+    LogicalOp,
     Node,
     NodeVisitor,
     RangeLiteral,
@@ -37,7 +38,9 @@ def string(value: str) -> Literal:
     return Literal(kind="string", value=value)
 
 
-def op(name: str, lhs: Node, rhs: Node) -> BinaryOp:
+def op(name: str, lhs: Node, rhs: Node) -> BinaryOp | LogicalOp:
+    if name in ("AND", "OR"):
+        return LogicalOp(op=name, operands=(lhs, rhs))
     return BinaryOp(op=name, lhs=lhs, rhs=rhs)
 
 
@@ -105,15 +108,26 @@ def test_and_binds_tighter_than_or() -> None:
     assert parse("a AND b OR c") == op("OR", op("AND", ident("a"), ident("b")), ident("c"))
 
 
-def test_or_and_are_left_associative() -> None:
-    assert parse("a OR b OR c") == op("OR", op("OR", ident("a"), ident("b")), ident("c"))
-    assert parse("a AND b AND c") == op("AND", op("AND", ident("a"), ident("b")), ident("c"))
+def test_or_and_chains_are_flat() -> None:
+    a, b, c, d = (ident(x) for x in "abcd")
+    assert parse("a OR b OR c") == LogicalOp(op="OR", operands=(a, b, c))
+    assert parse("a AND b AND c AND d") == LogicalOp(op="AND", operands=(a, b, c, d))
+    # Brackets around part of a chain change nothing: AND and OR are associative.
+    assert parse("(a OR b) OR (c OR d)") == LogicalOp(op="OR", operands=(a, b, c, d))
+    assert parse("a AND (b AND c)") == LogicalOp(op="AND", operands=(a, b, c))
+    # ...but a chain of the other operator stays a nested operand.
+    assert parse("(a OR b) AND c OR d") == LogicalOp(
+        op="OR", operands=(LogicalOp(op="AND", operands=(LogicalOp(op="OR", operands=(a, b)), c)), d)
+    )
 
 
 def test_not_binds_looser_than_comparison_tighter_than_and() -> None:
     expected = op("AND", UnaryOp(op="NOT", operand=op("=", ident("a"), num(1))), ident("b"))
     assert parse("NOT a = 1 AND b") == expected
-    assert parse("NOT NOT a") == UnaryOp(op="NOT", operand=UnaryOp(op="NOT", operand=ident("a")))
+    # NOT pairs cancel as they are read (NOT NOT x is x in three-valued logic too).
+    assert parse("NOT NOT a") == ident("a")
+    assert parse("NOT NOT NOT a") == UnaryOp(op="NOT", operand=ident("a"))
+    assert parse("NOT (NOT (a = 1))") == op("=", ident("a"), num(1))
 
 
 def test_parentheses_override_precedence() -> None:
@@ -367,7 +381,7 @@ def test_walk_is_preorder_in_source_order() -> None:
     tree = parse("a = 1 AND b IN (2, 3)")
     names = [type(n).__name__ for n in walk(tree)]
     assert names == [
-        "BinaryOp",
+        "LogicalOp",
         "BinaryOp",
         "Identifier",
         "Literal",

@@ -16,6 +16,7 @@ from chamberlain.registry.queries.expressions import (
     InList,
     IsNull,
     Literal,
+    LogicalOp,
     Node,
     RangeLiteral,
     TupleLiteral,
@@ -33,9 +34,11 @@ _names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,7}", fullmatch=True).filter(
 
 identifiers = st.lists(_names, min_size=1, max_size=3).map(lambda parts: Identifier(parts=tuple(parts)))
 binds = _names.map(lambda name: BindParameter(name=name))
-ints = st.integers(min_value=-(10**20), max_value=10**20).map(lambda v: Literal(kind="int", value=v))
+ints = st.integers(min_value=-(2**63), max_value=2**63 - 1).map(lambda v: Literal(kind="int", value=v))
 floats = st.floats(allow_nan=False, allow_infinity=False).map(lambda v: Literal(kind="float", value=v))
-strings = st.text(max_size=12).map(lambda v: Literal(kind="string", value=v))
+strings = st.text(st.characters(blacklist_characters="\x00"), max_size=12).map(
+    lambda v: Literal(kind="string", value=v)
+)
 constants = st.sampled_from(
     [
         Literal(kind="null", value=None),
@@ -69,18 +72,30 @@ def ranges(draw: st.DrawFn) -> RangeLiteral:
     return RangeLiteral(first=first, last=last, stride=draw(st.integers(1, 50)))
 
 
+def _logical(op: str, operands: list[Node]) -> LogicalOp:
+    """The flat node the parser builds: same-operator operands are spliced in."""
+    flat: list[Node] = []
+    for operand in operands:
+        flat.extend(operand.operands if isinstance(operand, LogicalOp) and operand.op == op else [operand])
+    return LogicalOp(op=op, operands=tuple(flat))
+
+
+def _unary(op: str, operand: Node) -> Node:
+    """The node the parser builds: NOT pairs cancel."""
+    if op == "NOT" and isinstance(operand, UnaryOp) and operand.op == "NOT":
+        return operand.operand
+    return UnaryOp(op=op, operand=operand)
+
+
 def _extend(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
-    binary_ops = st.sampled_from(
-        ["OR", "AND", "OVERLAPS", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%"]
-    )
+    binary_ops = st.sampled_from(["OVERLAPS", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%"])
     items = st.lists(st.one_of(children, ranges()), min_size=1, max_size=4).map(tuple)
     return st.one_of(
         st.builds(lambda op, lhs, rhs: BinaryOp(op=op, lhs=lhs, rhs=rhs), binary_ops, children, children),
-        st.builds(
-            lambda op, operand: UnaryOp(op=op, operand=operand),
-            st.sampled_from(["-", "+", "NOT"]),
-            children,
-        ).filter(lambda node: not (node.op != "NOT" and _is_number(node.operand))),
+        st.builds(_logical, st.sampled_from(["AND", "OR"]), st.lists(children, min_size=2, max_size=3)),
+        st.builds(_unary, st.sampled_from(["-", "+", "NOT"]), children).filter(
+            lambda node: not (isinstance(node, UnaryOp) and node.op != "NOT" and _is_number(node.operand))
+        ),
         st.builds(
             lambda lhs, its, neg: InList(lhs=lhs, items=its, negated=neg), children, items, st.booleans()
         ),

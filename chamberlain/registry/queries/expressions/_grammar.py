@@ -5,7 +5,9 @@ package without package-data configuration.
 
 Precedence, lowest first: ``OR``, ``AND``, ``NOT``, ``OVERLAPS``, ``= !=``,
 ``< <= > >=``, ``IN``/``IS``, ``+ -``, ``* / %``, unary ``+ -``. ``OVERLAPS`` and
-the comparisons are non-associative (``a = b = c`` is a syntax error).
+the comparisons are non-associative (``a = b = c`` is a syntax error). ``OR`` and
+``AND`` chains are repetitions (one callback with every operand), not left
+recursion, so the parser builds one flat node for a chain of any length.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ GRAMMAR = r"""
 ?start: or_expr
 
 ?or_expr: and_expr
-        | or_expr OR and_expr                   -> binary_keyword
+        | and_expr (OR and_expr)+               -> logical
 ?and_expr: not_expr
-         | and_expr AND not_expr                -> binary_keyword
+         | not_expr (AND not_expr)+             -> logical
 ?not_expr: overlaps_expr
          | NOT not_expr                         -> not_op
 ?overlaps_expr: eq_expr

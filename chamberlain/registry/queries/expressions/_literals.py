@@ -18,6 +18,8 @@ import lsst.sphgeom as sphgeom
 from chamberlain.geometry import time_to_ns
 
 __all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
     "REGION_FUNCTIONS",
     "make_region",
     "parse_region_string",
@@ -26,6 +28,12 @@ __all__ = [
     "quote_string",
     "unescape_string",
 ]
+
+INT64_MIN = -(2**63)
+"""The smallest integer a query may hold (the databases' BIGINT)."""
+
+INT64_MAX = 2**63 - 1
+"""The largest integer a query may hold (the databases' BIGINT)."""
 
 # ---------------------------------------------------------------------------------- strings
 
@@ -173,9 +181,11 @@ def parse_time_literal(body: str) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             time = astropy.time.Time(value, format=fmt, scale=scale)
-            return time_to_ns(time)
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"invalid time {value!r} for format {fmt!r} and scale {scale!r}: {err}") from None
+            ns = time_to_ns(time)
+    except (ValueError, TypeError, OverflowError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"invalid time {value!r} for format {fmt!r} and scale {scale!r}: {reason}") from None
+    return ns
 
 
 # ---------------------------------------------------------------------------------- regions

@@ -23,6 +23,7 @@ __all__ = [
     "IsNull",
     "Literal",
     "LiteralKind",
+    "LogicalOp",
     "Node",
     "NodeVisitor",
     "RangeLiteral",
@@ -125,7 +126,11 @@ class TupleLiteral(Node):
 
 @dataclass(frozen=True, kw_only=True)
 class UnaryOp(Node):
-    """A prefix operator: ``-`` / ``+`` (arithmetic) or ``NOT`` (logical)."""
+    """A prefix operator: ``-`` / ``+`` (arithmetic) or ``NOT`` (logical).
+
+    The parser cancels ``NOT`` pairs (``NOT NOT x`` is ``x``), so the operand of
+    a ``NOT`` is never another ``NOT``.
+    """
 
     op: str
     operand: Node
@@ -138,8 +143,9 @@ class UnaryOp(Node):
 class BinaryOp(Node):
     """An infix operator.
 
-    ``op`` is one of ``OR AND OVERLAPS = != < <= > >= + - * / %`` (keywords upper-case;
-    ``==`` and ``<>`` in the source are normalised to ``=`` and ``!=``).
+    ``op`` is one of ``OVERLAPS = != < <= > >= + - * / %`` (``OVERLAPS`` upper-case;
+    ``==`` and ``<>`` in the source are normalised to ``=`` and ``!=``). ``AND`` and
+    ``OR`` are `LogicalOp` nodes.
     """
 
     op: str
@@ -148,6 +154,25 @@ class BinaryOp(Node):
 
     def children(self) -> tuple[Node, ...]:
         return (self.lhs, self.rhs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogicalOp(Node):
+    """``AND`` or ``OR`` of two or more operands, in source order.
+
+    The parser flattens chains: ``a OR b OR c`` and ``(a OR b) OR c`` are one
+    node with three operands, never a nest, so a machine-written chain of
+    thousands of terms is a wide tree, not a deep one.
+    """
+
+    op: str
+    """``AND`` or ``OR``."""
+
+    operands: tuple[Node, ...]
+    """The terms combined (at least two; none is a `LogicalOp` with the same ``op``)."""
+
+    def children(self) -> tuple[Node, ...]:
+        return self.operands
 
 
 @dataclass(frozen=True, kw_only=True)

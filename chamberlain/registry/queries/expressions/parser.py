@@ -6,12 +6,21 @@ lark tree is made. Literals are converted as they are read: times to TAI
 nanoseconds, region functions with constant arguments to `lsst.sphgeom`
 objects, ``UUID('...')`` to `uuid.UUID`. A mistake raises
 `~chamberlain.errors.InvalidQueryError` with a caret under the culprit.
+
+Nothing here recurses on the shape of the input: ``AND``/``OR`` chains become
+one flat `LogicalOp` however long, ``NOT`` pairs cancel as they are read, and
+the checks after parsing walk the tree with an explicit stack. What is left
+deep (arithmetic like ``a + 1 + 1 + ...``, alternating nests of ``AND`` and
+``OR``) is refused beyond `MAX_DEPTH` levels with an `InvalidQueryError`,
+so that the compiler, SQLAlchemy and the databases (SQLite allows expression
+trees 1000 deep) never meet it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,13 +40,22 @@ from .nodes import (
     InList,
     IsNull,
     Literal,
+    LogicalOp,
     Node,
     RangeLiteral,
     TupleLiteral,
     UnaryOp,
 )
 
-__all__ = ["FUNCTIONS", "parse_where"]
+__all__ = ["FUNCTIONS", "MAX_DEPTH", "parse_where"]
+
+MAX_DEPTH = 100
+"""How deeply operators may nest in an expression (after flattening).
+
+Each operator whose operand is another operator adds a level: ``a + 1 + 1``
+is three deep, ``(a OR b) AND c`` two, and ``a OR b OR ... OR z`` (any
+length) one. Redundant parentheses add nothing.
+"""
 
 FUNCTIONS: dict[str, str] = {
     **{name: signature for name, (_, signature) in _literals.REGION_FUNCTIONS.items()},
@@ -163,8 +181,23 @@ class _TreeBuilder(lark.Transformer):
             return Literal(kind=operand.kind, value=value, text=text, **_span(op, operand))
         return UnaryOp(op=str(op), operand=operand, **_span(op, operand))
 
-    def not_op(self, tok: Token, operand: Node) -> UnaryOp:
+    def not_op(self, tok: Token, operand: Node) -> Node:
+        if isinstance(operand, UnaryOp) and operand.op == "NOT":
+            # NOT NOT x is x (also in SQL's three-valued logic); a run of NOTs never nests.
+            return dataclasses.replace(operand.operand, **_span(tok, operand))
         return UnaryOp(op="NOT", operand=operand, **_span(tok, operand))
+
+    def logical(self, *children: Node | Token) -> LogicalOp:
+        # children alternate: operand, keyword, operand, keyword, ... operand.
+        op = str(children[1]).upper()
+        operands: list[Node] = []
+        for child in children[::2]:
+            assert isinstance(child, Node)
+            if isinstance(child, LogicalOp) and child.op == op:  # (a OR b) OR c: one chain
+                operands.extend(child.operands)
+            else:
+                operands.append(child)
+        return LogicalOp(op=op, operands=tuple(operands), **_span(children[0], children[-1]))
 
     def binary(self, lhs: Node, op: Token, rhs: Node) -> BinaryOp:
         return BinaryOp(op=_OP_ALIASES.get(op, str(op)), lhs=lhs, rhs=rhs, **_span(lhs, rhs))
@@ -281,6 +314,8 @@ class _TreeBuilder(lark.Transformer):
             _literals.check_region_arity(name, len(args))
         except ValueError as err:
             raise _problem(span["start"], span["end"], "Invalid function call", str(err), "~") from None
+        for arg in args:  # before the recursive constant folding below
+            _check_tree(arg)
         values: list[int | float] = []
         for i, arg in enumerate(args, start=1):
             value = _constant(arg)
@@ -304,6 +339,59 @@ class _TreeBuilder(lark.Transformer):
         if name == "POINT":
             return Literal(kind="point", value=region, text=text, **span)
         return Literal(kind="region", value=region, text=text, **span)
+
+
+_INT_RANGE = f"integers must lie between {_literals.INT64_MIN} and {_literals.INT64_MAX} (signed 64-bit)"
+
+
+def _check_literal(node: Literal) -> None:
+    """Refuse a literal no database can hold the same way: big integers, inf, NUL characters."""
+    if node.kind == "int" and not _literals.INT64_MIN <= node.value <= _literals.INT64_MAX:
+        raise _problem(
+            node.start, node.end, "Integer literal out of range",
+            f"{node.value} does not fit; {_INT_RANGE}", "^",
+        )  # fmt: skip
+    if node.kind == "float" and not math.isfinite(node.value):
+        raise _problem(
+            node.start, node.end, "Float literal out of range",
+            f"{node.text or node.value} overflows to {node.value!r}; "
+            "floats must be finite (magnitude below about 1.8e308)", "^",
+        )  # fmt: skip
+    if node.kind == "string" and "\x00" in node.value:
+        raise _problem(
+            node.start, node.end, "Invalid string literal",
+            f"{node.value!r} contains a NUL character (\\x00), which the databases cannot store", "^",
+        )  # fmt: skip
+
+
+def _check_tree(root: Node) -> None:
+    """Check every literal and the nesting depth, with an explicit stack (never recursing)."""
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Literal):
+            _check_literal(node)
+            continue
+        if isinstance(node, RangeLiteral):
+            for bound in (node.first, node.last, node.stride):
+                if not _literals.INT64_MIN <= bound <= _literals.INT64_MAX:
+                    raise _problem(
+                        node.start, node.end, "Range out of range", f"{bound} does not fit; {_INT_RANGE}", "~"
+                    )
+            continue
+        children = node.children()
+        if not children:
+            continue
+        # An operand list (IN items, function arguments) is not a level of its own.
+        nested = depth + 1 if not isinstance(node, InList | FunctionCall | TupleLiteral) else depth
+        for child in children:
+            if child.children() and nested > MAX_DEPTH:
+                raise _problem(
+                    child.start, child.end, "Expression nested too deeply",
+                    f"operators may nest at most {MAX_DEPTH} levels deep; write long chains as "
+                    "a OR b OR c ..., or use IN (...) lists and bind parameters", "~",
+                )  # fmt: skip
+            stack.append((child, nested))
 
 
 @functools.cache
@@ -349,6 +437,18 @@ def _describe_expected(expected: set[str]) -> str:
     return f"; expected {', '.join(choices[:-1])} or {choices[-1]}"
 
 
+def _with_operators(names: set[str]) -> set[str]:
+    """Add the operators to what a syntax error expects after a complete operand in brackets.
+
+    There the parser has already folded the operand into its AND/OR chain
+    (chains are repetitions, not left recursion), so it lists only ``)`` and
+    ``,``; an operator could follow as well.
+    """
+    if names & {"RPAR", "COMMA"} and not names & _VALUE_STARTS:
+        return names | {"OR"}
+    return names
+
+
 def _syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> InvalidQueryError:
     end_of_text = len(text)
     if isinstance(err, lark.exceptions.UnexpectedCharacters):
@@ -367,12 +467,12 @@ def _syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> InvalidQue
         tok = err.token
         start = int(tok.start_pos or 0)
         end = int(tok.end_pos or start + len(tok))
-        expected = _describe_expected(set(err.accepts or err.expected))
+        expected = _describe_expected(_with_operators(set(err.accepts or err.expected)))
         message = f"Syntax error at {describe_position(text, start)}: unexpected {str(tok)!r}{expected}"
         return error_at(text, start, end, message, marker="^")
     expected = ""
     if isinstance(err, lark.exceptions.UnexpectedToken):
-        expected = _describe_expected(set(err.accepts or err.expected))
+        expected = _describe_expected(_with_operators(set(err.accepts or err.expected)))
     where = describe_position(text, end_of_text)
     message = f"Syntax error at {where}: unexpected end of expression{expected}"
     return error_at(text, end_of_text, end_of_text, message, marker="^")
@@ -396,7 +496,10 @@ def parse_where(text: str) -> Node | None:
     ------
     InvalidQueryError
         On a syntax error, an unknown function, a wrong number or kind of
-        function arguments, an invalid time, region, UUID or range literal.
+        function arguments, an invalid time, region, UUID or range literal, an
+        integer outside signed 64 bits, a float that overflows to infinity, a
+        string with a NUL character, or operators nested more than
+        `MAX_DEPTH` levels deep.
         The message's first line names the problem and its position, then come
         the expression and a marker line under the offending text.
     """
@@ -409,11 +512,13 @@ def parse_where(text: str) -> Node | None:
 def _parse_cached(text: str) -> Node:
     """Parse non-empty text (trees are immutable, so repeated queries share one)."""
     try:
-        tree = _parser().parse(text)
+        try:
+            tree = _parser().parse(text)
+        except lark.exceptions.UnexpectedInput as err:
+            raise _syntax_error(text, err) from None
+        assert isinstance(tree, Node)
+        _check_tree(tree)
     except _Problem as problem:
         message = problem.message.replace("{where}", describe_position(text, problem.start), 1)
         raise error_at(text, problem.start, problem.end, message, marker=problem.marker) from None
-    except lark.exceptions.UnexpectedInput as err:
-        raise _syntax_error(text, err) from None
-    assert isinstance(tree, Node)
     return tree

@@ -23,6 +23,7 @@ from .nodes import (
     InList,
     IsNull,
     Literal,
+    LogicalOp,
     Node,
     RangeLiteral,
     TupleLiteral,
@@ -34,8 +35,6 @@ __all__ = ["to_text"]
 # Binding strength of each construct; higher binds tighter (see _grammar.py).
 _OR, _AND, _NOT, _OVERLAPS, _EQ, _REL, _PREDICATE, _ADD, _MUL, _UNARY, _ATOM = range(1, 12)
 _BINARY_LEVELS = {
-    "OR": _OR,
-    "AND": _AND,
     "OVERLAPS": _OVERLAPS,
     "=": _EQ,
     "!=": _EQ,
@@ -49,7 +48,7 @@ _BINARY_LEVELS = {
     "/": _MUL,
     "%": _MUL,
 }
-_LEFT_ASSOCIATIVE = frozenset({_OR, _AND, _ADD, _MUL})
+_LEFT_ASSOCIATIVE = frozenset({_ADD, _MUL})
 
 
 def to_text(node: Node) -> str:
@@ -82,6 +81,10 @@ def _text(node: Node) -> tuple[str, int]:
         return node.text, _ATOM
     if isinstance(node, BindParameter):
         return f":{node.name}", _ATOM
+    if isinstance(node, LogicalOp):
+        level = _OR if node.op == "OR" else _AND
+        # An operand that is itself an AND/OR of the same kind keeps its parentheses.
+        return f" {node.op} ".join(_wrap(operand, level + 1) for operand in node.operands), level
     if isinstance(node, BinaryOp):
         level = _BINARY_LEVELS[node.op]
         right_minimum = level + 1
