@@ -13,7 +13,7 @@ import click
 
 from chamberlain.butler import Butler
 from chamberlain.datasets import DatasetRef
-from chamberlain.errors import DatasetNotFoundError
+from chamberlain.errors import DatasetNotFoundError, MissingDatasetTypeError, format_choices
 
 from ._butler import collections_option, explain, open_butler, split_names, where_option
 from ._repo import repo_argument
@@ -59,6 +59,12 @@ def _selected(
     """The datasets the options select; none is an error naming why."""
     searched = split_names(collections)
     types: list[str] | str = split_names(dataset_types) or "*"
+    for pattern in split_names(dataset_types):
+        if set(pattern) & set("*?[") and not butler.registry.query_dataset_types(pattern):
+            raise MissingDatasetTypeError(
+                f"Dataset type pattern {pattern!r} matches no registered dataset type; registered: "
+                f"{format_choices(t.name for t in butler.registry.query_dataset_types('*'))}."
+            )
     results = butler.query_datasets(types, searched, where=where, find_first=find_first)
     refs = list(results)
     if not refs:
