@@ -35,6 +35,7 @@ never moved or deleted by the datastore.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -226,7 +227,8 @@ class FileDatastore:
         FileTemplateError
             If the dataset type's template is invalid for it.
         DatastoreError
-            If the file's directory resolves outside the root (through a symbolic link).
+            If the file's directory resolves outside the root (through a symbolic link), or
+            the file cannot be written (a name too long, a full disk).
         """
         storage_class, formatter_name, formatter = self.formatter_for(ref.dataset_type)
         if not storage_class.can_accept(obj):
@@ -245,6 +247,12 @@ class FileDatastore:
                 _transfer.remove_quietly(tmp)  # never write through a link left under the temporary name
                 formatter.write(obj, tmp)
                 os.replace(tmp, target)
+            except OSError as err:  # e.g. a name too long for the file system, a full disk
+                with contextlib.suppress(OSError):
+                    os.remove(tmp)
+                raise DatastoreError(
+                    f"Cannot write dataset {_describe(ref)} to {target}: {err.strerror or err}."
+                ) from None
             except BaseException:
                 _transfer.remove_quietly(tmp)
                 raise
@@ -419,6 +427,7 @@ class FileDatastore:
         rows: list[RecordRow] = []
         records = self.records
         last_type: DatasetType | None = None
+        outside: dict[str, str | None] = {}  # directory -> where it really is if outside the root
         with records.transaction():
             for dataset, source in zip(datasets, sources):
                 refs = dataset.ref_list
@@ -436,7 +445,10 @@ class FileDatastore:
                             raise IngestError(
                                 f"{source} is not inside the datastore root {self._root}; choose a transfer mode."
                             )
-                        real = self._outside_root(os.path.dirname(source))
+                        directory = os.path.dirname(source)
+                        if directory not in outside:
+                            outside[directory] = self._outside_root(directory)
+                        real = outside[directory]
                         if real is not None:
                             raise self._escape_error("ingest", refs[0], source, real)
                     final = source
