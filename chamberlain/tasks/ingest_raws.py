@@ -233,6 +233,8 @@ def ingest_raws(
         astro-metadata-translator knows (checked before any file is read).
     ReadOnlyError
         If the butler is read-only.
+    InvalidNameError
+        If ``run`` breaks the collection name rules of `chamberlain.naming`.
 
     Notes
     -----
