@@ -64,7 +64,7 @@ from .expressions import (
 from .expressions._literals import INT64_MAX, INT64_MIN
 from .expressions.diagnostics import describe_position
 
-__all__ = ["CHAIN", "INLINE_VALUES", "Sources", "WhereCompiler", "combine"]
+__all__ = ["CHAIN", "INLINE_VALUES", "PLANNED_OR", "Sources", "WhereCompiler", "combine"]
 
 
 class Sources(Protocol):
@@ -86,22 +86,30 @@ CHAIN = 8
 INLINE_VALUES = 1_000
 
 
+#: Longer ORs are hidden from SQLite's planner (see `combine`).
+PLANNED_OR = 64
+
+
 class _Parenthesized(sa.ColumnElement[bool]):
-    """A boolean expression rendered in parentheses that SQLAlchemy will not flatten away."""
+    """A boolean expression in parentheses (after ``prefix``) that SQLAlchemy will not flatten away."""
 
     inherit_cache = True
-    _traverse_internals = [("inner", InternalTraversal.dp_clauseelement)]
+    _traverse_internals = [
+        ("inner", InternalTraversal.dp_clauseelement),
+        ("prefix", InternalTraversal.dp_string),
+    ]
 
-    def __init__(self, inner: sa.ColumnElement[bool]) -> None:
+    def __init__(self, inner: sa.ColumnElement[bool], prefix: str = "") -> None:
         self.inner = inner
+        self.prefix = prefix
 
 
 @compiles(_Parenthesized)
 def _render_parenthesized(element: _Parenthesized, compiler: SQLCompiler, **kw: Any) -> str:
-    return "(" + compiler.process(element.inner, **kw) + ")"
+    return element.prefix + "(" + compiler.process(element.inner, **kw) + ")"
 
 
-def combine(op: str, terms: Sequence[sa.ColumnElement[bool]]) -> sa.ColumnElement[bool]:
+def combine(op: str, terms: Sequence[sa.ColumnElement[bool]], dialect: str = "") -> sa.ColumnElement[bool]:
     """``AND`` or ``OR`` of ``terms`` as a balanced tree of groups of at most `CHAIN` terms.
 
     Parameters
@@ -110,6 +118,11 @@ def combine(op: str, terms: Sequence[sa.ColumnElement[bool]]) -> sa.ColumnElemen
         ``AND`` or ``OR``.
     terms
         The conditions, at least one.
+    dialect
+        ``sqlite`` to hide an OR of more than `PLANNED_OR` terms from SQLite's
+        planner behind a unary ``+`` (the value is unchanged, NULL included):
+        it plans such an OR in worse than quadratic time (seconds for a few
+        thousand terms) and evaluates it in linear time.
 
     Returns
     -------
@@ -121,7 +134,10 @@ def combine(op: str, terms: Sequence[sa.ColumnElement[bool]]) -> sa.ColumnElemen
     level = list(terms)
     while len(level) > CHAIN:
         level = [_Parenthesized(function(*level[i : i + CHAIN])) for i in range(0, len(level), CHAIN)]
-    return level[0] if len(level) == 1 else function(*level)
+    result = level[0] if len(level) == 1 else function(*level)
+    if op == "OR" and dialect == "sqlite" and len(terms) > PLANNED_OR:
+        return _Parenthesized(result, prefix="+")
+    return result
 
 
 #: Column types of the dimension universe -> the compiler's value types.
@@ -300,8 +316,6 @@ class WhereCompiler:
         hint = ""
         if {a.dtype, b.dtype} == {"uuid", "string"}:
             hint = "; write a dataset ID as UUID('...')"
-        elif other.dtype in ("int", "string") and culprit.dtype in ("int", "string", "float"):
-            hint = f"; {self._source(other.node or node)} takes {_TYPE_WORDS[other.dtype]}"
         raise self._fault(
             culprit.node if _is_constant(culprit) and culprit.node is not None else node,
             "Type mismatch",
@@ -392,8 +406,7 @@ class WhereCompiler:
             dtype = self._ref_dtype(ref)
             return _Value("scalar", self.sources.column(ref), node=node, time=dtype == "time", dtype=dtype)
         if isinstance(node, LogicalOp):
-            terms = [self._condition(operand) for operand in node.operands]
-            return _Value("scalar", combine(node.op, terms), node=node, dtype="bool")
+            return self._logical(node)
         if isinstance(node, TupleLiteral):
             return _Value("timespan", value=self._timespan_tuple(node), node=node)
         if isinstance(node, UnaryOp):
@@ -461,8 +474,50 @@ class WhereCompiler:
 
     # --- operators ---------------------------------------------------------------------------
 
+    def _logical(self, node: LogicalOp) -> _Value:
+        """An AND/OR chain; ``col = v1 OR col = v2 ...`` (``!=`` with AND) folds into one IN list.
+
+        SQLite plans a long OR of equalities in time quadratic in its length;
+        the IN list it becomes is planned once (and sent as one parameter when long).
+        """
+        folding = "=" if node.op == "OR" else "!="
+        terms: list[sa.ColumnElement[bool] | None] = []
+        groups: dict[tuple[str, ...], tuple[int, _Value, list[Any]]] = {}
+        for operand in node.operands:
+            if isinstance(operand, BinaryOp) and operand.op == folding:
+                a, b = self._value(operand.lhs), self._value(operand.rhs)
+                column, constant = (a, b) if isinstance(operand.lhs, Identifier) else (b, a)
+                if (
+                    isinstance(column.node, Identifier)
+                    and not _is_constant(column)
+                    and column.kind == "scalar"
+                    and constant.kind == "scalar"
+                    and _is_constant(constant)
+                ):
+                    self._check_comparable(operand, a, b)
+                    key = column.node.parts
+                    if key not in groups:
+                        groups[key] = (len(terms), column, [])
+                        terms.append(None)  # filled in below, keeping the first term's place
+                    groups[key][2].append(constant.value)
+                    continue
+                terms.append(self._binary_values(operand, a, b).sql)
+                continue
+            terms.append(self._condition(operand))
+        for index, column, values in groups.values():
+            if len(values) == 1:
+                term = column.sql == values[0] if folding == "=" else column.sql != values[0]
+            else:
+                inside = self._in_values(column, values)
+                term = inside if folding == "=" else sa.not_(inside)
+            terms[index] = term
+        done = [t for t in terms if t is not None]
+        return _Value("scalar", combine(node.op, done, self.dialect), node=node, dtype="bool")
+
     def _binary(self, node: BinaryOp) -> _Value:
-        a, b = self._value(node.lhs), self._value(node.rhs)
+        return self._binary_values(node, self._value(node.lhs), self._value(node.rhs))
+
+    def _binary_values(self, node: BinaryOp, a: _Value, b: _Value) -> _Value:
         if node.op == "OVERLAPS":
             return _Value("scalar", self._overlaps(node, a, b), node=node, dtype="bool")
         if node.op in ("=", "!=") and (a.kind == "null" or b.kind == "null"):
@@ -496,10 +551,8 @@ class WhereCompiler:
         rhs = b.sql
         if node.op in ("/", "%"):
             if _is_constant(b) and b.value == 0:
-                raise self._fault(
-                    b.node or node, "Division by zero",
-                    f"the divisor {self._describe(b)} is zero",
-                )  # fmt: skip
+                divisor = self._source(b.node) if isinstance(b.node, Literal) else self._describe(b)
+                raise self._fault(b.node or node, "Division by zero", f"the divisor {divisor} is zero")
             if not _is_constant(b):
                 # Zero at run time: NULL on both backends (PostgreSQL would raise, SQLite give NULL).
                 rhs = sa.func.nullif(b.sql, 0, type_=b.sql.type)
@@ -576,7 +629,7 @@ class WhereCompiler:
         if not terms:  # IN an empty bind list: no value is in it
             result: sa.ColumnElement[bool] = sa.false()
         else:
-            result = combine("OR", terms)
+            result = combine("OR", terms, self.dialect)
         return _Value("scalar", sa.not_(result) if node.negated else result, node=node, dtype="bool")
 
     def _list_values(self, lhs: _Value, node: Node, values: list[Any]) -> list[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from ._dataset_sources import DatasetSources
 from ._plan import JoinPlan, element_key_column
 from ._resolve import Ref, Resolver
 from .expressions import Identifier, Node, parse_where, walk
+from .expressions._literals import INT64_MAX, INT64_MIN
 
 if TYPE_CHECKING:
     from ..dataset_types import DatasetTypeRecord
@@ -70,6 +72,30 @@ class QuerySpec:
     element: str | None = None
 
 
+def _check_data_id_value(key_type: str, key: str, value: Any) -> None:
+    """Refuse a data ID value of the wrong type for its dimension, as the `where` compiler does."""
+    if value is None:
+        return
+    if key_type == "int":
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise InvalidQueryError(
+                f"Data ID value {key}={value!r} is not an integer; {key} takes an integer."
+            )
+        if not INT64_MIN <= int(value) <= INT64_MAX:
+            raise InvalidQueryError(
+                f"Data ID value {key}={value!r} is out of range; integers must lie between {INT64_MIN} and "
+                f"{INT64_MAX} (signed 64-bit)."
+            )
+    elif key_type == "string":
+        if not isinstance(value, str):
+            raise InvalidQueryError(f"Data ID value {key}={value!r} is not a string; {key} takes a string.")
+        if "\x00" in value:
+            raise InvalidQueryError(
+                f"Data ID value {key}={value!r} contains a NUL character (\\x00), which the databases "
+                "cannot store."
+            )
+
+
 @dataclass
 class Built:
     """A compiled statement and the labels of its output columns."""
@@ -107,6 +133,8 @@ class Query(DatasetSources):
                 f"Data ID key(s) {', '.join(map(repr, unknown))} name no dimension; dimensions are "
                 f"{', '.join(self.universe.dimension_names)}."
             )
+        for key, value in spec.data_id.items():
+            _check_data_id_value(self.universe[key].primary_key.type, key, value)  # type: ignore[attr-defined]
         self._types: dict[str, DatasetTypeRecord] = {
             name: registry._dataset_types.get(name)
             for name in (*spec.datasets, *([spec.result_dataset] if spec.result_dataset else []))

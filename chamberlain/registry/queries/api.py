@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...datasets import DatasetType
 from ...dimensions import DimensionGroup
-from ...errors import DimensionNameError, InvalidQueryError
+from ...errors import DimensionNameError, InvalidQueryError, format_choices
 from ._query import Query, QuerySpec
 from .results import DataCoordinateQueryResults, DatasetQueryResults, DimensionRecordQueryResults
 
@@ -130,9 +130,12 @@ def query_dimension_records(
     if element not in registry.universe:
         from .expressions import suggest
 
-        close = suggest(element, registry.universe.element_names)
+        names = registry.universe.element_names
+        close = suggest(element, names)
         hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
-        raise InvalidQueryError(f"Unknown dimension element {element!r}{hint}")
+        raise InvalidQueryError(
+            f"unknown dimension element {element!r}{hint}; known: {format_choices(names, limit=len(names))}"
+        )
     el = registry.universe[element]
     spec = QuerySpec(
         el.minimal_group,

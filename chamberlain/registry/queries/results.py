@@ -6,10 +6,12 @@ cursor on PostgreSQL), converting each page as it arrives. ``order_by`` and
 ``limit`` return new results objects; the original is unchanged.
 
 ``limit`` means the same everywhere: `None` for no limit, a positive integer
-for at most that many rows. When a limit cuts the result short, `truncated`
-is True: the query fetches one row more than the limit to know. ``limit(0)``
-is an error (it would run a query only to throw its rows away; use `any` or
-`count` to ask whether rows exist).
+(up to `MAX_LIMIT`, 2**63 - 1) for at most that many rows. When a limit cuts
+the result short, `truncated` is True: the query fetches one row more than the
+limit to know. ``limit(0)`` is an error (it would run a query only to throw
+its rows away; use `any` or `count` to ask whether rows exist), and so is a
+negative limit: Rubin's butler reads one as "at most -limit rows, and warn if
+there are more", which here is a positive limit and `truncated`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "DataCoordinateQueryResults",
     "DatasetQueryResults",
     "DimensionRecordQueryResults",
+    "MAX_LIMIT",
     "QueryResults",
     "check_limit",
 ]
@@ -44,8 +47,30 @@ T = TypeVar("T")
 PAGE_ROWS = 5_000
 
 
+#: The largest ``limit``: the databases' signed 64-bit ``LIMIT``.
+MAX_LIMIT = 2**63 - 1
+
+
 def check_limit(limit: int | None) -> int | None:
-    """Validate a ``limit`` argument; raise `InvalidQueryError` for 0, negatives and non-integers."""
+    """Validate a ``limit`` argument.
+
+    Parameters
+    ----------
+    limit
+        `None` (no limit) or an integer from 1 to `MAX_LIMIT`.
+
+    Returns
+    -------
+    int or None
+        ``limit`` itself.
+
+    Raises
+    ------
+    InvalidQueryError
+        For 0, negatives (Rubin's "warn if there are more" meaning of a
+        negative limit is `truncated` here), integers beyond `MAX_LIMIT`
+        and non-integers.
+    """
     if limit is None:
         return None
     if isinstance(limit, bool) or not isinstance(limit, int):
@@ -54,6 +79,11 @@ def check_limit(limit: int | None) -> int | None:
         raise InvalidQueryError(
             f"limit={limit} is not allowed: use None for no limit or a positive integer for at most that "
             "many rows (to ask whether any rows exist, use .any(); to count them, use .count())."
+        )
+    if limit > MAX_LIMIT:
+        raise InvalidQueryError(
+            f"limit={limit} is out of range: a limit is None (no limit) or an integer from 1 to "
+            f"{MAX_LIMIT} (2**63 - 1)."
         )
     return limit
 
@@ -130,7 +160,7 @@ class QueryResults(Generic[T]):
             built = self._statement(i)
             stmt = built.statement
             if remaining is not None:
-                stmt = stmt.limit(remaining + 1)
+                stmt = stmt.limit(min(remaining + 1, MAX_LIMIT))  # one more, to know if there are more
             db = query.registry.db
             with db.transaction(write=False) as conn:
                 if db.dialect == "postgresql":
@@ -196,7 +226,7 @@ class QueryResults(Generic[T]):
             if self._limit is None:
                 self._truncated = False
             else:
-                self._truncated = self._count_upto(self._limit + 1) > self._limit
+                self._truncated = self._count_upto(min(self._limit + 1, MAX_LIMIT)) > self._limit
         return self._truncated
 
     def _count_upto(self, cap: int | None) -> int:
