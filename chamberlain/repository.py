@@ -9,6 +9,12 @@ repository whose files still live under the directory.
     # chamberlain.yaml
     db: postgresql://postgres@127.0.0.1:5432/test   # or null for SQLite inside the root
     namespace: survey_a                              # PostgreSQL schema, optional
+
+A repository owns its directory: it is created in a missing or empty
+directory, never inside another repository (`check_new_root`). Created with
+``allow_existing_files`` in a directory that already held files, it lists them
+in ``chamberlain-preexisting.json`` (`write_preexisting`, `read_preexisting`)
+as files it does not own.
 """
 
 from __future__ import annotations
