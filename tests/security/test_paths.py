@@ -21,8 +21,8 @@ from _security import RAW_RUN, Repo, file_tree, refused, run_cli
 
 from chamberlain.butler import Butler
 from chamberlain.datasets import DatasetRef, DatasetType
-from chamberlain.datastore import FileDataset
-from chamberlain.dimensions import DataCoordinate
+from chamberlain.datastore import FileDataset, FileTemplate
+from chamberlain.dimensions import DataCoordinate, DimensionUniverse
 from chamberlain.errors import DatastoreError, IngestError
 
 RUN = "u/tester/run"
@@ -307,3 +307,40 @@ def test_the_next_write_removes_stale_temporaries_of_dead_processes(repo: Repo) 
     finally:
         live.kill()
         live.wait()
+
+
+def test_files_already_inside_the_root_through_a_linked_directory_are_refused(repo: Repo) -> None:
+    # transfer auto/None keeps files that are inside the root where they are; a directory of the
+    # repository that is a link to elsewhere is not inside it.
+    elsewhere = repo.outside / "incoming"
+    shutil.copytree(repo.raws, elsewhere)
+    (repo.root / "incoming").symlink_to(elsewhere, target_is_directory=True)
+    with Butler(repo.root, writeable=True) as butler:
+        butler.registry.register_run("SimCam/raw/inplace")
+    before = repo.snapshot()
+    result = run_cli("ingest-raws", repo.root, repo.root / "incoming", "--run", "SimCam/raw/inplace")
+    files = sorted((repo.root / "incoming").glob("*.fits"))
+    _refused_per_file(result, files, "outside the datastore root", str(elsewhere.resolve()))
+    assert repo.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [
+        ("../escaped", "%2E%2E/escaped"),
+        ("a/../../b", "a/%2E%2E/%2E%2E/b"),
+        ("/abs", "%/abs"),
+        ("a//b", "a/%/b"),
+        ("./x", "%2E/x"),
+        ("%2e%2e/x", "%252e%252e/x"),
+        ("a\\b/c", "a%5Cb/c"),
+        ("HSC/runs/RC2/w_2024_10/DM-12345", "HSC/runs/RC2/w_2024_10/DM-12345"),
+    ],
+)
+def test_run_levels_of_a_template_are_escaped_one_by_one(run: str, expected: str) -> None:
+    dataset_type = DatasetType("summary", ["instrument"], "StructuredDataDict", DimensionUniverse.default())
+    data_id = DataCoordinate.standardize({"instrument": "Cam"}, dimensions=dataset_type.dimensions)
+    ref = DatasetRef(dataset_type, data_id, run, uuid.uuid4())
+    path = FileTemplate("{run:/}/{datasetType}/{instrument}").format(ref)
+    assert path == f"{expected}/summary/Cam"
+    assert not {".", ".."} & set(path.split("/"))
