@@ -172,6 +172,45 @@ class Database:
         ).first()
         return found is not None
 
+    def check_namespace(self, conn: sa.Connection) -> None:
+        """Raise `ConfigError` unless the namespace holds a repository (PostgreSQL with a namespace).
+
+        A repository's schema holds its Alembic version table; the message lists a few
+        namespaces of the database that do, so a mistyped name is easy to correct.
+
+        Parameters
+        ----------
+        conn
+            A connection to the database.
+        """
+        if self.dialect != "postgresql" or self.namespace is None:
+            return
+        held = conn.execute(
+            sa.text(
+                "SELECT 1 FROM pg_catalog.pg_tables "
+                "WHERE schemaname = :schema AND tablename = 'alembic_version'"
+            ),
+            {"schema": self.namespace},
+        ).first()
+        if held is not None:
+            return
+        others = (
+            conn.execute(
+                sa.text(
+                    "SELECT schemaname FROM pg_catalog.pg_tables WHERE tablename = 'alembic_version' "
+                    "ORDER BY schemaname LIMIT 6"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        listed = ", ".join(repr(o) for o in others[:5]) + (", ..." if len(others) > 5 else "")
+        hint = f"namespaces holding one: {listed}" if others else "no namespace of this database holds one"
+        state = "holds no Chamberlain repository" if self.schema_exists(conn) else "does not exist"
+        raise ConfigError(
+            f"Namespace {self.namespace!r} {state} in {self.url.render_as_string(hide_password=True)} ({hint})."
+        )
+
     def ensure_schema(self, conn: sa.Connection) -> None:
         """Create the namespace if it is missing, in the transaction of ``conn`` (PostgreSQL).
 

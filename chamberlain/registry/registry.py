@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from .._gc import collector_paused
 from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType
 from ..dimensions import DataCoordinate, DimensionGroup, DimensionRecord, DimensionUniverse
-from ..errors import ConfigError, DatabaseError, SchemaVersionError
+from ..errors import DatabaseError, SchemaVersionError
 from ..geometry import Timespan
 from ..schema import SCHEMA_VERSION, build_metadata, versioning
 from ..schema.views import create_views
@@ -168,8 +168,7 @@ class Registry(RegistryQueries):
         where = _where(db)
         try:
             with db.transaction(write=False) as conn:
-                if db.dialect == "postgresql" and namespace is not None:
-                    _check_namespace(conn, db)
+                db.check_namespace(conn)
                 versioning.check_revision(conn, where)
                 rows = conn.execute(sa.text("SELECT name, value FROM repository_attribute"))
                 attributes: dict[str, str] = {name: value for name, value in rows}
@@ -563,34 +562,6 @@ def _where(db: Database) -> str:
 
 def _one_line(err: object) -> str:
     return " ".join(str(err).split())
-
-
-def _check_namespace(conn: sa.Connection, db: Database) -> None:
-    """Raise `ConfigError` unless the namespace holds a repository (its Alembic version table)."""
-    held = conn.execute(
-        sa.text(
-            "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = :schema AND tablename = 'alembic_version'"
-        ),
-        {"schema": db.schema},
-    ).first()
-    if held is not None:
-        return
-    others = (
-        conn.execute(
-            sa.text(
-                "SELECT schemaname FROM pg_catalog.pg_tables WHERE tablename = 'alembic_version' "
-                "ORDER BY schemaname LIMIT 6"
-            )
-        )
-        .scalars()
-        .all()
-    )
-    listed = ", ".join(repr(o) for o in others[:5]) + (", ..." if len(others) > 5 else "")
-    hint = f"namespaces holding one: {listed}" if others else "no namespace of this database holds one"
-    state = "holds no Chamberlain repository" if db.schema_exists(conn) else "does not exist"
-    raise ConfigError(
-        f"Namespace {db.namespace!r} {state} in {db.url.render_as_string(hide_password=True)} ({hint})."
-    )
 
 
 def _stored_universe(attributes: Mapping[str, str], where: str) -> DimensionUniverse:

@@ -7,8 +7,9 @@ Nothing here filters SQL text. What makes a statement unable to write is how it 
   ``execute`` refuses a second statement (a trailing ``;`` is fine on both).
 * **A read-only transaction it cannot end.** PostgreSQL: ``BEGIN READ ONLY`` and a first query
   (so ``transaction_read_only`` can no longer be switched off); a statement that ends the
-  transaction (``COMMIT``, ``ROLLBACK``...), changes a setting (``SET``, ``set_config(...)``)
-  or is not a query is refused, and the transaction is always rolled back. SQLite: the file is
+  transaction (``COMMIT``, ``ROLLBACK``...), changes a setting (``SET``, ``set_config(...)``),
+  is not a query, or was given a transaction ID (which only writing does, e.g. ``lo_create``)
+  is refused, and the transaction is always rolled back. SQLite: the file is
   opened ``mode=ro`` with ``PRAGMA query_only`` on, inside ``BEGIN``, and an authorizer allows
   only reading (no ATTACH/DETACH - so no file is created anywhere - no transaction control, no
   writing PRAGMA).
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..errors import ConfigError, DatabaseError, ReadOnlyError
-from ._database import normalize_url
+from ._database import Database, normalize_url
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -249,6 +250,7 @@ def _run_postgresql(
     except psycopg.OperationalError as err:
         text = _one_line(err)
         if f'role "{role}" does not exist' in text:
+            _check_namespace(url, namespace)  # a mistyped namespace is the likelier mistake
             raise ReadOnlyError(
                 f"Cannot run SQL: the read-only role {role!r} of this repository does not exist; {how}."
             ) from None
@@ -292,6 +294,14 @@ def _run_postgresql(
                 )
             columns = [d.name for d in cursor.description or ()]
             rows = [tuple(r) for r in cursor.fetchall()] if columns else []
+            # Anything that writes (even what a read-only transaction lets through, such as
+            # lo_create) is given a transaction ID; a query never is.
+            cursor.execute("SELECT pg_catalog.txid_current_if_assigned() IS NOT NULL")
+            if (cursor.fetchone() or (True,))[0]:
+                raise ReadOnlyError(
+                    f"SQL statement refused: the connection is read-only and the statement wrote: "
+                    f"{_quote(statement)}"
+                )
             changed = sorted(name for name, value in _settings(cursor).items() if before.get(name) != value)
             if changed:
                 raise ReadOnlyError(
@@ -300,6 +310,18 @@ def _run_postgresql(
             return columns, rows
     finally:
         pg.close()  # never committed: closing rolls the transaction back
+
+
+def _check_namespace(url: sa.URL, namespace: str | None) -> None:
+    """Raise `ConfigError` if ``namespace`` holds no repository (checked with the repository's URL)."""
+    db = Database(url, namespace=namespace, writeable=False)
+    try:
+        with db.transaction(write=False) as conn:
+            db.check_namespace(conn)
+    except DatabaseError:
+        pass  # cannot tell; the caller reports the missing role
+    finally:
+        db.close()
 
 
 def _settings(cursor: Any) -> dict[str, str]:
@@ -311,7 +333,9 @@ def _postgresql_error(err: Exception, statement: str) -> Exception:
     text = _one_line(err)
     sqlstate = getattr(err, "sqlstate", None) or ""
     if "cannot insert multiple commands" in text:
-        return ReadOnlyError(f"SQL statement refused: give exactly one statement per call ({text})")
+        return ReadOnlyError(
+            f"SQL statement refused: give exactly one statement per call ({text}): {_quote(statement)}"
+        )
     if "COPY" in text and "cannot be used with this method" in text:
         return ReadOnlyError(f"SQL statement refused: COPY is not supported, use SELECT: {_quote(statement)}")
     if sqlstate.startswith(_REFUSED_SQLSTATES):
@@ -446,7 +470,7 @@ def _run_sqlite(url: sa.URL, statement: str) -> tuple[list[str], list[tuple[Any,
         except sqlite3.ProgrammingError as err:
             if "one statement at a time" in str(err):
                 raise ReadOnlyError(
-                    f"SQL statement refused: give exactly one statement per call ({err})"
+                    f"SQL statement refused: give exactly one statement per call ({err}): {_quote(statement)}"
                 ) from None
             raise DatabaseError(f"SQL statement failed: {_one_line(err)}: {_quote(statement)}") from None
         except sqlite3.Error as err:
