@@ -2,7 +2,7 @@
 
 Besides plain dimension values a butler data ID may hold
 
-- an alternate key in place of a dimension's key: ``detector="S00"`` (the
+- an alternate key in place of a dimension's key: ``detector="R00_S00"`` (the
   detector's ``full_name``), ``visit="v42"``, ``exposure="OBS_1"``;
 - ``element.field`` keys: ``{"exposure.obs_id": "OBS_1"}``;
 - fields of a dimension whose value is missing: ``day_obs=20240301, seq_num=5``
