@@ -163,8 +163,9 @@ def check_new_root(root: str | os.PathLike[str], *, allow_existing_files: bool =
     ------
     ConfigError
         If ``root`` is empty (``''``), is not a directory, already holds a
-        repository, is inside another repository, or holds files (without
-        ``allow_existing_files``) or a repository below it.
+        repository, is inside another repository, holds a file named like
+        one of the repository's own (`REPOSITORY_FILES`), or holds files
+        (without ``allow_existing_files``) or a repository below it.
     """
     if not os.fspath(root).strip():
         raise ConfigError(
@@ -191,6 +192,12 @@ def check_new_root(root: str | os.PathLike[str], *, allow_existing_files: bool =
     entries = sorted(os.listdir(path))
     if not entries:
         return []
+    clash = sorted(REPOSITORY_FILES.intersection(entries))
+    if clash:
+        raise ConfigError(
+            f"Cannot create repository {shown!r}: it holds {clash[0]!r}, a name the repository's own "
+            f"files use; move it away first (the repository's files: {', '.join(sorted(REPOSITORY_FILES))})."
+        )
     if not allow_existing_files:
         listed = ", ".join(repr(e) for e in entries[:3]) + (", ..." if len(entries) > 3 else "")
         raise ConfigError(

@@ -252,6 +252,21 @@ def test_create_refuses_a_non_empty_directory(database: Any, tmp_path: Path) -> 
     _assert_no_schema(database)
 
 
+@pytest.mark.parametrize(
+    "name", ["datastore.yaml", "chamberlain.sqlite3-wal", "chamberlain-preexisting.json"]
+)
+def test_create_refuses_a_user_file_named_like_a_repository_file(
+    database: Any, tmp_path: Path, name: str
+) -> None:
+    root = tmp_path / "full"
+    root.mkdir()
+    (root / name).write_text("the user's\n")
+    before = file_tree(tmp_path)
+    refused(run_cli(*_create_args(database, root), "--allow-existing-files"), str(root), name)
+    assert file_tree(tmp_path) == before
+    _assert_no_schema(database)
+
+
 def test_create_refuses_a_directory_inside_a_repository(repo: Repo) -> None:
     before = repo.snapshot()
     for inner in (repo.root / "inner", repo.root / RAW_RUN / "deeper" / "still"):
