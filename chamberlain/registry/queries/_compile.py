@@ -646,6 +646,14 @@ class WhereCompiler:
                 bad = next(v for v in values if "\x00" in v)
                 self._check_python(bad, node, f"item {values.index(bad)} of {label}")
             item_types, out = {"string"}, values
+        elif all(type(v) is int or type(v) is float for v in values):
+            for i, v in enumerate(values):
+                infinite = type(v) is float and not math.isfinite(v)
+                if infinite or (type(v) is int and not INT64_MIN <= v <= INT64_MAX):
+                    self._check_python(v, node, f"item {i} of {label}")
+            item_types, out = {"int", "float"}, values
+        elif all(type(v) is uuid.UUID for v in values):
+            item_types, out = {"uuid"}, values
         else:
             item_types, out = set(), []
             for i, v in enumerate(values):
@@ -679,6 +687,8 @@ class WhereCompiler:
         dtype = next(iter(types)) if len(types) == 1 else "float" if types <= _NUMERIC else None
         if dtype is None:
             return lhs.sql.in_(values)  # mixed types (or NULLs) against an untyped value: rare
+        if dtype == "float":
+            values = [float(v) for v in values]  # one element type for the array
         if self.dialect == "postgresql":
             sql_types: dict[str, sa.types.TypeEngine[Any]] = {
                 "int": sa.BigInteger(), "float": sa.Float(), "string": sa.String(),

@@ -59,7 +59,8 @@ def format_error(text: str, start: int, end: int, message: str, *, marker: str |
     str
         ``message``, then the expression line (only the line containing
         ``start`` for multi-line text), then the marker line. Tabs in the
-        expression are kept in the marker line's indentation so columns line up.
+        expression are kept in the marker line's indentation so columns line up;
+        other control characters in the expression line are shown as ``?``.
     """
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))
@@ -74,6 +75,8 @@ def format_error(text: str, start: int, end: int, message: str, *, marker: str |
         span = text[start:span_end]
         marker = "~" if any(c in span for c in " ()\t,") else "^"
     padding = "".join("\t" if c == "\t" else " " for c in text[line_start:start])
+    # Control characters (a NUL, an escape sequence) are shown as '?': one column each, inert.
+    line = "".join("?" if (ord(c) < 32 and c != "\t") or ord(c) == 127 else c for c in line)
     return f"{message}\n{_INDENT}{line}\n{_INDENT}{padding}{marker * width}"
 
 

@@ -177,7 +177,7 @@ class _TreeBuilder(lark.Transformer):
     def unary_op(self, op: Token, operand: Node) -> Node:
         if isinstance(operand, Literal) and operand.kind in ("int", "float"):
             value = -operand.value if op == "-" else operand.value
-            text = _format_number(value)
+            text = f"{op}{operand.text}" if operand.text is not None else _format_number(value)
             return Literal(kind=operand.kind, value=value, text=text, **_span(op, operand))
         return UnaryOp(op=str(op), operand=operand, **_span(op, operand))
 
