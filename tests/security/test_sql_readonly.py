@@ -313,3 +313,32 @@ def test_namespace_is_the_only_schema_searched(pg_repo: Repo) -> None:
     assert rows[0]["schemas"] == [pg_repo.database.namespace]
     result = run_cli("sql", pg_repo.root, "SELECT * FROM public.alembic_version")
     refused(result, "public.alembic_version")
+
+
+def test_create_without_createrole_then_sql_refuses(database: Any, tmp_path: Path) -> None:
+    """A repository made by a user who may not create roles has no reader; `sql` will not run as that user."""
+    if database.backend != "postgresql":
+        pytest.skip("reader roles are PostgreSQL's")
+    owner = f"owner_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(database.url, poolclass=sa.pool.NullPool)
+    dbname = sa.make_url(database.url).database
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE ROLE "{owner}" LOGIN')
+        conn.exec_driver_sql(f'GRANT CREATE ON DATABASE "{dbname}" TO "{owner}"')
+    owner_url = sa.make_url(database.url).set(username=owner).render_as_string(hide_password=False)
+    root = tmp_path / "repo"
+    role = reader_role_name(owner_url, database.namespace)
+    try:
+        result = run_cli("create", root, "--db", owner_url, "--namespace", database.namespace)
+        assert result.exit_code == 0, result.output
+        result = run_cli("sql", root, "SELECT COUNT(*) FROM collection")
+        refused(result, role, "does not exist", "--create-role")
+        result = run_cli("sql", root, "--create-role")
+        refused(result, role, "permission denied")
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{database.namespace}" CASCADE')
+            conn.exec_driver_sql(f'REVOKE CREATE ON DATABASE "{dbname}" FROM "{owner}"')
+            conn.exec_driver_sql(f'DROP OWNED BY "{owner}"')
+            conn.exec_driver_sql(f'DROP ROLE "{owner}"')
+        admin.dispose()
