@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from _security import RAW_RUN, Repo
+from _security import RAW_RUN, Repo, run_cli
 
 from chamberlain.registry import Registry
 
@@ -172,12 +172,14 @@ def test_registration_race_is_idempotent_and_conflicts_fail_in_losers_only(datab
 
 
 def _ingest(root: Path, raws: Path, start: Path) -> subprocess.Popen[str]:
-    """An ``ingest-raws`` process that waits for ``start`` to exist before it runs the command."""
+    """An ``ingest-raws`` process that imports everything, says it is ready, then waits for ``start``."""
     code = (
         "import os, sys, time\n"
-        "from chamberlain.cli import cli\n"  # the import happens before the start line
+        "import chamberlain.butler, chamberlain.tasks.ingest_raws\n"
+        "from chamberlain.cli import cli\n"
+        "open(f'{sys.argv[1]}.ready-{os.getpid()}', 'w').close()\n"
         "while not os.path.exists(sys.argv[1]):\n"
-        "    time.sleep(0.005)\n"
+        "    time.sleep(0.002)\n"
         "cli.main(sys.argv[2:], prog_name='chamberlain')\n"
     )
     return subprocess.Popen(
@@ -186,22 +188,62 @@ def _ingest(root: Path, raws: Path, start: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=start.parent,
     )
 
 
+def _start_together(procs: list[subprocess.Popen[str]], start: Path) -> None:
+    """Wait until every process is ready, then let them all go at once."""
+    deadline = time.monotonic() + 120
+    while len(list(start.parent.glob(f"{start.name}.ready-*"))) < len(procs):
+        assert all(p.poll() is None for p in procs), "an ingest process ended before the start"
+        assert time.monotonic() < deadline, "the ingest processes did not get ready"
+        time.sleep(0.01)
+    start.touch()
+
+
+def _raw_paths(repo: Repo) -> list[str | None]:
+    """The file path of every raw dataset in the raw run (None for a dataset without a record)."""
+    engine = sa.create_engine(repo.url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            meta = sa.MetaData(schema=repo.database.namespace)
+            dataset, dtype, coll, rec = (
+                sa.Table(name, meta, autoload_with=conn)
+                for name in ("dataset", "dataset_type", "collection", "datastore_record")
+            )
+            query = (
+                sa.select(rec.c.path)
+                .select_from(
+                    dataset.join(dtype, dataset.c.dataset_type_id == dtype.c.id)
+                    .join(coll, dataset.c.run_id == coll.c.collection_id)
+                    .outerjoin(rec, rec.c.dataset_id == dataset.c.id)
+                )
+                .where(dtype.c.name == "raw", coll.c.name == RAW_RUN)
+            )
+            return list(conn.execute(query).scalars())
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.slow  # two CLI processes
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_two_ingests_of_the_same_files_both_succeed(repo: Repo, tmp_path: Path) -> None:
-    # A second set of raws (new exposures), ingested by two processes started together.
+def test_two_ingests_of_the_same_files_both_succeed(database: Any, tmp_path: Path) -> None:
+    # Two processes started together on a new repository: both register the instrument and the
+    # raw dataset type, then screen the same files before either has committed them.
     from chamberlain.instrument import simulate_raws
 
-    fresh = tmp_path / "fresh"
-    simulate_raws(fresh, 6, seed=11, image_size=16, detectors=range(6), first_seq_num=101)
-    files = sorted(p for p in fresh.rglob("*.fits"))
-    assert len(files) == 36
+    root = tmp_path / "repo"
+    args: list[Any] = ["create", root]
+    if database.backend == "postgresql":
+        args += ["--db", database.url, "--namespace", database.namespace]
+    assert run_cli(*args).exit_code == 0
+    repo = Repo(root, database, tmp_path / "raws", tmp_path / "outside")
+    simulate_raws(repo.raws, 20, seed=11, image_size=16)
+    files = sorted(p for p in repo.raws.rglob("*.fits"))
+    assert len(files) == 180
     start = tmp_path / "start"
-    procs = [_ingest(repo.root, fresh, start) for _ in range(2)]
-    start.touch()
+    procs = [_ingest(repo.root, repo.raws, start) for _ in range(2)]
+    _start_together(procs, start)
     outputs = []
     for p in procs:
         try:
@@ -211,8 +253,8 @@ def test_two_ingests_of_the_same_files_both_succeed(repo: Repo, tmp_path: Path) 
             raise
         outputs.append((p.returncode, stdout, stderr))
     for code, stdout, stderr in outputs:
-        assert code == 0, (stdout, stderr)
-        assert "failed:" not in stderr and "error:" not in stderr, stderr
+        assert code == 0, (stdout, stderr[-3000:])
+        assert "failed:" not in stderr and "error:" not in stderr, stderr[-3000:]
     counts = []
     for _, stdout, _ in outputs:
         line = [ln for ln in stdout.splitlines() if ln.startswith("Ingested ")][-1]
@@ -221,24 +263,10 @@ def test_two_ingests_of_the_same_files_both_succeed(repo: Repo, tmp_path: Path) 
         assert ingested + present == len(files), line
         counts.append(ingested)
     assert sum(counts) == len(files), outputs  # each file ingested by exactly one of them
-    engine = sa.create_engine(repo.url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT r.path FROM dataset d JOIN dataset_type t ON d.dataset_type_id = t.id "
-                    "JOIN collection c ON d.run_id = c.collection_id "
-                    "LEFT JOIN datastore_record r ON r.dataset_id = d.id "
-                    "WHERE t.name = 'raw' AND c.name = :run"
-                ),
-                {"run": RAW_RUN},
-            ).all()
-    finally:
-        engine.dispose()
-    paths = [r.path for r in rows]
-    assert len(paths) == 4 + len(files)  # the fixture's 4 raws plus each new one exactly once
+    paths = _raw_paths(repo)
+    assert len(paths) == len(files)  # each raw exactly once
     assert None not in paths and len(set(paths)) == len(paths)
     for path in paths:
-        assert (repo.root / path).is_file(), path
+        assert (repo.root / str(path)).is_file(), path
     stray = [p for p in repo.root.rglob("*.fits") if str(p.relative_to(repo.root)) not in paths]
     assert not stray and not list(repo.root.rglob("*.tmp-*"))
