@@ -2,7 +2,8 @@
 
 Each is a thin wrapper over the `Butler` query methods (`Butler.query_datasets`,
 `Butler.query_data_ids`, `Butler.query_dimension_records`); ``--limit`` means
-what ``limit=`` means there (None for all; 0 or negative is an error).
+what ``limit=`` means there (None for all; 0, negative or above 2**63 - 1 is an
+error).
 """
 
 from __future__ import annotations

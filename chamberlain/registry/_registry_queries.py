@@ -64,7 +64,8 @@ class RegistryQueries:
         order_by
             Names to sort by; ``-name`` sorts descending.
         limit
-            None (all rows) or a positive integer; see `QueryResults.truncated`.
+            None (all rows) or an integer from 1 to 2**63 - 1; see
+            `QueryResults.truncated`.
 
         Returns
         -------
@@ -74,7 +75,13 @@ class RegistryQueries:
         Raises
         ------
         InvalidQueryError
-            For a bad expression, unknown name, or ``limit`` of 0 or less.
+            For a bad expression or unknown name; a type mismatch (``visit =
+            'abc'``, a string bound to ``visit``, a number used as a
+            condition), a constant zero divisor, an integer beyond 64 bits, a
+            non-finite float or a NUL character in a literal, bind or data ID
+            value; operators nested more than 100 deep; or a ``limit`` outside
+            1 to 2**63 - 1. All raised before any SQL runs (see
+            ``docs/queries.md``).
         """
         return _queries.query_data_ids(
             cast("Registry", self), dimensions, where=where, bind=bind, data_id=data_id, datasets=datasets,
@@ -113,7 +120,8 @@ class RegistryQueries:
             If CALIBRATION collections are searched with ``find_first`` and the
             query has no exposure/visit/day_obs timespan to match against.
         InvalidQueryError
-            For a bad expression or ``limit``.
+            For a bad expression, bind, data ID value or ``limit``, as for
+            `query_data_ids`.
         """
         return _queries.query_datasets(
             cast("Registry", self), dataset_type, collections, where=where, bind=bind, data_id=data_id,
@@ -137,6 +145,12 @@ class RegistryQueries:
         """Records of one element satisfying the constraints (lazy; regions decoded per row).
 
         Parameters are as for `query_data_ids`.
+
+        Raises
+        ------
+        InvalidQueryError
+            For an unknown ``element`` (the message lists the known ones), and
+            as for `query_data_ids`.
         """
         return _queries.query_dimension_records(
             cast("Registry", self), element, where=where, bind=bind, data_id=data_id, datasets=datasets,
