@@ -40,6 +40,24 @@ class DataCoordinate(Mapping[str, DataIdValue]):
     values (`has_full`) and the records of every element (`has_records`, made by
     `Registry.expand_data_id`). Equality and hashing use the group's required
     dimensions and values only. Iterating and indexing cover the known values.
+    Data IDs are immutable and never run SQL themselves.
+
+    Most code should not call the constructor: use `standardize` to validate
+    user input, or `from_required_values` / `from_full_values` when the values
+    are already known to be valid.
+
+    Parameters
+    ----------
+    dimensions : `DimensionGroup`
+        The dimensions this data ID identifies.
+    required : `tuple` [`int` | `str`, ...]
+        Values of ``dimensions.required``, in that order (not checked).
+    full : `~collections.abc.Mapping` [`str`, `int` | `str`], optional
+        Values of every dimension of the group, implied ones included; None if
+        the implied values are not known.
+    records : `~collections.abc.Mapping` [`str`, `DimensionRecord` | None], optional
+        Record of each element of the group (None where the element has no
+        record); None for a data ID that is not expanded.
     """
 
     __slots__ = ("_dimensions", "_full", "_records", "_required")
@@ -62,7 +80,22 @@ class DataCoordinate(Mapping[str, DataIdValue]):
     def from_required_values(
         cls, dimensions: DimensionGroup, values: tuple[DataIdValue, ...]
     ) -> DataCoordinate:
-        """Build from values for ``dimensions.required``, in that order (not checked)."""
+        """Build a data ID from the values of its required dimensions.
+
+        Parameters
+        ----------
+        dimensions : `DimensionGroup`
+            The dimensions of the data ID.
+        values : `tuple` [`int` | `str`, ...]
+            Values for ``dimensions.required``, in that order. They are not
+            checked or normalised (use `standardize` for user input).
+
+        Returns
+        -------
+        data_id : `DataCoordinate`
+            The data ID; it `has_full` values only if the group has no implied
+            dimensions.
+        """
         if not dimensions.implied:
             return cls(dimensions, values, dict(zip(dimensions.required, values)))
         return cls(dimensions, values)
@@ -71,7 +104,26 @@ class DataCoordinate(Mapping[str, DataIdValue]):
     def from_full_values(
         cls, dimensions: DimensionGroup, values: Mapping[str, DataIdValue]
     ) -> DataCoordinate:
-        """Build from values for every dimension of the group."""
+        """Build a data ID from values for every dimension of the group.
+
+        Parameters
+        ----------
+        dimensions : `DimensionGroup`
+            The dimensions of the data ID.
+        values : `~collections.abc.Mapping` [`str`, `int` | `str`]
+            A value for each name in ``dimensions.names``, implied dimensions
+            included (not checked or normalised).
+
+        Returns
+        -------
+        data_id : `DataCoordinate`
+            A data ID for which `has_full` is True.
+
+        Raises
+        ------
+        KeyError
+            If ``values`` lacks a required dimension.
+        """
         return cls(dimensions, tuple(values[n] for n in dimensions.required), values)
 
     @classmethod
@@ -81,14 +133,30 @@ class DataCoordinate(Mapping[str, DataIdValue]):
         rows: Iterable[Sequence[Any]],
         row_class: type[DataCoordinate] | None = None,
     ) -> list[DataCoordinate]:
-        """Data IDs from rows whose first values are ``dimensions.names``, in that order (not checked).
+        """Build data IDs from rows whose first values are ``dimensions.names``, in that order.
 
         The fast path for query results: each data ID keeps a reference to
         its row and reads values from it by position, so building one costs a
         single small object (the row must not change afterwards; database
-        rows are tuples). Extra trailing values in a row are ignored.
-        ``row_class`` (from `row_coordinate_class`) describes rows that hold
-        None for implied values found by lookup instead.
+        rows are tuples). Extra trailing values in a row are ignored. Nothing
+        is checked.
+
+        Parameters
+        ----------
+        dimensions : `DimensionGroup`
+            The dimensions of every data ID.
+        rows : `~collections.abc.Iterable` [`~collections.abc.Sequence`]
+            Rows holding a value for each of ``dimensions.names`` first, in
+            that order.
+        row_class : `type` [`DataCoordinate`], optional
+            A class from `row_coordinate_class`, for rows that hold None for
+            implied values found by lookup instead; by default the (cached)
+            class for plain rows of ``dimensions``.
+
+        Returns
+        -------
+        data_ids : `list` [`DataCoordinate`]
+            One full data ID per row, in the order of ``rows``.
         """
         new = object.__new__
         if row_class is None:
@@ -103,7 +171,18 @@ class DataCoordinate(Mapping[str, DataIdValue]):
 
     @classmethod
     def make_empty(cls, universe: DimensionUniverse) -> DataCoordinate:
-        """The data ID with no dimensions."""
+        """Return the data ID with no dimensions.
+
+        Parameters
+        ----------
+        universe : `DimensionUniverse`
+            The universe whose empty group the data ID has.
+
+        Returns
+        -------
+        data_id : `DataCoordinate`
+            An empty, full and expanded data ID (it is falsy).
+        """
         return cls(universe.empty, (), {}, {})
 
     @classmethod
@@ -120,19 +199,27 @@ class DataCoordinate(Mapping[str, DataIdValue]):
 
         Parameters
         ----------
-        mapping
+        mapping : `~collections.abc.Mapping` [`str`, `~typing.Any`], optional
             Dimension name to value (a `DataCoordinate` or any mapping).
-        dimensions
+        dimensions : `DimensionGroup`, optional
             The group the result should have; inferred from the keys if absent.
             Keys outside it are dropped.
-        universe
+        universe : `DimensionUniverse`, optional
             Needed when neither ``mapping`` is a `DataCoordinate` nor
             ``dimensions`` is given.
-        defaults
+        defaults : `~collections.abc.Mapping` [`str`, `~typing.Any`], optional
             Values used for keys absent from ``mapping`` and ``kwargs`` (never
             used to infer the group).
         **kwargs
             More values; they win over ``mapping``.
+
+        Returns
+        -------
+        data_id : `DataCoordinate`
+            The data ID over ``dimensions`` (or the inferred group), with numpy
+            scalars converted to `int` / `str`. It has full values when every
+            implied value was given; it has no records. A `DataCoordinate`
+            already over the wanted group is returned as it is.
 
         Raises
         ------
@@ -141,6 +228,9 @@ class DataCoordinate(Mapping[str, DataIdValue]):
             when the group is inferred.
         DimensionRecordError
             If a value is neither int nor str.
+        TypeError
+            If ``mapping`` is a plain mapping and neither ``dimensions`` nor
+            ``universe`` is given.
         """
         if isinstance(mapping, DataCoordinate) and not kwargs and not defaults:
             if dimensions is None or dimensions == mapping._dimensions:
@@ -209,11 +299,25 @@ class DataCoordinate(Mapping[str, DataIdValue]):
         return dict(zip(self._dimensions.required, self._required))
 
     def has_full(self) -> bool:
-        """True if implied values are known too."""
+        """Report whether the implied values are known too.
+
+        Returns
+        -------
+        has_full : `bool`
+            True if indexing works for every dimension of the group, implied
+            ones included.
+        """
         return self._full is not None
 
     def has_records(self) -> bool:
-        """True if the records of every element are attached."""
+        """Report whether the records of every element are attached.
+
+        Returns
+        -------
+        has_records : `bool`
+            True for an expanded data ID (`Registry.expand_data_id`), whose
+            `records`, `region` and `timespan` are available.
+        """
         return self._records is not None
 
     @property
@@ -256,7 +360,25 @@ class DataCoordinate(Mapping[str, DataIdValue]):
     # --- algebra ------------------------------------------------------------------------
 
     def subset(self, dimensions: DimensionGroup) -> DataCoordinate:
-        """The data ID restricted to a subgroup."""
+        """Restrict the data ID to a subgroup of its dimensions.
+
+        Parameters
+        ----------
+        dimensions : `DimensionGroup`
+            A subset of this data ID's dimensions.
+
+        Returns
+        -------
+        data_id : `DataCoordinate`
+            The data ID over ``dimensions`` (this one if the group is the same),
+            keeping the known values and records that belong to the subgroup.
+
+        Raises
+        ------
+        DimensionNameError
+            If ``dimensions`` is not a subset of this data ID's dimensions, or a
+            required dimension of the subgroup is implied here and not known.
+        """
         if dimensions == self._dimensions:
             return self
         if not dimensions.issubset(self._dimensions):
@@ -284,7 +406,26 @@ class DataCoordinate(Mapping[str, DataIdValue]):
         return DataCoordinate(dimensions, required, full, records)
 
     def union(self, other: DataCoordinate) -> DataCoordinate:
-        """Combine two data IDs; shared dimensions must agree."""
+        """Combine two data IDs.
+
+        Parameters
+        ----------
+        other : `DataCoordinate`
+            The data ID to combine with this one.
+
+        Returns
+        -------
+        data_id : `DataCoordinate`
+            A data ID over the union of both groups with the known values of
+            both (no records).
+
+        Raises
+        ------
+        InconsistentDataIdError
+            If the two data IDs give different values for a shared dimension.
+        DimensionNameError
+            If a required dimension of the union has no value in either.
+        """
         group = self._dimensions.union(other._dimensions)
         values = dict(self._mapping())
         for k, v in other._mapping().items():
@@ -296,7 +437,19 @@ class DataCoordinate(Mapping[str, DataIdValue]):
         return DataCoordinate.standardize(values, dimensions=group)
 
     def expanded(self, records: Mapping[str, DimensionRecord | None]) -> DataCoordinate:
-        """A copy with records attached (used by the registry)."""
+        """Return a copy with records attached (used by the registry).
+
+        Parameters
+        ----------
+        records : `~collections.abc.Mapping` [`str`, `DimensionRecord` | None]
+            The record of each element of the group, by element name; None for
+            an element that has no record.
+
+        Returns
+        -------
+        data_id : `DataCoordinate`
+            The same values, with `has_records` True.
+        """
         return DataCoordinate(self._dimensions, self._required, self._full, records)
 
     # --- region and timespan -------------------------------------------------------------
@@ -358,7 +511,14 @@ class DataCoordinate(Mapping[str, DataIdValue]):
         return _show(self._mapping())
 
     def to_simple(self) -> dict[str, DataIdValue]:
-        """A plain dict of the known values (JSON-friendly)."""
+        """Return the known values as a plain, JSON-friendly dict.
+
+        Returns
+        -------
+        values : `dict` [`str`, `int` | `str`]
+            Dimension name to value for the required dimensions, and for the
+            implied ones too when `has_full`.
+        """
         return dict(self._mapping())
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -442,12 +602,28 @@ _ROW_CLASSES: dict[DimensionGroup, type[_RowDataCoordinate]] = {}
 def row_coordinate_class(
     dimensions: DimensionGroup, derived: Mapping[str, tuple[Sequence[str], Mapping[Any, Any]]]
 ) -> type[DataCoordinate]:
-    """A class of row-backed data IDs whose rows hold None for the implied dimensions in ``derived``.
+    """Make a class of row-backed data IDs whose rows hold None for some implied dimensions.
 
-    ``derived`` maps such a dimension to the dimensions whose values key it
-    and a mapping from those values (a tuple) to its value. Instances are
-    made with ``object.__new__(cls)`` and their ``_row`` set, as
+    Instances are made with ``object.__new__(cls)`` and their ``_row`` set, as
     `DataCoordinate.from_full_rows` does; the class is not cached.
+
+    Parameters
+    ----------
+    dimensions : `DimensionGroup`
+        The dimensions of the data IDs; rows start with a value for each of
+        ``dimensions.names``, in that order.
+    derived : `~collections.abc.Mapping` [`str`, `tuple`]
+        Implied dimension name to ``(keys, lookup)``: ``keys`` are the
+        dimensions whose values key it and ``lookup`` maps a tuple of those
+        values to its value. A row holding None for the dimension gets the
+        value from ``lookup``.
+
+    Returns
+    -------
+    row_class : `type` [`DataCoordinate`]
+        A `DataCoordinate` subclass to pass as ``row_class`` to
+        `DataCoordinate.from_full_rows`; the plain cached row class when
+        ``derived`` is empty.
     """
     base = _row_class(dimensions)
     if not derived:
@@ -465,7 +641,7 @@ def row_coordinate_class(
 
 
 def _tuple_getter(positions: Sequence[int]) -> Any:
-    """A function giving ``tuple(row[p] for p in positions)``, at C speed where it can."""
+    """Make a function giving ``tuple(row[p] for p in positions)``, at C speed where it can."""
     if len(positions) > 1:
         return operator.itemgetter(*positions)
     if positions:
@@ -475,7 +651,7 @@ def _tuple_getter(positions: Sequence[int]) -> Any:
 
 
 def _row_class(dimensions: DimensionGroup) -> type[_RowDataCoordinate]:
-    """The (cached) `_RowDataCoordinate` subclass for rows over ``dimensions.names``."""
+    """Return the (cached) `_RowDataCoordinate` subclass for rows over ``dimensions.names``."""
     row_class = _ROW_CLASSES.get(dimensions)
     if row_class is None:
         names = tuple(dimensions.names)

@@ -53,7 +53,14 @@ class ColumnSpec:
         return {"int": int, "float": float, "bool": bool, "string": str, "hash": bytes}[self.type]
 
     def to_dict(self) -> dict[str, Any]:
-        """The YAML/JSON form of this spec."""
+        """Return the YAML/JSON form of this spec.
+
+        Returns
+        -------
+        spec : `dict` [`str`, `~typing.Any`]
+            ``name`` and ``type``, plus ``length``, ``nbytes``, ``nullable`` and
+            ``doc`` where they are set, as in a dimension configuration.
+        """
         d: dict[str, Any] = {"name": self.name, "type": self.type}
         if self.length is not None:
             d["length"] = self.length
@@ -147,7 +154,15 @@ class DimensionElement:
         return []
 
     def columns(self) -> list[ColumnSpec]:
-        """The table's non-region, non-timespan columns: keys, own keys, implied, metadata."""
+        """List the table's non-region, non-timespan columns.
+
+        Returns
+        -------
+        columns : `list` [`ColumnSpec`]
+            The required dimensions' key columns (not nullable), the element's
+            own key columns, the implied dimensions' key columns, then the
+            metadata columns, in that order.
+        """
         cols = [
             dataclasses.replace(d.primary_key, name=d.name, nullable=False, doc="")
             for d in self.key_dimensions

@@ -14,19 +14,36 @@ class DimensionGroup:
     """An immutable set of dimension names, closed under required and implied dependencies.
 
     Build one with `DimensionUniverse.conform`; groups are cached per universe,
-    so equal groups are usually the same object.
+    so equal groups are usually the same object. A group behaves as a set of
+    dimension names (``in``, iteration in `names` order, ``len``, ``<=``,
+    ``>=``, ``|`` and ``&``) and is hashable.
+
+    Parameters
+    ----------
+    universe : `DimensionUniverse`
+        The universe the names belong to.
+    names : `~collections.abc.Iterable` [`str`]
+        Dimension names; the group also gets every dimension they require
+        or imply.
 
     Attributes
     ----------
-    names
+    universe : `DimensionUniverse`
+        The universe of the group.
+    names : `tuple` [`str`, ...]
         Every dimension, in universe (dependency) order.
-    required
+    required : `tuple` [`str`, ...]
         Dimensions not implied by another member: the keys of a data ID.
-    implied
+    implied : `tuple` [`str`, ...]
         Dimensions whose values the required ones determine.
-    elements
+    elements : `tuple` [`str`, ...]
         Every element whose required dimensions are all in the group (includes
         combinations such as ``visit_detector_region`` for ``{visit, detector}``).
+
+    Raises
+    ------
+    DimensionNameError
+        If a name is not a dimension of ``universe``.
     """
 
     def __init__(self, universe: DimensionUniverse, names: Iterable[str]) -> None:
@@ -86,22 +103,72 @@ class DimensionGroup:
         return self._name_set >= other._name_set
 
     def issubset(self, other: DimensionGroup) -> bool:
-        """True if every dimension here is also in ``other``."""
+        """Test whether every dimension here is also in another group.
+
+        Parameters
+        ----------
+        other : `DimensionGroup`
+            The group to compare with.
+
+        Returns
+        -------
+        issubset : `bool`
+            True if ``self.names`` is a subset of ``other.names``.
+        """
         return self._name_set <= other._name_set
 
     def issuperset(self, other: DimensionGroup) -> bool:
-        """True if every dimension of ``other`` is also here."""
+        """Test whether every dimension of another group is also here.
+
+        Parameters
+        ----------
+        other : `DimensionGroup`
+            The group to compare with.
+
+        Returns
+        -------
+        issuperset : `bool`
+            True if ``self.names`` is a superset of ``other.names``.
+        """
         return self._name_set >= other._name_set
 
     def union(self, *others: DimensionGroup | Iterable[str]) -> DimensionGroup:
-        """The smallest group containing this one and all of ``others``."""
+        """Return the smallest group containing this one and all of ``others``.
+
+        Parameters
+        ----------
+        *others : `DimensionGroup` or `~collections.abc.Iterable` [`str`]
+            Groups, or iterables of dimension names, to add.
+
+        Returns
+        -------
+        group : `DimensionGroup`
+            The (cached) group over every name, closed under dependencies.
+
+        Raises
+        ------
+        DimensionNameError
+            If a name in ``others`` is not a dimension of the universe.
+        """
         names = set(self.names)
         for o in others:
             names.update(o.names if isinstance(o, DimensionGroup) else o)
         return self.universe.conform(names)
 
     def intersection(self, *others: DimensionGroup) -> DimensionGroup:
-        """The group closed over the dimensions common to all groups."""
+        """Return the group closed over the dimensions common to all groups.
+
+        Parameters
+        ----------
+        *others : `DimensionGroup`
+            Groups to intersect with this one.
+
+        Returns
+        -------
+        group : `DimensionGroup`
+            The group conformed from the names present in every group (it may
+            gain dependencies of those names, which are always also common).
+        """
         names = set(self.names)
         for o in others:
             names &= set(o.names)
@@ -116,11 +183,33 @@ class DimensionGroup:
     # --- derived information -------------------------------------------------------------
 
     def dimension(self, name: str) -> Dimension:
-        """The `Dimension` object for a member name."""
+        """Return the `Dimension` object for a dimension name.
+
+        Parameters
+        ----------
+        name : `str`
+            A dimension name (normally a member of this group; not checked).
+
+        Returns
+        -------
+        dimension : `Dimension`
+            The universe's dimension of that name.
+
+        Raises
+        ------
+        DimensionNameError
+            If ``name`` is not a dimension of the universe.
+        """
         return self.universe.get_dimension(name)
 
     def element_objects(self) -> list[DimensionElement]:
-        """The element objects of `elements`."""
+        """Return the element objects of `elements`.
+
+        Returns
+        -------
+        elements : `list` [`DimensionElement`]
+            The universe's element for each name of `elements`, in that order.
+        """
         return [self.universe[n] for n in self.elements]
 
     @property
@@ -134,11 +223,27 @@ class DimensionGroup:
         return tuple(n for n in self.names if not self.universe[n].has_table and self.universe[n].spatial)
 
     def spatial_families(self) -> dict[str, str]:
-        """For each spatial family present, the finest member element in this group."""
+        """Find, for each spatial family present, the finest member element in this group.
+
+        Returns
+        -------
+        families : `dict` [`str`, `str`]
+            Spatial family name (e.g. ``observation_regions``) to the name of
+            the first element of that family (in the universe's topology order)
+            that is in `elements`. Families with no member here are absent.
+        """
         return self._families(self.universe.spatial_families)
 
     def temporal_families(self) -> dict[str, str]:
-        """For each temporal family present, the finest member element in this group."""
+        """Find, for each temporal family present, the finest member element in this group.
+
+        Returns
+        -------
+        families : `dict` [`str`, `str`]
+            Temporal family name to the name of the first element of that
+            family (in the universe's topology order) that is in `elements`.
+            Families with no member here are absent.
+        """
         return self._families(self.universe.temporal_families)
 
     def _families(self, families: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -152,8 +257,11 @@ class DimensionGroup:
 
     @property
     def lookup_order(self) -> tuple[str, ...]:
-        """Elements with tables, each after its required dimensions and after the
-        elements that imply it (so expansion learns implied values before using them)."""
+        """Elements with tables, in the order data ID expansion looks them up.
+
+        Each element comes after its required dimensions and after the elements
+        that imply it, so expansion learns implied values before using them.
+        """
         cached = getattr(self, "_lookup_order", None)
         if cached is not None:
             return cached
@@ -178,7 +286,23 @@ class DimensionGroup:
         return self._lookup_order
 
     def required_index(self, name: str) -> int:
-        """Position of a required dimension in `required`."""
+        """Return the position of a required dimension in `required`.
+
+        Parameters
+        ----------
+        name : `str`
+            The name of a required dimension of this group.
+
+        Returns
+        -------
+        index : `int`
+            Its index in `required` (and in `DataCoordinate.required_values`).
+
+        Raises
+        ------
+        KeyError
+            If ``name`` is not a required dimension of this group.
+        """
         return self._required_index[name]
 
     def __repr__(self) -> str:

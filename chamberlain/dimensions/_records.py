@@ -54,11 +54,36 @@ class DimensionRecord:
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> DimensionRecord:
-        """Build a record from a mapping of field values."""
+        """Build a record from a mapping of field values.
+
+        Parameters
+        ----------
+        mapping : `~collections.abc.Mapping` [`str`, `~typing.Any`]
+            Field name to value; absent fields are None. The element's name may
+            stand for its primary key field (``{"detector": 1}``).
+
+        Returns
+        -------
+        record : `DimensionRecord`
+            A record of this class's element.
+
+        Raises
+        ------
+        DimensionRecordError
+            If a key is not a field of the element, or the element name and
+            primary key field are both given with different values.
+        """
         return cls(**mapping)
 
     def to_dict(self) -> dict[str, Any]:
-        """The record's fields as a dict (region and timespan objects as they are)."""
+        """Return the record's fields as a dict.
+
+        Returns
+        -------
+        fields : `dict` [`str`, `~typing.Any`]
+            Field name to value, in field order; region and timespan objects are
+            left as they are.
+        """
         return {f: getattr(self, f) for f in self.fields}
 
     @property

@@ -56,12 +56,30 @@ class DimensionUniverse:
 
     Universes are identified by ``(namespace, version)``; two universes loaded
     from the same configuration are interchangeable. The universe a repository
-    uses is the copy stored in its database.
+    uses is the copy stored in its database. Prefer `from_config` (shared per
+    namespace and version) to calling the constructor. Indexing by name
+    (``universe["visit"]``, ``universe["htm7"]``) gives a `DimensionElement`
+    and raises `DimensionNameError` naming the valid names; ``in`` tests a name.
 
     Parameters
     ----------
-    config
-        The parsed configuration (see ``chamberlain/dimensions/dimensions.yaml``).
+    config : `~collections.abc.Mapping` [`str`, `~typing.Any`]
+        The parsed configuration (see ``chamberlain/dimensions/dimensions.yaml``):
+        ``version``, ``namespace``, ``elements``, ``skypix`` and an optional
+        ``topology``.
+
+    Attributes
+    ----------
+    version : `int`
+        Version of the configuration.
+    namespace : `str`
+        Namespace of the configuration (``"chamberlain"`` for the default).
+    spatial_families : `dict` [`str`, `tuple` [`str`, ...]]
+        Spatial family name to its member elements, finest first.
+    temporal_families : `dict` [`str`, `tuple` [`str`, ...]]
+        Temporal family name to its member elements, finest first.
+    common_skypix : `SkyPixDimension`
+        The sky pixelization used to index regions in the registry.
 
     Raises
     ------
@@ -172,23 +190,61 @@ class DimensionUniverse:
 
     @classmethod
     def default(cls) -> DimensionUniverse:
-        """The universe shipped with this version of Chamberlain."""
+        """Return the universe shipped with this version of Chamberlain.
+
+        Returns
+        -------
+        universe : `DimensionUniverse`
+            The universe of the packaged ``dimensions.yaml`` (loaded once per
+            process).
+        """
         return _default_universe()
 
     @classmethod
     def from_yaml(cls, text: str) -> DimensionUniverse:
-        """Load a universe from YAML (or JSON) text (shared per namespace and version)."""
-        return cls.from_config(yaml.safe_load(text))
+        """Load a universe from YAML (or JSON) text.
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> DimensionUniverse:
-        """The universe for a configuration; one object per ``(namespace, version)`` in a process.
+        Parameters
+        ----------
+        text : `str`
+            A dimension configuration as YAML or JSON.
+
+        Returns
+        -------
+        universe : `DimensionUniverse`
+            The universe for the configuration, shared per namespace and version
+            (see `from_config`).
 
         Raises
         ------
         ConfigError
-            If a different configuration was already loaded under the same
-            namespace and version.
+            If the configuration is malformed, or a different configuration was
+            already loaded under the same namespace and version.
+        yaml.YAMLError
+            If ``text`` is not valid YAML.
+        """
+        return cls.from_config(yaml.safe_load(text))
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> DimensionUniverse:
+        """Return the universe for a configuration; one object per ``(namespace, version)`` in a process.
+
+        Parameters
+        ----------
+        config : `~collections.abc.Mapping` [`str`, `~typing.Any`]
+            The parsed configuration (see the class docstring).
+
+        Returns
+        -------
+        universe : `DimensionUniverse`
+            The universe already loaded under the configuration's namespace and
+            version, or a new one (then cached).
+
+        Raises
+        ------
+        ConfigError
+            If the configuration is malformed, or a different configuration was
+            already loaded under the same namespace and version.
         """
         key = (str(config.get("namespace")), int(config.get("version", -1)))
         existing = _UNIVERSES.get(key)
@@ -204,7 +260,13 @@ class DimensionUniverse:
         return universe
 
     def to_config(self) -> dict[str, Any]:
-        """The configuration this universe was built from (stored in repositories)."""
+        """Return the configuration this universe was built from (stored in repositories).
+
+        Returns
+        -------
+        config : `dict` [`str`, `~typing.Any`]
+            The configuration mapping (not a copy: do not modify it).
+        """
         return self._config
 
     # --- lookup -------------------------------------------------------------------------
@@ -259,7 +321,25 @@ class DimensionUniverse:
         return True
 
     def get_dimension(self, name: str) -> Dimension:
-        """Return the dimension called ``name``; combinations are not dimensions."""
+        """Return the dimension called ``name``.
+
+        Parameters
+        ----------
+        name : `str`
+            A dimension name, or a sky pixelization such as ``htm7``.
+
+        Returns
+        -------
+        dimension : `Dimension`
+            The dimension object.
+
+        Raises
+        ------
+        DimensionNameError
+            If ``name`` is unknown, is a combination element (not a dimension),
+            or is a sky pixelization level out of range; the message lists the
+            valid names.
+        """
         el = self[name]
         if not isinstance(el, Dimension):
             raise DimensionNameError(
@@ -284,14 +364,44 @@ class DimensionUniverse:
         return tuple(self._dimension_order)
 
     def sort_key(self, name: str) -> int:
-        """A key that sorts element names in dependency order (skypix last)."""
+        """Return a key that sorts element names in dependency order (skypix last).
+
+        Parameters
+        ----------
+        name : `str`
+            An element or sky pixelization name.
+
+        Returns
+        -------
+        key : `int`
+            The element's position in dependency order; unknown names (sky
+            pixelizations) all get the number of elements, so they sort last.
+        """
         try:
             return list(self._elements).index(name)
         except ValueError:
             return len(self._elements)
 
     def conform(self, names: Iterable[str] | DimensionGroup) -> DimensionGroup:
-        """The smallest dimension group containing ``names`` and their dependencies."""
+        """Return the smallest dimension group containing ``names`` and their dependencies.
+
+        Does not run SQL; groups are cached, so equal groups are the same object.
+
+        Parameters
+        ----------
+        names : `~collections.abc.Iterable` [`str`] or `DimensionGroup`
+            Dimension names; a `DimensionGroup` is returned as it is.
+
+        Returns
+        -------
+        group : `DimensionGroup`
+            The group of ``names`` plus every dimension they require or imply.
+
+        Raises
+        ------
+        DimensionNameError
+            If a name is not a dimension of this universe.
+        """
         if isinstance(names, DimensionGroup):
             return names
         key = frozenset(names)
