@@ -243,8 +243,7 @@ def _run_postgresql(
     # Connect *as* the reader role (no password: libpq finds one in PGPASSWORD/~/.pgpass if the
     # server asks), never as the repository's user: SET SESSION AUTHORIZATION could be reset.
     reader_url = url.set(username=role, password=None)
-    dialect = sa.create_engine(reader_url, poolclass=sa.pool.NullPool).dialect
-    args, kwargs = dialect.create_connect_args(reader_url)
+    args, kwargs = reader_url.get_dialect()().create_connect_args(reader_url)
     try:
         pg = psycopg.connect(*args, **kwargs, autocommit=True)
     except psycopg.OperationalError as err:
