@@ -153,7 +153,19 @@ class HtmCover:
     # --- point location ------------------------------------------------------------------
 
     def locate(self, points: np.ndarray) -> np.ndarray:
-        """Row numbers (0-based at this level) of the trixels holding unit vectors ``points`` (n, 3)."""
+        """Find the trixels that hold unit vectors.
+
+        Parameters
+        ----------
+        points : `numpy.ndarray`
+            Unit vectors, shape ``(n, 3)``.
+
+        Returns
+        -------
+        rows : `numpy.ndarray`
+            Row numbers (0-based at this level, int64, shape ``(n,)``) of the
+            trixels holding each point; add ``8 * 4**level`` for HTM ids.
+        """
         x, y, z = points[:, 0], points[:, 1], points[:, 2]
         # Root order: S0..S3 (z < 0), N0..N3; quadrant by the signs of x and y.
         south = np.where(x >= 0, np.where(y >= 0, 0, 3), np.where(y >= 0, 1, 2))
@@ -169,12 +181,25 @@ class HtmCover:
     # --- covers --------------------------------------------------------------------------
 
     def cover_circles(self, centers: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """HTM ids of the trixels touching each circle (a superset; see the module docs).
+        """Find the HTM ids of the trixels touching each circle (a superset; see the module docs).
 
-        ``centers`` are unit vectors (n, 3); ``radii`` opening angles in
-        radians, each at most `max_radius`. Returns ``(owner, pixel)``: for
-        each (circle, trixel) pair the circle's position and the trixel id,
-        ordered by circle.
+        Parameters
+        ----------
+        centers : `numpy.ndarray`
+            Circle centres as unit vectors, shape ``(n, 3)``.
+        radii : `numpy.ndarray`
+            Opening angles in radians, shape ``(n,)``, each at most `max_radius`.
+
+        Returns
+        -------
+        owner, pixel : `numpy.ndarray`
+            For each (circle, trixel) pair the circle's position in ``centers``
+            and the trixel's HTM id, ordered by circle.
+
+        Raises
+        ------
+        GeometryError
+            If a radius exceeds `max_radius`.
         """
         if len(radii) and float(radii.max()) > self.max_radius:
             raise GeometryError(
@@ -229,16 +254,38 @@ class HtmCover:
 
 @cache
 def cover(level: int) -> HtmCover:
-    """The shared `HtmCover` of a level (built on first use)."""
+    """Return the shared `HtmCover` of a level (built on first use).
+
+    Parameters
+    ----------
+    level : `int`
+        The HTM level.
+
+    Returns
+    -------
+    cover : `HtmCover`
+        The cached tables for that level.
+    """
     return HtmCover(level)
 
 
 def polygon_circles(encoded: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bounding circles of the convex polygons among encoded sphgeom regions.
+    """Find the bounding circles of the convex polygons among encoded sphgeom regions.
 
-    Returns ``(rows, centers, radii)``: the positions in ``encoded`` that hold
-    convex polygons, their circles' unit-vector centres (m, 3) and radii
-    (radians). Other regions (and None) are not in ``rows``.
+    Parameters
+    ----------
+    encoded : `~collections.abc.Sequence` [`bytes` or None]
+        Region encodings (``sphgeom.Region.encode``); None for no region.
+
+    Returns
+    -------
+    rows : `numpy.ndarray`
+        The positions in ``encoded`` that hold convex polygons, ascending.
+        Other regions (and None) are not in ``rows``.
+    centers : `numpy.ndarray`
+        Their circles' unit-vector centres, shape ``(m, 3)``.
+    radii : `numpy.ndarray`
+        Their circles' radii in radians, shape ``(m,)``.
     """
     by_size: dict[int, list[int]] = {}
     for i, data in enumerate(encoded):
@@ -264,7 +311,20 @@ def polygon_circles(encoded: Sequence[bytes | None]) -> tuple[np.ndarray, np.nda
 
 
 def envelope_pixels(pixelization: sg.HtmPixelization, region: sg.Region) -> list[int]:
-    """sphgeom's cover of a region's bounding circle, as a list of trixel ids."""
+    """Compute sphgeom's cover of a region's bounding circle, as a list of trixel ids.
+
+    Parameters
+    ----------
+    pixelization : `lsst.sphgeom.HtmPixelization`
+        The pixelization (level) to cover with.
+    region : `lsst.sphgeom.Region`
+        The region whose bounding circle is covered.
+
+    Returns
+    -------
+    pixels : `list` [`int`]
+        HTM ids of the trixels of the envelope, ascending.
+    """
     out: list[int] = []
     for begin, end in pixelization.envelope(region.getBoundingCircle()).ranges():
         out.extend(range(begin, end))
@@ -278,19 +338,37 @@ def region_pixels(
     *,
     method: str = "auto",
 ) -> tuple[list[int], list[int]]:
-    """Trixels of HTM ``level`` touching each region's bounding circle.
+    """Find the trixels of HTM ``level`` touching each region's bounding circle.
 
-    Returns ``(owner, pixel)`` lists: one entry per (region, trixel) pair,
-    the region's position in ``regions`` and the trixel id, ordered by
-    region; regions that are None have no entries. Small convex polygons go
-    through the batch cover, everything else through sphgeom one at a time.
-    ``encoded`` may carry the regions' encodings if they are already at hand.
+    Small convex polygons go through the batch cover, everything else
+    through sphgeom one at a time. The two covers agree on the trixels a
+    region truly overlaps but may differ in trixels it only comes near, so
+    code removing index rows should remove those of both.
 
-    ``method`` is ``auto`` (the batch cover for at least `BATCH_MIN` regions),
-    ``batch`` (the batch cover for every small polygon, however few) or
-    ``sphgeom`` (sphgeom for every region). The two covers agree on the
-    trixels a region truly overlaps but may differ in trixels it only comes
-    near, so code removing index rows should remove those of both.
+    Parameters
+    ----------
+    level : `int`
+        The HTM level of the trixels.
+    regions : `~collections.abc.Sequence` [`lsst.sphgeom.Region` or None]
+        The regions; None entries get no trixels.
+    encoded : `~collections.abc.Sequence` [`bytes` or None], optional
+        The regions' encodings, if they are already at hand (saves encoding
+        them again).
+    method : `str`, optional
+        ``auto`` (the batch cover for at least `BATCH_MIN` regions),
+        ``batch`` (the batch cover for every small polygon, however few) or
+        ``sphgeom`` (sphgeom for every region).
+
+    Returns
+    -------
+    owner, pixel : `list` [`int`]
+        One entry per (region, trixel) pair: the region's position in
+        ``regions`` and the trixel id, ordered by region.
+
+    Raises
+    ------
+    GeometryError
+        If ``method`` is not one of the three names.
     """
     if method not in ("auto", "batch", "sphgeom"):
         raise GeometryError(f"Unknown cover method {method!r}; use 'auto', 'batch' or 'sphgeom'.")
@@ -328,7 +406,20 @@ def region_pixels(
 
 
 def pixel_lists(count: int, owner: Sequence[int], pixel: Sequence[int]) -> list[list[int]]:
-    """Regroup ``(owner, pixel)`` pairs into one list of pixels per region."""
+    """Regroup ``(owner, pixel)`` pairs into one list of pixels per region.
+
+    Parameters
+    ----------
+    count : `int`
+        The number of regions.
+    owner, pixel : `~collections.abc.Sequence` [`int`]
+        Pairs as returned by `region_pixels`.
+
+    Returns
+    -------
+    pixels : `list` [`list` [`int`]]
+        For each region position below ``count``, its pixels in pair order.
+    """
     out: list[list[int]] = [[] for _ in range(count)]
     for o, p in zip(owner, pixel):
         out[o].append(p)

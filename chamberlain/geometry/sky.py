@@ -17,7 +17,7 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def lonlat_to_vectors(lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
-    """Unit vectors for longitudes and latitudes in radians.
+    """Convert longitudes and latitudes in radians to unit vectors.
 
     Parameters
     ----------
@@ -56,7 +56,7 @@ def vectors_to_lonlat(vectors: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
 
 
 def radec_to_vectors(ra: npt.ArrayLike, dec: npt.ArrayLike) -> FloatArray:
-    """Unit vectors of sky positions given in degrees.
+    """Convert sky positions given in degrees to unit vectors.
 
     Parameters
     ----------

@@ -29,6 +29,17 @@ _INT64_MAX = 2**63 - 1
 def time_to_ns(time: astropy.time.Time) -> int:
     """Convert a scalar astropy time (any scale) to integer TAI nanoseconds since 1970.
 
+    Parameters
+    ----------
+    time : `astropy.time.Time`
+        A scalar time in any scale; it is converted to TAI.
+
+    Returns
+    -------
+    ns : `int`
+        Nanoseconds since 1970-01-01T00:00:00 TAI, rounded to the nearest
+        nanosecond.
+
     Raises
     ------
     GeometryError
@@ -44,7 +55,18 @@ def time_to_ns(time: astropy.time.Time) -> int:
 
 
 def ns_to_time(ns: int) -> astropy.time.Time:
-    """Convert integer TAI nanoseconds since 1970 to an astropy `Time` in the TAI scale."""
+    """Convert integer TAI nanoseconds since 1970 to an astropy `Time` in the TAI scale.
+
+    Parameters
+    ----------
+    ns : `int`
+        Nanoseconds since 1970-01-01T00:00:00 TAI.
+
+    Returns
+    -------
+    time : `astropy.time.Time`
+        The time in the TAI scale (``jd`` format, nanosecond precision).
+    """
     days, rem = divmod(int(ns), _NS_PER_DAY)
     return astropy.time.Time(
         _EPOCH.jd1 + days, _EPOCH.jd2 + rem / _NS_PER_DAY, format="jd", scale="tai", precision=9
@@ -76,7 +98,22 @@ class Timespan:
 
     Construct with integers (nanoseconds, TAI, since 1970) or astropy `Time`
     objects; `Timespan.from_times` says so explicitly. All empty timespans
-    compare equal.
+    compare equal (a begin at or after the end is stored as ``(0, 0)``).
+
+    Parameters
+    ----------
+    begin : `astropy.time.Time`, `int` or None
+        The first instant in the interval; None for no lower bound.
+    end : `astropy.time.Time`, `int` or None
+        The first instant after the interval; None for no upper bound.
+
+    Raises
+    ------
+    TimespanTypeError
+        If a bound is neither an astropy time, an integer nor None.
+    GeometryError
+        If a time bound is not a scalar or is outside the signed 64-bit
+        nanosecond range.
     """
 
     begin: int | None
@@ -94,22 +131,65 @@ class Timespan:
 
     @classmethod
     def from_times(cls, begin: astropy.time.Time | None, end: astropy.time.Time | None) -> Timespan:
-        """Build from astropy times (any scale; converted to TAI)."""
+        """Build a timespan from astropy times (any scale; converted to TAI).
+
+        Parameters
+        ----------
+        begin : `astropy.time.Time` or None
+            The first instant in the interval; None for no lower bound.
+        end : `astropy.time.Time` or None
+            The first instant after the interval; None for no upper bound.
+
+        Returns
+        -------
+        timespan : `Timespan`
+            The interval (empty if ``begin`` is not before ``end``).
+
+        Raises
+        ------
+        GeometryError
+            If a time is not a scalar or is outside the storable range.
+        """
         return cls(begin, end)
 
     @classmethod
     def empty(cls) -> Timespan:
-        """The empty timespan."""
+        """Return the empty timespan.
+
+        Returns
+        -------
+        timespan : `Timespan`
+            ``Timespan(0, 0)``, equal to every other empty timespan.
+        """
         return cls(0, 0)
 
     @classmethod
     def unbounded(cls) -> Timespan:
-        """The timespan that contains all times."""
+        """Return the timespan that contains all times.
+
+        Returns
+        -------
+        timespan : `Timespan`
+            ``Timespan(None, None)``.
+        """
         return cls(None, None)
 
     @classmethod
     def from_day_obs(cls, day_obs: int, offset_seconds: int = 0) -> Timespan:
-        """The 24 hours of an observing day ``YYYYMMDD`` starting at TAI midnight plus an offset.
+        """Return the 24 hours of an observing day starting at TAI midnight plus an offset.
+
+        Parameters
+        ----------
+        day_obs : `int`
+            The observing day as an integer ``YYYYMMDD``.
+        offset_seconds : `int`, optional
+            Seconds added to TAI midnight to give the start of the day (an
+            observatory's day rollover); may be negative.
+
+        Returns
+        -------
+        timespan : `Timespan`
+            The 86400-second interval starting at the offset midnight.
 
         Raises
         ------
@@ -134,7 +214,18 @@ class Timespan:
         return self.begin is not None and self.end is not None and self.begin >= self.end
 
     def overlaps(self, other: Timespan) -> bool:
-        """True if the two timespans share at least one instant."""
+        """Test whether the two timespans share at least one instant.
+
+        Parameters
+        ----------
+        other : `Timespan`
+            The timespan to compare with.
+
+        Returns
+        -------
+        overlaps : `bool`
+            True if they share an instant; always False if either is empty.
+        """
         if self.is_empty or other.is_empty:
             return False
         if self.end is not None and other.begin is not None and other.begin >= self.end:
@@ -142,7 +233,25 @@ class Timespan:
         return not (other.end is not None and self.begin is not None and self.begin >= other.end)
 
     def contains(self, other: Timespan | astropy.time.Time | int) -> bool:
-        """True if ``other`` (a timespan, a time or integer nanoseconds) lies inside this one."""
+        """Test whether a timespan or a time lies inside this one.
+
+        Parameters
+        ----------
+        other : `Timespan`, `astropy.time.Time` or `int`
+            A timespan, a scalar time, or integer TAI nanoseconds since 1970.
+
+        Returns
+        -------
+        contains : `bool`
+            True if every instant of ``other`` is in this timespan (an empty
+            ``other`` is contained by every timespan); for a time, True if
+            ``begin <= other < end``.
+
+        Raises
+        ------
+        TimespanTypeError
+            If ``other`` is neither a timespan, a time nor an integer.
+        """
         if isinstance(other, Timespan):
             if other.is_empty:
                 return True
@@ -160,7 +269,19 @@ class Timespan:
     # --- algebra --------------------------------------------------------------------
 
     def intersection(self, *others: Timespan) -> Timespan:
-        """The instants common to this timespan and all the others."""
+        """Return the instants common to this timespan and all the others.
+
+        Parameters
+        ----------
+        *others : `Timespan`
+            Timespans to intersect with this one.
+
+        Returns
+        -------
+        timespan : `Timespan`
+            The intersection; empty if any operand is empty or they do not
+            overlap, this timespan itself if ``others`` is empty.
+        """
         begin, end = self.begin, self.end
         for o in others:
             if o.is_empty or self.is_empty:
@@ -172,7 +293,18 @@ class Timespan:
         return Timespan(begin, end)
 
     def difference(self, other: Timespan) -> list[Timespan]:
-        """What remains of this timespan once ``other`` is removed: zero, one or two pieces."""
+        """Return what remains of this timespan once ``other`` is removed.
+
+        Parameters
+        ----------
+        other : `Timespan`
+            The timespan to remove.
+
+        Returns
+        -------
+        pieces : `list` [`Timespan`]
+            Zero, one or two non-empty timespans, in time order.
+        """
         if not self.overlaps(other):
             return [] if self.is_empty else [self]
         pieces = []
@@ -185,7 +317,13 @@ class Timespan:
     # --- presentation ---------------------------------------------------------------
 
     def to_times(self) -> tuple[astropy.time.Time | None, astropy.time.Time | None]:
-        """The bounds as astropy TAI times (`None` where unbounded)."""
+        """Return the bounds as astropy TAI times.
+
+        Returns
+        -------
+        begin, end : `astropy.time.Time` or None
+            The bounds in the TAI scale; None where unbounded.
+        """
         return (
             None if self.begin is None else ns_to_time(self.begin),
             None if self.end is None else ns_to_time(self.end),
