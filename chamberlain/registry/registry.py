@@ -575,7 +575,8 @@ def _stored_universe(attributes: Mapping[str, str], where: str) -> DimensionUniv
     if stored != SCHEMA_VERSION:
         raise SchemaVersionError(
             f"Repository {where} records schema_version {stored!r}, but this Chamberlain uses "
-            f"{SCHEMA_VERSION!r}; open it with a Chamberlain of schema version {stored!r}."
+            f"{SCHEMA_VERSION!r} (and its schema revision is this Chamberlain's): the attribute was "
+            "changed by another program, or the repository needs the Chamberlain that wrote it."
         )
     try:
         return DimensionUniverse.from_config(json.loads(attributes["universe"]))
