@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-import sqlalchemy as sa
 
 from chamberlain.errors import (
     CollectionTypeError,
@@ -135,19 +134,6 @@ def collection_chain(
         click.echo(name)
 
 
-def _dataset_ids(registry: Registry, run: str, dataset_type: str) -> list[Any]:
-    dataset = registry.tables["dataset"]
-    collection = registry.tables["collection"]
-    type_table = registry.tables["dataset_type"]
-    stmt = (
-        sa.select(dataset.c.id)
-        .join(collection, collection.c.collection_id == dataset.c.run_id)
-        .join(type_table, type_table.c.id == dataset.c.dataset_type_id)
-        .where(collection.c.name == run, type_table.c.name == dataset_type)
-    )
-    return list(registry.db.execute(stmt).scalars())
-
-
 @click.command("certify-calibrations")
 @repo_argument
 @click.argument("input_run")
@@ -176,17 +162,13 @@ def certify_calibrations(
     OUTPUT_COLLECTION is a CALIBRATION collection (created if it does not
     exist); the datasets become valid over [--begin-date, --end-date).
     """
-    begin = parse_tai_date(begin_date, "--begin-date")
-    end = parse_tai_date(end_date, "--end-date")
-    if begin is not None and end is not None and begin >= end:
-        raise ConfigError(f"--end-date {end_date!r} must be after --begin-date {begin_date!r}.")
-    timespan = Timespan(begin, end)
+    timespan = _validity(begin_date, end_date)
     with open_registry(repo) as registry, registry.transaction():
         kind = registry.get_collection_type(input_run)
         if kind is not CollectionType.RUN:
             raise CollectionTypeError(f"Input collection {input_run!r} is {kind.name}, not a RUN.")
         registry.get_dataset_type(dataset_type)  # MissingDatasetTypeError names the valid ones
-        refs = registry.get_datasets(_dataset_ids(registry, input_run, dataset_type))
+        refs = list(registry.query_datasets(dataset_type, [input_run], find_first=False))
         if not refs:
             raise DatasetNotFoundError(f"RUN {input_run!r} holds no datasets of type {dataset_type!r}.")
         registry.register_collection(output_collection, CollectionType.CALIBRATION)

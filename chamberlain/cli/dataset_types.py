@@ -75,6 +75,7 @@ def remove_dataset_type(repo: str, names: tuple[str, ...]) -> None:
     remove them first (prune-datasets, remove-runs). All or nothing: if one
     NAME is refused, none is removed.
     """
+    unique = list(dict.fromkeys(names))
     with open_butler(repo, writeable=True) as butler:
-        butler.remove_dataset_types(names)
-    click.echo(f"Removed {len(names)} dataset type(s): {', '.join(names)}.")
+        butler.remove_dataset_types(unique)
+    click.echo(f"Removed {len(unique)} dataset type(s): {', '.join(unique)}.")
