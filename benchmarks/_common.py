@@ -100,6 +100,27 @@ def print_table(
         print(line(row), file=file)
 
 
+# --- files -------------------------------------------------------------------------------
+
+
+def ensure_workdir(path: str | None) -> str | None:
+    """Create the directory a benchmark was given with ``--workdir`` if it is missing.
+
+    Parameters
+    ----------
+    path
+        The directory, or None (then the benchmark uses the system's temporary directory).
+
+    Returns
+    -------
+    path
+        ``path``, now an existing directory (or None).
+    """
+    if path is not None:
+        os.makedirs(path, exist_ok=True)
+    return path
+
+
 # --- environment -------------------------------------------------------------------------
 
 

@@ -57,6 +57,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (
     DEFAULT_PG_URL,
     drop_schema,
+    ensure_workdir,
     fmt_number,
     log,
     machine_summary,
@@ -70,6 +71,7 @@ from _common import (
     run_peer_worker,
     time_call,
 )
+from _floor import RawDriver, capture, ratio
 
 INSTRUMENT = "BenchCam"
 N_DETECTORS = 50
@@ -216,6 +218,11 @@ class RepResult:
     datasets_s: float
     find_median_us: float
     find_mean_us: float
+    # The same SQL through the raw driver (Chamberlain only; see benchmarks/_floor.py).
+    vdr_floor_s: float = float("nan")
+    datasets_floor_s: float = float("nan")
+    find_floor_median_us: float = float("nan")
+    find_floor_mean_us: float = float("nan")
 
     def to_dict(self) -> dict[str, float]:
         return dict(self.__dict__)
@@ -269,7 +276,13 @@ class _Profiler:
 def chamberlain_rep(
     backend: str, wl: Workload, pg_url: str, workdir: str, rep: int, prof: _Profiler
 ) -> RepResult:
-    """Run the three workloads on a fresh Chamberlain repository."""
+    """Run the three workloads on a fresh Chamberlain repository, and their floors.
+
+    The statements each timed call sends are captured (`_floor.capture`) and
+    replayed through the raw driver: the inserts on a twin repository that was
+    brought to the same state before each insert (so they insert the same rows
+    into the same tables), the lookups on the repository itself.
+    """
     from chamberlain.datasets import DatasetType
     from chamberlain.geometry import Timespan
     from chamberlain.registry import Registry
@@ -282,43 +295,78 @@ def chamberlain_rep(
             out.append(r)
         return out
 
-    namespace = new_namespace("bench") if backend == "postgresql" else None
-    url = pg_url if backend == "postgresql" else f"sqlite:///{workdir}/chamberlain_{rep}.sqlite3"
-    reg = Registry.create(url, namespace=namespace)
-    try:
+    def load_base(reg: Registry) -> None:
         reg.insert_dimension_records("instrument", [wl.instrument])
         reg.insert_dimension_records("physical_filter", wl.physical_filters)
         reg.insert_dimension_records("detector", wl.detectors)
         reg.insert_dimension_records("day_obs", with_timespan(wl.day_obs))
         reg.insert_dimension_records("visit", with_timespan(wl.visits))
-        vdr_s, _ = prof.call(
-            "vdr insert", lambda: reg.insert_dimension_records("visit_detector_region", wl.vdr)
-        )
 
+    def register(reg: Registry) -> None:
         dt = DatasetType(
             DATASET_TYPE, ["instrument", "visit", "detector"], "StructuredDataDict", universe=reg.universe
         )
         reg.register_dataset_type(dt)
         for run in RUNS:
             reg.register_run(run)
+
+    namespaces = [new_namespace("bench"), new_namespace("bench_floor")] if backend == "postgresql" else []
+    url = pg_url if backend == "postgresql" else f"sqlite:///{workdir}/chamberlain_{rep}.sqlite3"
+    twin_url = pg_url if backend == "postgresql" else f"sqlite:///{workdir}/floor_twin_{rep}.sqlite3"
+    reg = twin = None
+    try:
+        reg = Registry.create(url, namespace=namespaces[0] if namespaces else None)
+        twin = Registry.create(twin_url, namespace=namespaces[1] if namespaces else None)
+        load_base(reg)
+        load_base(twin)
+        # The recorder costs a little per statement (and per COPY row) inside these timed calls.
+        with capture(reg) as vdr_sql:
+            vdr_s, _ = prof.call(
+                "vdr insert", lambda: reg.insert_dimension_records("visit_detector_region", wl.vdr)
+            )
+        with RawDriver(twin) as raw:
+            vdr_floor_s = raw.time_insert(vdr_sql.statements)
+
+        register(reg)
+        register(twin)
         data_ids = [{"instrument": INSTRUMENT, "visit": v, "detector": d} for v, d in wl.dataset_ids]
-        datasets_s, _ = prof.call(
-            "dataset insert", lambda: reg.insert_datasets(DATASET_TYPE, data_ids, RUNS[0])
-        )
+        with capture(reg) as datasets_sql:
+            datasets_s, _ = prof.call(
+                "dataset insert", lambda: reg.insert_datasets(DATASET_TYPE, data_ids, RUNS[0])
+            )
+        with RawDriver(twin) as raw:
+            datasets_floor_s = raw.time_insert(datasets_sql.statements)
+        twin.close()
         reg.insert_datasets(DATASET_TYPE, data_ids[::SUBSET_STRIDE], RUNS[1])
         reg.register_collection(CHAIN, "CHAINED")
         reg.set_collection_chain(CHAIN, [RUNS[2], RUNS[1], RUNS[0]])
 
-        _, (per_call, found) = prof.call(
-            "find_dataset loop",
-            lambda: _find_loop(lambda did: reg.find_dataset(DATASET_TYPE, did, collections=CHAIN), wl),
-        )
+        def find(did: dict[str, Any]) -> Any:
+            return reg.find_dataset(DATASET_TYPE, did, collections=CHAIN)
+
+        _, (per_call, found) = prof.call("find_dataset loop", lambda: _find_loop(find, wl))
         _check_found(found, wl, "chamberlain")
+        # A second, untimed pass records each call's statements for the floor.
+        with capture(reg) as find_sql:
+            _find_loop(lambda did: (find_sql.split(), find(did))[1], wl)
+        with RawDriver(reg) as raw:
+            floor_per_call = raw.time_calls(find_sql.groups)
     finally:
-        reg.close()
-        if namespace is not None:
+        for r in (reg, twin):
+            if r is not None:
+                r.close()
+        for namespace in namespaces:
             drop_schema(pg_url, namespace)
-    return RepResult(vdr_s, datasets_s, median(per_call) * 1e6, mean(per_call) * 1e6)
+    return RepResult(
+        vdr_s,
+        datasets_s,
+        median(per_call) * 1e6,
+        mean(per_call) * 1e6,
+        vdr_floor_s,
+        datasets_floor_s,
+        median(floor_per_call) * 1e6,
+        mean(floor_per_call) * 1e6,
+    )
 
 
 def rubin_rep(backend: str, wl: Workload, pg_url: str, workdir: str, rep: int, prof: _Profiler) -> RepResult:
@@ -393,19 +441,50 @@ def rubin_rep(backend: str, wl: Workload, pg_url: str, workdir: str, rep: int, p
 
 
 def run_system(
-    system: str, backend: str, wl: Workload, reps: int, pg_url: str, profile: bool
+    system: str,
+    backend: str,
+    wl: Workload,
+    reps: int,
+    pg_url: str,
+    profile: bool,
+    workdir: str | None = None,
 ) -> list[dict[str, float]]:
-    """All repetitions of one system on one backend, each in a fresh repository."""
+    """All repetitions of one system on one backend, each in a fresh repository.
+
+    Parameters
+    ----------
+    system
+        ``"chamberlain"`` or ``"rubin"``.
+    backend
+        ``"sqlite"`` or ``"postgresql"``.
+    wl
+        The records and data IDs.
+    reps
+        Fresh repositories.
+    pg_url
+        PostgreSQL server.
+    profile
+        Whether to cProfile the timed calls.
+    workdir
+        Directory under which the temporary repositories are made (created if
+        missing); the system's temporary directory if None.
+    """
     rep_fn = chamberlain_rep if system == "chamberlain" else rubin_rep
     out = []
     prof = _Profiler(profile)
-    with tempfile.TemporaryDirectory(prefix=f"bench_{system}_") as workdir:
+    with tempfile.TemporaryDirectory(prefix=f"bench_{system}_", dir=ensure_workdir(workdir)) as tmp:
         for rep in range(reps):
-            r = rep_fn(backend, wl, pg_url, workdir, rep, prof)
+            r = rep_fn(backend, wl, pg_url, tmp, rep, prof)
             log(
                 f"  {system:11s} {backend:10s} rep {rep + 1}/{reps}: vdr {r.vdr_s:.2f}s, "
                 f"datasets {r.datasets_s:.2f}s, "
                 f"find median {r.find_median_us:.0f}us mean {r.find_mean_us:.0f}us"
+                + (
+                    f"; raw driver: vdr {r.vdr_floor_s:.2f}s, datasets {r.datasets_floor_s:.2f}s, "
+                    f"find median {r.find_floor_median_us:.0f}us"
+                    if system == "chamberlain"
+                    else ""
+                )
             )
             out.append(r.to_dict())
     prof.report(f"{system} on {backend}")
@@ -416,12 +495,21 @@ def run_system(
 
 
 def summarize(reps: list[dict[str, float]], wl_sizes: dict[str, int]) -> dict[str, float]:
-    """Medians over repetitions, as the printed figures."""
+    """Medians over repetitions, as the printed figures (``floor_<key>``: the raw-driver replay)."""
+    nan = float("nan")
+
+    def med(key: str) -> float:
+        return median([r.get(key, nan) for r in reps])
+
     return {
-        "vdr_per_s": wl_sizes["n_vdr"] / median([r["vdr_s"] for r in reps]),
-        "datasets_per_s": wl_sizes["n_datasets"] / median([r["datasets_s"] for r in reps]),
-        "find_median_us": median([r["find_median_us"] for r in reps]),
-        "find_mean_us": median([r["find_mean_us"] for r in reps]),
+        "vdr_per_s": wl_sizes["n_vdr"] / med("vdr_s"),
+        "datasets_per_s": wl_sizes["n_datasets"] / med("datasets_s"),
+        "find_median_us": med("find_median_us"),
+        "find_mean_us": med("find_mean_us"),
+        "floor_vdr_per_s": wl_sizes["n_vdr"] / med("vdr_floor_s"),
+        "floor_datasets_per_s": wl_sizes["n_datasets"] / med("datasets_floor_s"),
+        "floor_find_median_us": med("find_floor_median_us"),
+        "floor_find_mean_us": med("find_floor_mean_us"),
     }
 
 
@@ -449,29 +537,48 @@ def print_report(results: dict[str, dict[str, Any]], args: argparse.Namespace, s
         "through a chain of 3 runs"
     )
     print("ratio = Chamberlain speed / Rubin speed (>1: Chamberlain faster)")
+    print(
+        "raw driver = the SQL statements Chamberlain sent, replayed with their parameters through "
+        "sqlite3 / psycopg\n(rows fetched as tuples; inserts as the same executemany/COPY in one "
+        "transaction); x floor = Chamberlain time / raw time"
+    )
     print()
-    headers = ["backend", "figure", "Chamberlain", "Rubin", "ratio", "goal", "result"]
+    headers = [
+        "backend",
+        "figure",
+        "Chamberlain",
+        "raw driver",
+        "x floor",
+        "Rubin",
+        "ratio",
+        "goal",
+        "result",
+    ]
     rows = []
     for backend, res in results.items():
         ch, rb = res.get("chamberlain"), res.get("rubin")
         for key, label, higher, goal in FIGURES:
             cv = ch[key] if ch else None
+            fv = ch[f"floor_{key}"] if ch else None
             rv = rb[key] if rb else None
             digits = 0 if higher else 1
-            ratio = "—"
+            ratio_txt = "—"
             if cv and rv:
-                ratio = f"{(cv / rv) if higher else (rv / cv):.1f}x"
+                ratio_txt = f"{(cv / rv) if higher else (rv / cv):.1f}x"
             goal_txt, verdict = "—", "—"
             if goal is not None and backend == "sqlite":
                 goal_txt = f"{'>=' if higher else '<='} {fmt_number(goal)}"
                 if cv is not None:
                     verdict = "PASS" if (cv >= goal if higher else cv <= goal) else "MISS"
+            # Times: Chamberlain / raw; rates: raw / Chamberlain (the same ratio of times).
+            floor_ratio = ratio(fv, cv) if higher else ratio(cv, fv)
             rows.append(
-                [backend, label, fmt_number(cv, digits), fmt_number(rv, digits), ratio, goal_txt, verdict]
-            )
+                [backend, label, fmt_number(cv, digits), fmt_number(fv, digits), floor_ratio,
+                 fmt_number(rv, digits), ratio_txt, goal_txt, verdict]
+            )  # fmt: skip
         for note in res.get("notes", []):
-            rows.append([backend, f"note: {note}", "", "", "", "", ""])
-    print_table(headers, rows, align="llrrrrl")
+            rows.append([backend, f"note: {note}", "", "", "", "", "", "", ""])
+    print_table(headers, rows, align="llrrrrrrl")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -498,6 +605,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--peer-python", default=None, help="interpreter with lsst.daf.butler for the Rubin half")
     ap.add_argument("--profile", action="store_true", help="cProfile the timed Chamberlain calls (to stderr)")
     ap.add_argument("--json", default=None, help="also write all raw timings to this JSON file")
+    ap.add_argument(
+        "--workdir", default=None, help="directory for the temporary repositories (created if missing)"
+    )
     ap.add_argument("--rubin-worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.quick:
@@ -519,7 +629,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"  built in {build_s:.1f}s ({sizes['n_visits']} visits)")
 
     if args.rubin_worker:  # Rubin half only, in a separate interpreter: print JSON
-        out = {b: run_system("rubin", b, wl, args.peer_reps, args.pg_url, False) for b in backends}
+        out = {
+            b: run_system("rubin", b, wl, args.peer_reps, args.pg_url, False, args.workdir) for b in backends
+        }
         print(json.dumps(out))
         return 0
 
@@ -540,12 +652,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             results[backend]["notes"].append(f"server {server}")
         log(f"== {backend}: Chamberlain ==")
-        reps = run_system("chamberlain", backend, wl, args.reps, args.pg_url, args.profile)
+        reps = run_system("chamberlain", backend, wl, args.reps, args.pg_url, args.profile, args.workdir)
         raw[f"chamberlain/{backend}"] = reps
         results[backend]["chamberlain"] = summarize(reps, sizes)
         if peer_mode == "in-process":
             log(f"== {backend}: Rubin butler ==")
-            reps = run_system("rubin", backend, wl, args.peer_reps, args.pg_url, False)
+            reps = run_system("rubin", backend, wl, args.peer_reps, args.pg_url, False, args.workdir)
             raw[f"rubin/{backend}"] = reps
             results[backend]["rubin"] = summarize(reps, sizes)
     if peer_mode == "subprocess":
@@ -554,7 +666,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "--rubin-worker", "--backends", ",".join(b for b in backends if "chamberlain" in results[b]),
             "--n-vdr", str(args.n_vdr), "--n-datasets", str(args.n_datasets), "--find-n", str(args.find_n),
             "--peer-reps", str(args.peer_reps), "--pg-url", args.pg_url,
-        ]  # fmt: skip
+        ] + (["--workdir", args.workdir] if args.workdir else [])  # fmt: skip
         for backend, reps in run_peer_worker(
             args.peer_python, os.path.abspath(__file__), worker_args
         ).items():
