@@ -99,7 +99,7 @@ def _number(value: Any, key: str, name: str, kind: type) -> Any:
 
 
 def visit_info_cards(info: VisitInfo) -> Cards:
-    """The cards that store ``info``."""
+    """Return the cards that store ``info``."""
     cards: Cards = []
     for field, (key, comment) in _VISIT_KEYS.items():
         value = getattr(info, field)
@@ -121,7 +121,7 @@ def visit_info_cards(info: VisitInfo) -> Cards:
 
 
 def visit_info_from_header(header: Header, name: str) -> VisitInfo | None:
-    """The `VisitInfo` stored in ``header``, or `None` if it holds none."""
+    """Return the `VisitInfo` stored in ``header``, or `None` if it holds none."""
     if "ROTTYPE" not in header:
         return None
     kwargs: dict[str, Any] = {}
@@ -163,7 +163,7 @@ def visit_info_from_header(header: Header, name: str) -> VisitInfo | None:
 
 
 def photo_calib_cards(calib: PhotoCalib) -> Cards:
-    """The cards that store ``calib``."""
+    """Return the cards that store ``calib``."""
     return [
         (_PHOTO_MEAN, calib.calibration_mean, "Calibration mean (nJy per count)"),
         (_PHOTO_ERR, calib.calibration_err, "Calibration mean uncertainty (nJy per count)"),
@@ -171,7 +171,7 @@ def photo_calib_cards(calib: PhotoCalib) -> Cards:
 
 
 def photo_calib_from_header(header: Header, name: str) -> PhotoCalib | None:
-    """The `PhotoCalib` stored in ``header``, or `None`."""
+    """Return the `PhotoCalib` stored in ``header``, or `None`."""
     if _PHOTO_MEAN not in header:
         return None
     return PhotoCalib(
@@ -181,7 +181,7 @@ def photo_calib_from_header(header: Header, name: str) -> PhotoCalib | None:
 
 
 def filter_cards(label: FilterLabel) -> Cards:
-    """The cards that store ``label``."""
+    """Return the cards that store ``label``."""
     cards: Cards = []
     if label.band is not None:
         cards.append((_BAND, label.band, "Abstract filter (band)"))
@@ -191,7 +191,7 @@ def filter_cards(label: FilterLabel) -> Cards:
 
 
 def filter_from_header(header: Mapping[str, Any], name: str) -> FilterLabel | None:
-    """The `FilterLabel` stored in ``header``, or `None`."""
+    """Return the `FilterLabel` stored in ``header``, or `None`."""
     band, physical = header.get(_BAND), header.get(_PHYSICAL)
     if band is None and physical is None:
         return None
@@ -199,12 +199,12 @@ def filter_from_header(header: Mapping[str, Any], name: str) -> FilterLabel | No
 
 
 def psf_cards(psf: Psf) -> Cards:
-    """The cards that store ``psf``: its type name, then its own cards."""
+    """Return the cards that store ``psf``: its type name, then its own cards."""
     return [(_PSF_TYPE, type(psf).type_name, "PSF model class"), *psf.to_header_cards()]
 
 
 def psf_from_header(header: Mapping[str, Any], name: str) -> Psf | None:
-    """The `Psf` stored in ``header``, or `None`."""
+    """Return the `Psf` stored in ``header``, or `None`."""
     psf_type = header.get(_PSF_TYPE)
     if psf_type is None:
         return None

@@ -41,7 +41,7 @@ _BITPIX = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
 
 
 def raw_dtype(header: HduHeader, shape: tuple[int, int]) -> np.dtype | None:
-    """The on-disk dtype of an HDU's pixels if they are ``shape`` (rows, columns) of plain values, else None."""
+    """Return the on-disk dtype of an HDU's pixels if they are ``shape`` (rows, columns) of plain values, else None."""
     try:
         if header.header_offset > 0 and header.get("XTENSION") != "IMAGE":
             return None
@@ -73,7 +73,7 @@ def _plain(stream: io.FileIO, headers: Sequence[HduHeader], shape: tuple[int, in
 def read_whole(
     stream: io.FileIO, headers: Sequence[HduHeader], shape: tuple[int, int]
 ) -> list[np.ndarray] | None:
-    """The pixels of each HDU in ``headers`` (all of ``shape``), or None if one is not plain.
+    """Return the pixels of each HDU in ``headers`` (all of ``shape``), or None if one is not plain.
 
     ``stream`` is the open (unbuffered) file the headers were read from. None
     is also returned when the file is shorter than the headers say.
@@ -115,7 +115,7 @@ def read_sections(
     shape: tuple[int, int],
     slices: tuple[slice, slice],
 ) -> list[np.ndarray] | None:
-    """The section ``slices`` of each HDU in ``headers`` (all of ``shape``), or None if one is not plain.
+    """Return the section ``slices`` of each HDU in ``headers`` (all of ``shape``), or None if one is not plain.
 
     ``stream`` is the open file the headers were read from. None is also
     returned when the file is shorter than the headers say (fitsio then

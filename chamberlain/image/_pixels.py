@@ -86,12 +86,23 @@ class PixelArray:
         raise NotImplementedError  # pragma: no cover - implemented by subclasses.
 
     def subset(self, bbox: Box) -> Self:
-        """A view of the pixels in ``bbox`` (parent coordinates), sharing memory with this object.
+        """Return a view of the pixels in ``bbox`` (parent coordinates), sharing memory with this object.
+
+        Parameters
+        ----------
+        bbox : `Box`
+            The pixels wanted, in parent coordinates; also available as
+            ``pixels[bbox]``.
+
+        Returns
+        -------
+        view : same type as ``self``
+            An object of this type over ``bbox``; writing to it writes here.
 
         Raises
         ------
         ImageError
-            If ``bbox`` is empty or not inside `bbox`.
+            If ``bbox`` is not a `Box`, is empty or is not inside `bbox`.
         """
         return self._with_array(self._sub_array(bbox), bbox.xy0)
 
@@ -99,7 +110,13 @@ class PixelArray:
         return self.subset(bbox)
 
     def copy(self) -> Self:
-        """A deep copy (new pixel memory, same xy0)."""
+        """Return a deep copy (new pixel memory, same xy0).
+
+        Returns
+        -------
+        copy : same type as ``self``
+            An independent copy of the pixels.
+        """
         return self._with_array(self._array.copy(), self._xy0)
 
     def __repr__(self) -> str:

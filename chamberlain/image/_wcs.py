@@ -20,7 +20,7 @@ _VECTOR_KEY = re.compile(r"^(CRPIX|CRVAL|CDELT)(\d+)$")
 
 
 def shift_wcs(wcs: WCS, dx: float, dy: float) -> WCS:
-    """A copy of ``wcs`` whose pixel coordinates are shifted: new(x, y) = old(x - dx, y - dy)."""
+    """Return a copy of ``wcs`` whose pixel coordinates are shifted: new(x, y) = old(x - dx, y - dy)."""
     result = wcs.deepcopy()
     if dx == 0 and dy == 0:
         return result
@@ -73,7 +73,7 @@ def wcs_to_cards(wcs: WCS, xy0: tuple[int, int]) -> list[tuple[str, Any, str]]:
 
 
 def wcs_from_header(header: Header, xy0: tuple[int, int], name: str) -> WCS | None:
-    """The in-memory WCS (parent 0-based pixels) of an HDU whose array starts at ``xy0``; `None` if absent.
+    """Return the in-memory WCS (parent 0-based pixels) of an HDU whose array starts at ``xy0``; `None` if absent.
 
     Raises
     ------

@@ -87,10 +87,22 @@ class Box:
     def from_size(cls, x0: int, y0: int, width: int, height: int) -> Box:
         """Make a box from its first pixel and its size (zero size gives an empty box).
 
+        Parameters
+        ----------
+        x0, y0 : `int`
+            The first pixel column and row.
+        width, height : `int`
+            The number of columns and rows; zero for an empty box.
+
+        Returns
+        -------
+        box : `Box`
+            The box ``[x0..x0 + width - 1] x [y0..y0 + height - 1]``.
+
         Raises
         ------
         ImageError
-            If ``width`` or ``height`` is negative.
+            If ``width`` or ``height`` is negative or a value is not an integer.
         """
         width = _as_int(width, "width")
         height = _as_int(height, "height")
@@ -100,12 +112,48 @@ class Box:
 
     @classmethod
     def from_corners(cls, x_a: int, y_a: int, x_b: int, y_b: int) -> Box:
-        """Make the smallest box holding two pixels (inclusive corners, in any order)."""
+        """Make the smallest box holding two pixels (inclusive corners, in any order).
+
+        Parameters
+        ----------
+        x_a, y_a : `int`
+            The column and row of one corner pixel.
+        x_b, y_b : `int`
+            The column and row of the opposite corner pixel.
+
+        Returns
+        -------
+        box : `Box`
+            The box holding both pixels (never empty).
+
+        Raises
+        ------
+        ImageError
+            If a coordinate is not an integer.
+        """
         return cls(min(x_a, x_b), min(y_a, y_b), max(x_a, x_b), max(y_a, y_b))
 
     @classmethod
     def from_shape(cls, shape: tuple[int, ...], xy0: tuple[int, int] = (0, 0)) -> Box:
-        """Make the box of a numpy array of ``shape`` (rows, columns) whose first pixel is ``xy0``."""
+        """Make the box of a numpy array of ``shape`` (rows, columns) whose first pixel is ``xy0``.
+
+        Parameters
+        ----------
+        shape : `tuple` [`int`, ...]
+            A 2-D numpy array shape, ``(height, width)``.
+        xy0 : `tuple` [`int`, `int`], optional
+            The parent-frame ``(x, y)`` of the array's first pixel.
+
+        Returns
+        -------
+        box : `Box`
+            The box the array covers.
+
+        Raises
+        ------
+        ImageError
+            If ``shape`` is not 2-D.
+        """
         if len(shape) != 2:
             raise ImageError(f"An image array must be 2-D, got shape {tuple(shape)}.")
         return cls.from_size(xy0[0], xy0[1], shape[1], shape[0])
@@ -116,6 +164,23 @@ class Box:
 
         This is the Rubin ``Box2I(Box2D, EXPAND)`` rule: ``min = floor(min + 0.5)``,
         ``max = ceil(max - 0.5)``.
+
+        Parameters
+        ----------
+        min_x, min_y : `float`
+            The lower pixel-edge bounds, in pixels.
+        max_x, max_y : `float`
+            The upper pixel-edge bounds, in pixels.
+
+        Returns
+        -------
+        box : `Box`
+            The integer box of the pixels the bounds touch.
+
+        Raises
+        ------
+        ImageError
+            If the bounds give a negative size.
         """
         return cls(
             math.floor(min_x + 0.5), math.floor(min_y + 0.5), math.ceil(max_x - 0.5), math.ceil(max_y - 0.5)
@@ -123,7 +188,13 @@ class Box:
 
     @classmethod
     def empty(cls) -> Box:
-        """Return the empty box."""
+        """Return the empty box.
+
+        Returns
+        -------
+        box : `Box`
+            ``Box(0, 0, -1, -1)``, equal to every other empty box.
+        """
         return cls(0, 0, -1, -1)
 
     # --- size and position ---------------------------------------------------------
@@ -179,7 +250,13 @@ class Box:
         return 0.5 * (self.min_x + self.max_x), 0.5 * (self.min_y + self.max_y)
 
     def corners(self) -> list[tuple[int, int]]:
-        """The four corner pixels, counter-clockwise from ``(min_x, min_y)``."""
+        """Return the four corner pixels, counter-clockwise from ``(min_x, min_y)``.
+
+        Returns
+        -------
+        corners : `list` [`tuple` [`int`, `int`]]
+            ``(x, y)`` of the corners: min/min, max/min, max/max, min/max.
+        """
         return [
             (self.min_x, self.min_y),
             (self.max_x, self.min_y),
@@ -188,15 +265,30 @@ class Box:
         ]
 
     def float_bounds(self) -> tuple[float, float, float, float]:
-        """The pixel-edge bounds ``(min_x - 0.5, min_y - 0.5, max_x + 0.5, max_y + 0.5)``."""
+        """Return the pixel-edge bounds of the box.
+
+        Returns
+        -------
+        bounds : `tuple` [`float`, `float`, `float`, `float`]
+            ``(min_x - 0.5, min_y - 0.5, max_x + 0.5, max_y + 0.5)``.
+        """
         return self.min_x - 0.5, self.min_y - 0.5, self.max_x + 0.5, self.max_y + 0.5
 
     # --- predicates ---------------------------------------------------------------
 
     def contains(self, other: Box | tuple[int, int]) -> bool:
-        """Whether a box or an ``(x, y)`` pixel lies entirely inside this box.
+        """Test whether a box or an ``(x, y)`` pixel lies entirely inside this box.
 
-        An empty box is contained in every box.
+        Parameters
+        ----------
+        other : `Box` or `tuple` [`int`, `int`]
+            A box, or the column and row of a pixel.
+
+        Returns
+        -------
+        contains : `bool`
+            True if every pixel of ``other`` is in this box; an empty box is
+            contained in every box.
         """
         if isinstance(other, Box):
             if other.is_empty:
@@ -211,7 +303,18 @@ class Box:
         return self.min_x <= x <= self.max_x and self.min_y <= y <= self.max_y
 
     def overlaps(self, other: Box) -> bool:
-        """Whether the two boxes share at least one pixel."""
+        """Test whether the two boxes share at least one pixel.
+
+        Parameters
+        ----------
+        other : `Box`
+            The box to compare with.
+
+        Returns
+        -------
+        overlaps : `bool`
+            True if they share a pixel; always False if either is empty.
+        """
         if self.is_empty or other.is_empty:
             return False
         return not (
@@ -224,7 +327,18 @@ class Box:
     # --- combinations ---------------------------------------------------------------
 
     def intersection(self, other: Box) -> Box:
-        """The pixels in both boxes (possibly the empty box)."""
+        """Return the pixels in both boxes (also available as ``clipped_to``).
+
+        Parameters
+        ----------
+        other : `Box`
+            The box to intersect with.
+
+        Returns
+        -------
+        box : `Box`
+            The common pixels; the empty box if the boxes do not overlap.
+        """
         if not self.overlaps(other):
             return Box.empty()
         return Box(
@@ -237,7 +351,23 @@ class Box:
     clipped_to = intersection
 
     def union(self, other: Box | tuple[int, int]) -> Box:
-        """The smallest box holding this box and another box or ``(x, y)`` pixel."""
+        """Return the smallest box holding this box and another box or pixel (also ``include``).
+
+        Parameters
+        ----------
+        other : `Box` or `tuple` [`int`, `int`]
+            A box, or the column and row of a pixel.
+
+        Returns
+        -------
+        box : `Box`
+            The bounding box of both; an empty operand contributes nothing.
+
+        Raises
+        ------
+        ImageError
+            If a pixel coordinate is not an integer.
+        """
         if isinstance(other, Box):
             if other.is_empty:
                 return self
@@ -257,10 +387,25 @@ class Box:
     include = union
 
     def grown(self, amount: int | tuple[int, int]) -> Box:
-        """Grow the box by ``amount`` pixels on every side (an ``(x, y)`` pair grows each axis).
+        """Grow the box on every side (also available as ``dilated_by``).
 
         A negative amount shrinks the box; shrinking past nothing gives the empty box.
         Growing an empty box gives the empty box.
+
+        Parameters
+        ----------
+        amount : `int` or `tuple` [`int`, `int`]
+            Pixels added on every side, or an ``(x, y)`` pair for each axis.
+
+        Returns
+        -------
+        box : `Box`
+            The grown box.
+
+        Raises
+        ------
+        ImageError
+            If ``amount`` is not an integer or an integer pair.
         """
         dx, dy = _pair(amount, "grow amount")
         if self.is_empty:
@@ -274,12 +419,44 @@ class Box:
     dilated_by = grown
 
     def eroded_by(self, amount: int | tuple[int, int]) -> Box:
-        """Shrink the box by ``amount`` pixels on every side (the opposite of `grown`)."""
+        """Shrink the box on every side (the opposite of `grown`).
+
+        Parameters
+        ----------
+        amount : `int` or `tuple` [`int`, `int`]
+            Pixels removed from every side, or an ``(x, y)`` pair for each axis.
+
+        Returns
+        -------
+        box : `Box`
+            The shrunk box; the empty box if nothing remains.
+
+        Raises
+        ------
+        ImageError
+            If ``amount`` is not an integer or an integer pair.
+        """
         dx, dy = _pair(amount, "erode amount")
         return self.grown((-dx, -dy))
 
     def shifted(self, dx: int, dy: int) -> Box:
-        """Move the box by ``(dx, dy)`` pixels."""
+        """Move the box by ``(dx, dy)`` pixels.
+
+        Parameters
+        ----------
+        dx, dy : `int`
+            The shift along columns and rows, in pixels.
+
+        Returns
+        -------
+        box : `Box`
+            The moved box (an empty box stays empty).
+
+        Raises
+        ------
+        ImageError
+            If ``dx`` or ``dy`` is not an integer.
+        """
         if self.is_empty:
             return self
         dx, dy = _as_int(dx, "dx"), _as_int(dy, "dy")
@@ -288,7 +465,17 @@ class Box:
     # --- array access -----------------------------------------------------------------
 
     def slices(self, xy0: tuple[int, int] = (0, 0)) -> tuple[slice, slice]:
-        """Numpy slices ``(rows, columns)`` selecting this box from an array whose first pixel is ``xy0``.
+        """Return numpy slices ``(rows, columns)`` selecting this box from an array whose first pixel is ``xy0``.
+
+        Parameters
+        ----------
+        xy0 : `tuple` [`int`, `int`], optional
+            The parent-frame ``(x, y)`` of the array's first pixel.
+
+        Returns
+        -------
+        rows, columns : `slice`
+            Slices to index the array with; empty slices for an empty box.
 
         Raises
         ------

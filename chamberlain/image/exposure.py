@@ -97,7 +97,7 @@ class Exposure:
 
     @classmethod
     def _from_source(cls, masked_image: MaskedImage, source: ComponentSource | None) -> Exposure:
-        """An exposure whose components are produced by ``source`` on first access."""
+        """Return an exposure whose components are produced by ``source`` on first access."""
         result = cls.__new__(cls)
         result._masked_image = masked_image
         result._source = source
@@ -223,9 +223,14 @@ class Exposure:
         self._set("metadata", value, dict)
 
     def array_wcs(self) -> WCS | None:
-        """A copy of `wcs` taking 0-based indices into this (sub-)image's arrays, or `None`.
+        """Return a copy of `wcs` taking 0-based indices into this (sub-)image's arrays.
 
         ``array_wcs().pixel_to_world(i, j)`` is ``wcs.pixel_to_world(i + x0, j + y0)``.
+
+        Returns
+        -------
+        wcs : `astropy.wcs.WCS` or None
+            The shifted copy (SIP distortion included); None if there is no WCS.
         """
         wcs = self.wcs
         if wcs is None:
@@ -242,10 +247,20 @@ class Exposure:
     # --- sub-images ---------------------------------------------------------------------
 
     def subset(self, bbox: Box) -> Exposure:
-        """A view of ``bbox`` (parent coordinates) sharing pixel memory and components.
+        """Return a view of ``bbox`` (parent coordinates) sharing pixel memory and components.
 
         The WCS object is the same (it is in parent coordinates), as are the
         other components and the metadata dictionary.
+
+        Parameters
+        ----------
+        bbox : `Box`
+            The pixels wanted, in parent coordinates (also ``exposure[bbox]``).
+
+        Returns
+        -------
+        view : `Exposure`
+            An exposure over ``bbox``.
 
         Raises
         ------
@@ -260,7 +275,16 @@ class Exposure:
         return self.subset(bbox)
 
     def copy(self) -> Exposure:
-        """A copy with new pixel memory, a copied WCS and a copied metadata dictionary."""
+        """Return a copy with new pixel memory, a copied WCS and a copied metadata dictionary.
+
+        The PSF, photometric calibration, visit info and filter objects are
+        shared with this exposure, not copied.
+
+        Returns
+        -------
+        exposure : `Exposure`
+            The independent copy.
+        """
         wcs = self.wcs
         return Exposure(
             self._masked_image.copy(),

@@ -173,6 +173,15 @@ def _write_layout(
 def write_exposure(path: PathLike, exposure: Exposure) -> None:
     """Write ``exposure`` to a FITS file at ``path`` (replacing any file there).
 
+    Parameters
+    ----------
+    path : `str` or `os.PathLike`
+        The file to write.
+    exposure : `Exposure`
+        The exposure; pixels go to HDUs IMAGE, MASK and VARIANCE, the WCS to
+        the IMAGE header and the other components and metadata to the
+        primary header.
+
     Raises
     ------
     ImageError
@@ -198,12 +207,42 @@ def write_exposure(path: PathLike, exposure: Exposure) -> None:
 def write_masked_image(
     path: PathLike, masked_image: MaskedImage, metadata: Mapping[str, Any] | None = None
 ) -> None:
-    """Write ``masked_image`` (HDUs IMAGE, MASK, VARIANCE) with optional primary-header ``metadata``."""
+    """Write ``masked_image`` (HDUs IMAGE, MASK, VARIANCE) with optional primary-header ``metadata``.
+
+    Parameters
+    ----------
+    path : `str` or `os.PathLike`
+        The file to write (replaced if it exists).
+    masked_image : `MaskedImage`
+        The pixels to write.
+    metadata : `~collections.abc.Mapping` [`str`, `~typing.Any`], optional
+        Header keyword -> value cards for the primary header.
+
+    Raises
+    ------
+    ImageError
+        If a metadata value cannot be stored in a FITS header.
+    """
     _write_layout(path, masked_image, None, None, _metadata_cards(metadata or {}, set()))
 
 
 def write_image(path: PathLike, image: Image, metadata: Mapping[str, Any] | None = None) -> None:
-    """Write ``image`` as HDU 1 (EXTNAME=IMAGE) with optional primary-header ``metadata``."""
+    """Write ``image`` as HDU 1 (EXTNAME=IMAGE) with optional primary-header ``metadata``.
+
+    Parameters
+    ----------
+    path : `str` or `os.PathLike`
+        The file to write (replaced if it exists).
+    image : `Image`
+        The pixels to write.
+    metadata : `~collections.abc.Mapping` [`str`, `~typing.Any`], optional
+        Header keyword -> value cards for the primary header.
+
+    Raises
+    ------
+    ImageError
+        If a metadata value cannot be stored in a FITS header.
+    """
     _write_layout(path, None, image, None, _metadata_cards(metadata or {}, set()))
 
 
@@ -286,7 +325,7 @@ def _planes(header: HduHeader) -> dict[str, int]:
 def _read_arrays(
     path: PathLike, stream: io.FileIO, headers: list[HduHeader], numbers: tuple[int, ...], full: Box, box: Box
 ) -> list[np.ndarray]:
-    """The pixels of HDUs ``numbers`` inside ``box``, read directly when they are plain (else by fitsio)."""
+    """Return the pixels of HDUs ``numbers`` inside ``box``, read directly when they are plain (else by fitsio)."""
     plain = [headers[n] for n in numbers]
     shape = (full.height, full.width)
     if box == full:
@@ -354,6 +393,18 @@ def read_exposure(path: PathLike, bbox: Box | None = None) -> Exposure:
     result's xy0 is ``bbox.xy0``; its WCS is the file's (parent coordinates).
     Components are parsed from the headers on first access.
 
+    Parameters
+    ----------
+    path : `str` or `os.PathLike`
+        A FITS file with the IMAGE/MASK/VARIANCE layout.
+    bbox : `Box`, optional
+        The pixels to read, in parent coordinates; None reads them all.
+
+    Returns
+    -------
+    exposure : `Exposure`
+        The exposure read.
+
     Raises
     ------
     FormatterError
@@ -373,6 +424,18 @@ def read_exposure(path: PathLike, bbox: Box | None = None) -> Exposure:
 def read_masked_image(path: PathLike, bbox: Box | None = None) -> MaskedImage:
     """Read the IMAGE, MASK and VARIANCE HDUs of a file, or only the pixels in ``bbox``.
 
+    Parameters
+    ----------
+    path : `str` or `os.PathLike`
+        A FITS file with the IMAGE/MASK/VARIANCE layout.
+    bbox : `Box`, optional
+        The pixels to read, in parent coordinates; None reads them all.
+
+    Returns
+    -------
+    masked_image : `MaskedImage`
+        The pixels read, with the mask planes stored in the file.
+
     Raises
     ------
     FormatterError, ImageError
@@ -389,6 +452,18 @@ def read_image(path: PathLike, bbox: Box | None = None) -> Image:
     """Read the image of a file: HDU 1 if the primary HDU has no data, else the primary HDU.
 
     Integer pixels are converted to float32.
+
+    Parameters
+    ----------
+    path : `str` or `os.PathLike`
+        A FITS file.
+    bbox : `Box`, optional
+        The pixels to read, in parent coordinates; None reads them all.
+
+    Returns
+    -------
+    image : `Image`
+        The pixels read; xy0 from the header (or ``bbox.xy0``).
 
     Raises
     ------
@@ -417,6 +492,20 @@ def read_component(path: PathLike, component: str) -> Any:
     ``filter``, ``metadata``, ``bbox``, ``xy0``, ``dimensions``) read only
     headers; pixel components (``image``, ``mask``, ``variance``) also read
     that one HDU's data.
+
+    Parameters
+    ----------
+    path : `str` or `os.PathLike`
+        A FITS file with the exposure layout.
+    component : `str`
+        One of `EXPOSURE_COMPONENTS` (or an accepted alias).
+
+    Returns
+    -------
+    value : `~typing.Any`
+        The component, as the matching `Exposure` attribute gives it (a
+        `Box` for ``bbox``, an `Image` for ``image``, a `Psf` or None for
+        ``psf``, ...).
 
     Raises
     ------

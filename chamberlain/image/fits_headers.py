@@ -60,10 +60,26 @@ def format_cards(key: str, value: Any, comment: str = "") -> list[str]:
     Keys that are not standard FITS keywords (up to 8 of ``A-Z 0-9 _ -``) are
     written with the HIERARCH convention, keeping their case.
 
+    Parameters
+    ----------
+    key : `str`
+        The header keyword.
+    value : `~typing.Any`
+        A str, int, float, bool or None (numpy scalars are converted).
+    comment : `str`, optional
+        The card comment.
+
+    Returns
+    -------
+    cards : `list` [`str`]
+        The card images, each exactly 80 characters; long strings use
+        CONTINUE cards.
+
     Raises
     ------
     ImageError
-        If the value is of an unsupported type or is a non-finite float.
+        If the value is of an unsupported type or is a non-finite float, or
+        the key is too long to hold a value.
     """
     if isinstance(value, np.generic):
         value = value.item()
@@ -96,7 +112,19 @@ def format_cards(key: str, value: Any, comment: str = "") -> list[str]:
 def header_items(header: Header, skip: Iterable[str] = ()) -> Iterator[tuple[str, Any]]:
     """Yield ``(key, value)`` for the value cards of ``header``, skipping comments and ``skip`` keys.
 
-    Undefined values come back as `None`.
+    Parameters
+    ----------
+    header : `astropy.io.fits.Header`
+        The header to read.
+    skip : `~collections.abc.Iterable` [`str`], optional
+        Keywords to leave out.
+
+    Yields
+    ------
+    key : `str`
+        The keyword of a value card (not COMMENT or HISTORY).
+    value : `~typing.Any`
+        Its value; undefined values come back as `None`.
     """
     skipped = set(skip)
     for card in header.cards:
@@ -113,7 +141,23 @@ def parse_value(raw: str) -> Any:
     """Parse the value field of a card (the text after ``= ``), ignoring any comment.
 
     Handles the value types the layout keys use: quoted strings (no CONTINUE),
-    logicals, integers and floats; an empty field gives `None`.
+    logicals, integers and floats.
+
+    Parameters
+    ----------
+    raw : `str`
+        The value field of the card.
+
+    Returns
+    -------
+    value : `str`, `bool`, `int`, `float` or None
+        The parsed value (trailing blanks of strings removed); `None` for an
+        empty field.
+
+    Raises
+    ------
+    FormatterError
+        If a string is unterminated or the field is not a recognised value.
     """
     text = raw.strip()
     if text.startswith("'"):
@@ -189,7 +233,25 @@ class HduHeader:
         return self._cards
 
     def get(self, key: str, default: Any = None) -> Any:
-        """The parsed value of ``key`` (a simple, non-CONTINUE value), or ``default``."""
+        """Return the parsed value of ``key`` (a simple, non-CONTINUE value), or ``default``.
+
+        Parameters
+        ----------
+        key : `str`
+            The header keyword.
+        default : `~typing.Any`, optional
+            Returned when the header has no card for ``key``.
+
+        Returns
+        -------
+        value : `~typing.Any`
+            The value as `parse_value` gives it, or ``default``.
+
+        Raises
+        ------
+        FormatterError
+            If the card's value cannot be parsed.
+        """
         values = self._values
         if key in values:
             value = values[key]
@@ -266,6 +328,20 @@ def read_hdu_headers(stream: BinaryIO, count: int, name: str) -> list[HduHeader]
     """Read the headers of the first ``count`` HDUs of a FITS stream, skipping their data.
 
     Only header blocks are read; data is skipped with ``seek``.
+
+    Parameters
+    ----------
+    stream : `typing.BinaryIO`
+        A seekable binary stream positioned anywhere (it is rewound).
+    count : `int`
+        The number of HDUs whose headers to read.
+    name : `str`
+        The file name, used in error messages.
+
+    Returns
+    -------
+    headers : `list` [`HduHeader`]
+        The first ``count`` headers, in file order.
 
     Raises
     ------

@@ -17,7 +17,25 @@ IMAGE_DTYPES: tuple[np.dtype, ...] = (np.dtype(np.float32), np.dtype(np.float64)
 
 
 def check_image_dtype(dtype: Any, what: str = "Image") -> np.dtype:
-    """Return ``dtype`` as a numpy dtype if it is float32 or float64, else raise `ImageError`."""
+    """Return ``dtype`` as a numpy dtype if it is float32 or float64, else raise `ImageError`.
+
+    Parameters
+    ----------
+    dtype : `~typing.Any`
+        Anything `numpy.dtype` accepts.
+    what : `str`, optional
+        What the dtype is for, named in the error message.
+
+    Returns
+    -------
+    dtype : `numpy.dtype`
+        ``float32`` or ``float64``.
+
+    Raises
+    ------
+    ImageError
+        If ``dtype`` is not a numpy type, or is not float32 or float64.
+    """
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -51,7 +69,25 @@ class Image(PixelArray):
 
     @classmethod
     def zeros(cls, bbox: Box, dtype: Any = np.float32) -> Image:
-        """A zero-filled image covering ``bbox``."""
+        """Make a zero-filled image covering ``bbox``.
+
+        Parameters
+        ----------
+        bbox : `Box`
+            The box to cover, in parent coordinates; its first pixel becomes `xy0`.
+        dtype : `~typing.Any`, optional
+            The pixel type, float32 (default) or float64.
+
+        Returns
+        -------
+        image : `Image`
+            A new image of zeros.
+
+        Raises
+        ------
+        ImageError
+            If ``bbox`` is empty or ``dtype`` is not float32/float64.
+        """
         if bbox.is_empty:
             raise ImageError("Cannot make an image of an empty box.")
         return cls(np.zeros(bbox.shape, dtype=check_image_dtype(dtype)), bbox.xy0)

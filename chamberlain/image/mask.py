@@ -97,7 +97,25 @@ class Mask(PixelArray):
 
     @classmethod
     def zeros(cls, bbox: Box, planes: Mapping[str, int] | None = None) -> Mask:
-        """A mask covering ``bbox`` with no bits set."""
+        """Make a mask covering ``bbox`` with no bits set.
+
+        Parameters
+        ----------
+        bbox : `Box`
+            The box to cover, in parent coordinates.
+        planes : `~collections.abc.Mapping` [`str`, `int`], optional
+            Plane name -> bit; defaults to a copy of `STANDARD_MASK_PLANES`.
+
+        Returns
+        -------
+        mask : `Mask`
+            A new ``uint32`` mask of zeros.
+
+        Raises
+        ------
+        ImageError
+            If ``bbox`` is empty or the planes reuse a bit or use one outside 0..31.
+        """
         if bbox.is_empty:
             raise ImageError("Cannot make a mask of an empty box.")
         return cls(np.zeros(bbox.shape, dtype=MASK_DTYPE), bbox.xy0, planes)
@@ -108,7 +126,13 @@ class Mask(PixelArray):
         return result
 
     def copy(self) -> Self:
-        """A deep copy: new pixel memory and its own plane dictionary."""
+        """Return a deep copy: new pixel memory and its own plane dictionary.
+
+        Returns
+        -------
+        mask : `Mask`
+            An independent copy (planes added to it do not affect this mask).
+        """
         return type(self)(self._array.copy(), self._xy0, planes=self._planes)
 
     # --- planes -------------------------------------------------------------------------
@@ -121,10 +145,20 @@ class Mask(PixelArray):
     def add_plane(self, name: str) -> int:
         """Return the bit of plane ``name``, allocating the lowest free bit if it is new.
 
+        Parameters
+        ----------
+        name : `str`
+            The plane name (non-empty).
+
+        Returns
+        -------
+        bit : `int`
+            The plane's bit number, 0..31.
+
         Raises
         ------
         ImageError
-            If all 32 bits are in use.
+            If the name is not a non-empty string, or all 32 bits are in use.
         """
         if name in self._planes:
             return self._planes[name]
@@ -138,7 +172,17 @@ class Mask(PixelArray):
         raise ImageError(f"Cannot add mask plane {name!r}: all {_MAX_PLANES} bits are in use.")
 
     def get_plane_bit(self, name: str) -> int:
-        """The bit number of plane ``name``.
+        """Return the bit number of plane ``name``.
+
+        Parameters
+        ----------
+        name : `str`
+            A known plane name.
+
+        Returns
+        -------
+        bit : `int`
+            The plane's bit number, 0..31.
 
         Raises
         ------
@@ -153,7 +197,17 @@ class Mask(PixelArray):
             ) from None
 
     def get_plane_bitmask(self, names: str | Iterable[str]) -> int:
-        """The OR of the bits of one plane name or several.
+        """Return the OR of the bits of one plane name or several.
+
+        Parameters
+        ----------
+        names : `str` or `~collections.abc.Iterable` [`str`]
+            One plane name or several.
+
+        Returns
+        -------
+        bitmask : `int`
+            The bitwise OR of ``1 << bit`` over the planes.
 
         Raises
         ------
@@ -168,11 +222,40 @@ class Mask(PixelArray):
         return value
 
     def get_plane(self, names: str | Iterable[str]) -> np.ndarray:
-        """A boolean array: true where any of the named planes is set."""
+        """Return a boolean array: true where any of the named planes is set.
+
+        Parameters
+        ----------
+        names : `str` or `~collections.abc.Iterable` [`str`]
+            One plane name or several.
+
+        Returns
+        -------
+        selected : `numpy.ndarray`
+            A boolean array of the mask's shape.
+
+        Raises
+        ------
+        ImageError
+            If any name is unknown.
+        """
         return (self._array & np.uint32(self.get_plane_bitmask(names))) != 0
 
     def set_plane(self, name: str, where: np.ndarray | None = None) -> None:
-        """Set plane ``name`` (added if new) on the pixels where ``where`` is true, or everywhere."""
+        """Set plane ``name`` (added if new) on the pixels where ``where`` is true, or everywhere.
+
+        Parameters
+        ----------
+        name : `str`
+            The plane name.
+        where : `numpy.ndarray`, optional
+            A boolean array of the mask's shape; None sets every pixel.
+
+        Raises
+        ------
+        ImageError
+            If ``where`` has another shape, or the plane is new and no bit is free.
+        """
         bit = np.uint32(1 << self.add_plane(name))
         if where is None:
             self._array |= bit
@@ -185,9 +268,32 @@ class Mask(PixelArray):
             self._array[where] |= bit
 
     def clear_plane(self, names: str | Iterable[str]) -> None:
-        """Clear the named planes on every pixel."""
+        """Clear the named planes on every pixel.
+
+        Parameters
+        ----------
+        names : `str` or `~collections.abc.Iterable` [`str`]
+            One plane name or several.
+
+        Raises
+        ------
+        ImageError
+            If any name is unknown.
+        """
         self._array &= np.uint32(~self.get_plane_bitmask(names) & 0xFFFFFFFF)
 
     def interpret(self, value: int) -> list[str]:
-        """The names of the planes set in one pixel value, in bit order."""
+        """Return the names of the planes set in one pixel value, in bit order.
+
+        Parameters
+        ----------
+        value : `int`
+            A mask pixel value.
+
+        Returns
+        -------
+        names : `list` [`str`]
+            The known planes whose bit is set in ``value``, lowest bit first
+            (bits with no plane are ignored).
+        """
         return [name for name, bit in sorted(self._planes.items(), key=lambda kv: kv[1]) if value >> bit & 1]

@@ -61,7 +61,28 @@ class MaskedImage:
     def zeros(
         cls, bbox: Box, dtype: Any = np.float32, planes: Mapping[str, int] | None = None
     ) -> MaskedImage:
-        """A zero-filled masked image covering ``bbox``."""
+        """Make a zero-filled masked image covering ``bbox``.
+
+        Parameters
+        ----------
+        bbox : `Box`
+            The box to cover, in parent coordinates.
+        dtype : `~typing.Any`, optional
+            The image and variance pixel type, float32 (default) or float64.
+        planes : `~collections.abc.Mapping` [`str`, `int`], optional
+            Mask plane name -> bit; defaults to `STANDARD_MASK_PLANES`.
+
+        Returns
+        -------
+        masked_image : `MaskedImage`
+            Image, mask and variance of zeros.
+
+        Raises
+        ------
+        ImageError
+            If ``bbox`` is empty, ``dtype`` is not float32/float64 or the planes
+            are invalid.
+        """
         dt = check_image_dtype(dtype, "MaskedImage")
         return cls(Image.zeros(bbox, dt), Mask.zeros(bbox, planes), Image.zeros(bbox, dt))
 
@@ -74,7 +95,31 @@ class MaskedImage:
         xy0: tuple[int, int] = (0, 0),
         planes: Mapping[str, int] | None = None,
     ) -> MaskedImage:
-        """Wrap numpy arrays (kept, not copied) as a masked image with first pixel ``xy0``."""
+        """Wrap numpy arrays (kept, not copied) as a masked image with first pixel ``xy0``.
+
+        Parameters
+        ----------
+        image : `numpy.ndarray`
+            The science pixels, 2-D float32/float64.
+        mask : `numpy.ndarray`, optional
+            The flags, ``uint32`` (or ``int32``) of the same shape; zeros if None.
+        variance : `numpy.ndarray`, optional
+            The variance, float of the same shape; zeros if None.
+        xy0 : `tuple` [`int`, `int`], optional
+            Parent-frame coordinate of the first pixel of every array.
+        planes : `~collections.abc.Mapping` [`str`, `int`], optional
+            Mask plane name -> bit; defaults to `STANDARD_MASK_PLANES`.
+
+        Returns
+        -------
+        masked_image : `MaskedImage`
+            A masked image sharing memory with the arrays.
+
+        Raises
+        ------
+        ImageError
+            If an array has the wrong dtype, is not 2-D, or the shapes differ.
+        """
         return cls(
             Image(image, xy0),
             None if mask is None else Mask(mask, xy0, planes),
@@ -122,7 +167,17 @@ class MaskedImage:
         return self._image.dtype
 
     def subset(self, bbox: Box) -> MaskedImage:
-        """A view of ``bbox`` (parent coordinates) sharing memory with this masked image.
+        """Return a view of ``bbox`` (parent coordinates) sharing memory with this masked image.
+
+        Parameters
+        ----------
+        bbox : `Box`
+            The pixels wanted, in parent coordinates (also ``masked_image[bbox]``).
+
+        Returns
+        -------
+        view : `MaskedImage`
+            Image, mask and variance views over ``bbox``.
 
         Raises
         ------
@@ -135,7 +190,14 @@ class MaskedImage:
         return self.subset(bbox)
 
     def copy(self) -> MaskedImage:
-        """A deep copy."""
+        """Return a deep copy.
+
+        Returns
+        -------
+        masked_image : `MaskedImage`
+            New pixel memory for image, mask and variance; the mask gets its own
+            plane dictionary.
+        """
         return MaskedImage(self._image.copy(), self._mask.copy(), self._variance.copy())
 
     def __repr__(self) -> str:

@@ -54,7 +54,26 @@ class PhotoCalib:
 
     @classmethod
     def from_zero_point(cls, zero_point: float, zero_point_err: float = 0.0) -> PhotoCalib:
-        """Make a calibration from an AB zero point (the magnitude of one count)."""
+        """Make a calibration from an AB zero point (the magnitude of one count).
+
+        Parameters
+        ----------
+        zero_point : `float`
+            The AB magnitude of one instrumental count.
+        zero_point_err : `float`, optional
+            Its uncertainty, in magnitudes.
+
+        Returns
+        -------
+        calib : `PhotoCalib`
+            The calibration, nanojansky per count, with the uncertainty
+            propagated to `calibration_err`.
+
+        Raises
+        ------
+        ImageError
+            If the resulting calibration is not positive and finite.
+        """
         mean = 10.0 ** ((AB_ZERO_POINT_NJY - zero_point) / 2.5)
         return cls(mean, mean * math.log(10.0) / 2.5 * zero_point_err)
 
@@ -70,17 +89,53 @@ class PhotoCalib:
     def instflux_to_nanojansky(self, instflux: np.ndarray) -> np.ndarray: ...
 
     def instflux_to_nanojansky(self, instflux: float | np.ndarray) -> float | np.ndarray:
-        """Convert instrumental flux (counts) to nanojansky."""
+        """Convert instrumental flux (counts) to nanojansky.
+
+        Parameters
+        ----------
+        instflux : `float` or `numpy.ndarray`
+            Instrumental flux, in counts.
+
+        Returns
+        -------
+        flux : `float` or `numpy.ndarray`
+            The flux in nanojansky, of the same shape.
+        """
         return instflux * self.calibration_mean
 
     def instflux_err_to_nanojansky(
         self, instflux: float | np.ndarray, instflux_err: float | np.ndarray
     ) -> float | np.ndarray:
-        """The nanojansky uncertainty of a flux, including the calibration's own uncertainty."""
+        """Return the nanojansky uncertainty of a flux, including the calibration's own uncertainty.
+
+        Parameters
+        ----------
+        instflux : `float` or `numpy.ndarray`
+            Instrumental flux, in counts.
+        instflux_err : `float` or `numpy.ndarray`
+            Its uncertainty, in counts.
+
+        Returns
+        -------
+        flux_err : `float` or `numpy.ndarray`
+            ``hypot(instflux_err * calibration_mean, instflux * calibration_err)``,
+            in nanojansky.
+        """
         return np.hypot(instflux_err * self.calibration_mean, instflux * self.calibration_err)
 
     def instflux_to_magnitude(self, instflux: float | np.ndarray) -> float | np.ndarray:
-        """Convert instrumental flux to AB magnitude."""
+        """Convert instrumental flux to AB magnitude.
+
+        Parameters
+        ----------
+        instflux : `float` or `numpy.ndarray`
+            Instrumental flux, in counts (non-positive values give NaN or inf).
+
+        Returns
+        -------
+        magnitude : `float` or `numpy.ndarray`
+            The AB magnitude, of the same shape.
+        """
         return -2.5 * np.log10(instflux * self.calibration_mean) + AB_ZERO_POINT_NJY
 
     def calibrate_image(
@@ -90,6 +145,19 @@ class PhotoCalib:
 
         The variance scales by ``calibration_mean**2``; with
         ``include_scale_uncertainty`` it also gains ``(image * calibration_err)**2``.
+
+        Parameters
+        ----------
+        masked_image : `MaskedImage`
+            The image in counts.
+        include_scale_uncertainty : `bool`, optional
+            Whether to add the calibration's own uncertainty to the variance.
+
+        Returns
+        -------
+        calibrated : `MaskedImage`
+            New image and variance arrays in nanojansky (and nJy squared), with
+            a copy of the mask.
         """
         mean = masked_image.dtype.type(self.calibration_mean)
         image = masked_image.image.array * mean

@@ -62,18 +62,52 @@ class Psf(ABC):
 
     @abstractmethod
     def compute_kernel_image(self, position: tuple[float, float] | None = None) -> Image:
-        """The PSF at ``position`` (default `average_position`) as a float64 image centred on (0, 0).
+        """Return the PSF at ``position`` as a float64 image centred on (0, 0).
 
         The pixels sum to one and ``xy0`` is ``(-width // 2, -height // 2)``.
+
+        Parameters
+        ----------
+        position : `tuple` [`float`, `float`], optional
+            Parent pixel coordinates ``(x, y)`` to evaluate at; default
+            `average_position`.
+
+        Returns
+        -------
+        kernel : `Image`
+            The normalised kernel image.
         """
 
     @abstractmethod
     def compute_image(self, position: tuple[float, float]) -> Image:
-        """An image of a unit-flux star centred exactly at ``position`` (parent pixel coordinates)."""
+        """Return an image of a unit-flux star centred exactly at ``position`` (parent pixel coordinates).
+
+        Parameters
+        ----------
+        position : `tuple` [`float`, `float`]
+            Parent pixel coordinates ``(x, y)`` of the star.
+
+        Returns
+        -------
+        image : `Image`
+            A float64 image summing to one, placed around the pixel nearest to
+            ``position`` (sub-pixel offsets are in the pixel values).
+        """
 
     @abstractmethod
     def compute_shape(self, position: tuple[float, float] | None = None) -> PsfShape:
-        """Second moments of the PSF at ``position``."""
+        """Return the second moments of the PSF at ``position``.
+
+        Parameters
+        ----------
+        position : `tuple` [`float`, `float`], optional
+            Parent pixel coordinates ``(x, y)``; default `average_position`.
+
+        Returns
+        -------
+        shape : `PsfShape`
+            The moments, in pixels squared.
+        """
 
     @property
     def average_position(self) -> tuple[float, float]:
@@ -82,26 +116,64 @@ class Psf(ABC):
 
     @abstractmethod
     def to_header_cards(self) -> list[tuple[str, Any, str]]:
-        """``(keyword, value, comment)`` triples, not including ``PSFTYPE``."""
+        """Describe the PSF as FITS header cards, not including ``PSFTYPE``.
+
+        Returns
+        -------
+        cards : `list` [`tuple` [`str`, `~typing.Any`, `str`]]
+            ``(keyword, value, comment)`` triples; the keywords are `header_keys`.
+        """
 
     @classmethod
     @abstractmethod
     def header_keys(cls) -> tuple[str, ...]:
-        """The header keywords `to_header_cards` writes."""
+        """Return the header keywords `to_header_cards` writes.
+
+        Returns
+        -------
+        keys : `tuple` [`str`, ...]
+            The keywords, reserved in an exposure's primary header.
+        """
 
     @classmethod
     @abstractmethod
     def from_header(cls, header: Mapping[str, Any]) -> Psf:
-        """Rebuild the PSF from the header cards `to_header_cards` wrote."""
+        """Rebuild the PSF from the header cards `to_header_cards` wrote.
+
+        Parameters
+        ----------
+        header : `~collections.abc.Mapping` [`str`, `~typing.Any`]
+            Header keyword -> value.
+
+        Returns
+        -------
+        psf : `Psf`
+            The PSF the cards describe.
+
+        Raises
+        ------
+        FormatterError
+            If a keyword the PSF needs is missing.
+        """
 
 
 def get_psf_type(name: str) -> type[Psf]:
     """Look up a PSF class by its `Psf.type_name`.
 
+    Parameters
+    ----------
+    name : `str`
+        The name stored in the ``PSFTYPE`` header key.
+
+    Returns
+    -------
+    psf_class : `type` [`Psf`]
+        The registered subclass.
+
     Raises
     ------
     FormatterError
-        If no class has that name.
+        If no class has that name; the message lists the known names.
     """
     try:
         return _PSF_TYPES[name]
@@ -169,20 +241,65 @@ class GaussianPsf(Psf):
         return self.sigma * _FWHM_PER_SIGMA
 
     def compute_kernel_image(self, position: tuple[float, float] | None = None) -> Image:
+        """Return the Gaussian as a float64 kernel image centred on (0, 0).
+
+        Parameters
+        ----------
+        position : `tuple` [`float`, `float`], optional
+            Ignored: the PSF is the same everywhere.
+
+        Returns
+        -------
+        kernel : `Image`
+            A ``width`` x ``height`` image summing to one, ``xy0`` at
+            ``(-width // 2, -height // 2)``.
+        """
         array = _gaussian(self.width, self.height, self.sigma, 0.0, 0.0)
         return Image(array, (-(self.width // 2), -(self.height // 2)))
 
     def compute_image(self, position: tuple[float, float]) -> Image:
+        """Return an image of a unit-flux Gaussian star centred exactly at ``position``.
+
+        Parameters
+        ----------
+        position : `tuple` [`float`, `float`]
+            Parent pixel coordinates ``(x, y)`` of the star.
+
+        Returns
+        -------
+        image : `Image`
+            A ``width`` x ``height`` float64 image summing to one, centred on
+            the pixel nearest to ``position``.
+        """
         x, y = float(position[0]), float(position[1])
         cx, cy = math.floor(x + 0.5), math.floor(y + 0.5)
         array = _gaussian(self.width, self.height, self.sigma, x - cx, y - cy)
         return Image(array, (cx - self.width // 2, cy - self.height // 2))
 
     def compute_shape(self, position: tuple[float, float] | None = None) -> PsfShape:
+        """Return the second moments of the Gaussian.
+
+        Parameters
+        ----------
+        position : `tuple` [`float`, `float`], optional
+            Ignored: the PSF is the same everywhere.
+
+        Returns
+        -------
+        shape : `PsfShape`
+            ``ixx = iyy = sigma**2`` and ``ixy = 0``, in pixels squared.
+        """
         variance = self.sigma * self.sigma
         return PsfShape(variance, variance, 0.0)
 
     def to_header_cards(self) -> list[tuple[str, Any, str]]:
+        """Describe the PSF as the header cards PSFSIGMA, PSFWIDTH and PSFHGHT.
+
+        Returns
+        -------
+        cards : `list` [`tuple` [`str`, `~typing.Any`, `str`]]
+            ``(keyword, value, comment)`` for sigma, kernel width and height.
+        """
         return [
             ("PSFSIGMA", self.sigma, "Gaussian PSF sigma (pixels)"),
             ("PSFWIDTH", self.width, "PSF kernel image width (pixels)"),
@@ -191,12 +308,36 @@ class GaussianPsf(Psf):
 
     @classmethod
     def header_keys(cls) -> tuple[str, ...]:
-        """The header keywords of a Gaussian PSF: sigma, kernel width and height."""
+        """Return the header keywords of a Gaussian PSF: sigma, kernel width and height.
+
+        Returns
+        -------
+        keys : `tuple` [`str`, ...]
+            ``("PSFSIGMA", "PSFWIDTH", "PSFHGHT")``.
+        """
         return ("PSFSIGMA", "PSFWIDTH", "PSFHGHT")
 
     @classmethod
     def from_header(cls, header: Mapping[str, Any]) -> GaussianPsf:
-        """Rebuild a Gaussian PSF from its header keywords."""
+        """Rebuild a Gaussian PSF from its header keywords.
+
+        Parameters
+        ----------
+        header : `~collections.abc.Mapping` [`str`, `~typing.Any`]
+            Header keyword -> value, with PSFSIGMA, PSFWIDTH and PSFHGHT.
+
+        Returns
+        -------
+        psf : `GaussianPsf`
+            The PSF.
+
+        Raises
+        ------
+        FormatterError
+            If one of the keywords is missing.
+        ImageError
+            If the values are not a valid sigma and odd kernel size.
+        """
         try:
             return cls(float(header["PSFSIGMA"]), int(header["PSFWIDTH"]), int(header["PSFHGHT"]))
         except KeyError as err:

@@ -45,7 +45,14 @@ class Observatory:
             raise ImageError(f"Observatory latitude must be within [-90, 90] degrees, got {self.latitude!r}.")
 
     def to_earth_location(self) -> EarthLocation:
-        """The astropy location."""
+        """Return the observatory's position as an astropy location.
+
+        Returns
+        -------
+        location : `astropy.coordinates.EarthLocation`
+            The geodetic location (longitude and latitude in degrees, elevation
+            in metres).
+        """
         return EarthLocation.from_geodetic(
             self.longitude * u.deg, self.latitude * u.deg, self.elevation * u.m
         )
@@ -61,7 +68,18 @@ class Weather:
 
 
 def time_key(time: astropy.time.Time | None) -> str | None:
-    """The TAI ISO string to the nanosecond: how dates are stored and compared."""
+    """Format a time as the TAI ISO string to the nanosecond: how dates are stored and compared.
+
+    Parameters
+    ----------
+    time : `astropy.time.Time` or None
+        A scalar time in any scale.
+
+    Returns
+    -------
+    key : `str` or None
+        ``YYYY-MM-DDThh:mm:ss.sssssssss`` in TAI; None if ``time`` is None.
+    """
     if time is None:
         return None
     tai = time.tai
