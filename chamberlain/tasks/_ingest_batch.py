@@ -10,8 +10,10 @@
 3. asks which deterministic dataset IDs are already stored (already present);
 4. in ONE transaction inserts the missing physical_filter/detector (real
    instruments without plug-in), group, day_obs and exposure records in bulk
-   (``skip_existing``), then the dataset rows and the file records through
-   `Butler.ingest`, which transfers the files.
+   (``skip_existing``), compares the stored exposures with the headers again
+   (another process may have stored one since step 2), then inserts the
+   dataset rows and the file records through `Butler.ingest`, which
+   transfers the files.
 
 If step 4 fails the batch rolls back whole. The cause may be another
 process ingesting the same files at the same moment (it committed between
@@ -34,7 +36,7 @@ import sqlalchemy as sa
 from chamberlain.datasets import DatasetIdGenEnum, DatasetRef, DatasetType, deterministic_id
 from chamberlain.datastore import FileDataset
 from chamberlain.dimensions import DataCoordinate, DimensionRecord
-from chamberlain.errors import ChamberlainError, IngestError
+from chamberlain.errors import ChamberlainError, ConflictingDefinitionError, IngestError
 from chamberlain.geometry.timespan import Timespan
 from chamberlain.instrument import EXPOSURE_FIELDS, Instrument
 from chamberlain.instrument.registration import register_instrument
@@ -292,10 +294,39 @@ class BatchWriter:
             ):
                 if records:
                     registry.insert_dimension_records(element, list(records.values()), skip_existing=True)
+            self._check_exposures_unchanged(items)
             self._butler.ingest(
                 *(FileDataset(item["path"], ref, formatter=RAW_FORMATTER) for item, ref in pairs),
                 transfer=self._transfer,
             )
+
+    def _check_exposures_unchanged(self, items: Sequence[Item]) -> None:
+        """Raise if an exposure this batch relies on is stored with other values than its headers say.
+
+        Run inside the batch's transaction, after the exposure records were
+        inserted with ``skip_existing``: another process may have stored one
+        of them after the batch was screened, and a record found stored (or
+        skipped) is not compared otherwise. One SELECT per instrument.
+
+        Parameters
+        ----------
+        items
+            The batch's translated raws.
+
+        Raises
+        ------
+        ConflictingDefinitionError
+            If a stored exposure differs (the batch is then screened again).
+        """
+        stored = self._stored_exposures(items)
+        for item in items:
+            key = (item["instrument"], item["exposure"]["id"])
+            diffs = _exposure_differences(stored[key], item["exposure"]) if key in stored else []
+            if diffs:
+                raise ConflictingDefinitionError(
+                    f"exposure {key[1]} of {key[0]} was stored meanwhile with different values "
+                    f"({'; '.join(diffs)})"
+                )
 
     def _not_present(
         self, pairs: Sequence[tuple[Item, DatasetRef]], result: BatchResult

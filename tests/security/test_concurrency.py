@@ -270,3 +270,72 @@ def test_two_ingests_of_the_same_files_both_succeed(database: Any, tmp_path: Pat
         assert (repo.root / str(path)).is_file(), path
     stray = [p for p in repo.root.rglob("*.fits") if str(p.relative_to(repo.root)) not in paths]
     assert not stray and not list(repo.root.rglob("*.tmp-*"))
+
+
+# --- the loser's view, made deterministic in one process --------------------------------------
+#
+# The race above depends on timing. Here a second butler screens its batch with a stale view (as if
+# it had looked before the first one committed), so its insert meets the first butler's rows.
+
+
+@pytest.fixture
+def new_exposure(tmp_path: Path) -> Path:
+    """One SimCam exposure (detectors 1 and 2) that the `repo` fixture does not hold."""
+    from chamberlain.instrument import simulate_raws
+
+    out = tmp_path / "new_exposure"
+    simulate_raws(out, 1, seed=21, image_size=16, detectors=[1, 2], first_seq_num=400)
+    return out
+
+
+def _stale_once(monkeypatch: pytest.MonkeyPatch, cls: Any, name: str, stale: Any) -> None:
+    """Make the first call of ``cls.name`` answer ``stale`` (what it saw before the other commit)."""
+    real = getattr(cls, name)
+    calls = {"n": 0}
+
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        return stale if calls["n"] == 1 else real(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, name, wrapper)
+
+
+def test_stale_screen_counts_the_winners_raws_as_present(
+    repo: Repo, new_exposure: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chamberlain.butler import Butler
+    from chamberlain.registry import Registry as RegistryClass
+    from chamberlain.tasks.ingest_raws import ingest_raws
+
+    with Butler(str(repo.root), writeable=True) as winner:
+        assert ingest_raws(winner, [new_exposure], transfer="copy").ingested == 2
+    tables, files = repo.snapshot()
+    with Butler(str(repo.root), writeable=True) as loser:
+        _stale_once(monkeypatch, RegistryClass, "get_datasets", [])
+        summary = ingest_raws(loser, [new_exposure], transfer="copy")
+    assert (summary.ingested, summary.already_present, summary.failed) == (0, 2, [])
+    assert repo.snapshot() == (tables, files)  # nothing written, no file replaced or removed
+
+
+def test_stale_screen_still_fails_an_exposure_stored_differently(
+    repo: Repo, new_exposure: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from astropy.io import fits
+
+    from chamberlain.butler import Butler
+    from chamberlain.tasks._ingest_batch import BatchWriter
+    from chamberlain.tasks.ingest_raws import ingest_raws
+
+    first, second = sorted(new_exposure.glob("*.fits"))
+    with Butler(str(repo.root), writeable=True) as winner:
+        assert ingest_raws(winner, [first], transfer="copy").ingested == 1
+    with fits.open(second, mode="update") as hdus:
+        hdus[0].header["EXPTIME"] = hdus[0].header["EXPTIME"] + 7.0
+    tables, files = repo.snapshot()
+    with Butler(str(repo.root), writeable=True) as loser:
+        _stale_once(monkeypatch, BatchWriter, "_stored_exposures", {})  # the exposure looked new
+        summary = ingest_raws(loser, [second], transfer="copy")
+    assert summary.ingested == 0 and summary.already_present == 0
+    assert [path for path, _ in summary.failed] == [str(second)]
+    assert "exposure_time" in summary.failed[0][1] and "different values" in summary.failed[0][1]
+    assert repo.snapshot() == (tables, files)
