@@ -13,12 +13,17 @@
   (`DatasetIdGenEnum.DATAID_TYPE_RUN`) and the file records, and the files
   are transferred;
 - a file that is not FITS, is truncated, cannot be translated, clashes with
-  another file of the batch or with an exposure already stored differently
-  is reported by path with the reason; the others are ingested (or, with
-  ``fail_fast``, `IngestError` is raised and nothing from its batch is
-  written);
+  another file of the batch or with an exposure already stored differently,
+  is not a regular file (FIFOs and devices are never opened) or is a
+  dangling symbolic link is reported by path with the reason; the others
+  are ingested (or, with ``fail_fast``, `IngestError` is raised and nothing
+  from its batch is written);
 - files whose dataset is already stored count as already present, so
-  re-running over the same files ingests nothing.
+  re-running over the same files ingests nothing, and of two ingests of the
+  same files running at once the second counts the first one's as already
+  present;
+- a directory without raw files, or an ``instrument`` nobody can translate,
+  is an error before any file is read.
 
 Raws are read back with the ``fits_raw`` formatter
 (`chamberlain.datastore._raw_formatter`), which reads single-HDU raw files.
