@@ -36,12 +36,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import math
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import lsst.sphgeom as sg
@@ -51,6 +52,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (
     DEFAULT_PG_URL,
     drop_schema,
+    ensure_workdir,
     fmt_number,
     log,
     machine_summary,
@@ -62,6 +64,7 @@ from _common import (
     print_table,
     time_call,
 )
+from _floor import RawDriver, Statement, capture, ratio
 
 
 def _load_registry_bench() -> Any:
@@ -76,6 +79,14 @@ def _load_registry_bench() -> Any:
 
 
 RB = _load_registry_bench()
+#: Chamberlain figures printed with the time of their SQL through the raw driver beside them.
+FLOOR_LABELS = (
+    "spatial join fresh",
+    "spatial join later",
+    "region OVERLAPS POINT",
+    "query_datasets 5000",
+    "query_datasets 5000, all fields read",
+)
 SKYMAP = "bench_sky"
 TRACT_DEG = 2.0
 PATCHES = 10
@@ -114,15 +125,55 @@ def skymap_records(
     return {"skymap": [skymap], "tract": tracts, "patch": patches}
 
 
-def _timed_reps(fn: Callable[[], Any], reps: int) -> tuple[float, int]:
-    """Median time of ``reps`` calls after one untimed warm-up call (same for both systems)."""
-    fn()
+def summarize_sql(statements: Sequence[Statement]) -> str:
+    """How many statements a call sent, e.g. ``"2 statements"``.
+
+    Parameters
+    ----------
+    statements
+        Captured statements (control statements are not counted).
+    """
+    n = sum(1 for s in statements if s.kind != "control")
+    return f"{n} statement{'s' if n != 1 else ''}"
+
+
+def _timed_reps(fn: Callable[[], Any], reps: int, floor: _Floor | None = None) -> tuple[float, int]:
+    """Median time of ``reps`` calls after one untimed warm-up call (same for both systems).
+
+    Parameters
+    ----------
+    fn
+        The call to time.
+    reps
+        Timed calls.
+    floor
+        If given, the statements of the warm-up call are captured into it.
+    """
+    if floor is None:
+        fn()
+    else:
+        with floor.capturing():
+            fn()
     times, n = [], 0
     for _ in range(reps):
         t, out = time_call(fn)
         times.append(t)
         n = len(out)
     return median(times), n
+
+
+class _Floor:
+    """Captures the statements of one Chamberlain query call, to replay through the raw driver."""
+
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
+        self.statements: list[Statement] = []
+
+    @contextlib.contextmanager
+    def capturing(self) -> Iterator[None]:
+        with capture(self.registry) as cap:
+            yield
+        self.statements = cap.statements
 
 
 def chamberlain_run(
@@ -164,6 +215,7 @@ def chamberlain_run(
             RB.RUNS[0],
         )
         log(f"chamberlain/{backend}: queries")
+        floors = {label: _Floor(reg) for label in FLOOR_LABELS}
 
         def spatial() -> list[Any]:
             return list(
@@ -172,24 +224,42 @@ def chamberlain_run(
                 )
             )
 
-        t, rows = time_call(spatial)
+        # The fresh call is captured too: the recorder costs microseconds per statement, not per row.
+        with floors["spatial join fresh"].capturing():
+            t, rows = time_call(spatial)
         out["spatial join fresh"], out["spatial rows"] = t, len(rows)
         lonlat = sg.LonLat(wl.vdr[len(wl.vdr) // 2]["region"].getCentroid())  # inside a detector region
         where = f"visit_detector_region.region OVERLAPS POINT({lonlat.getLon().asDegrees():.6f}, {lonlat.getLat().asDegrees():.6f})"
         out["region OVERLAPS POINT"], out["region rows"] = _timed_reps(
             lambda: list(reg.query_data_ids(["visit", "detector"], where=where, instrument=RB.INSTRUMENT)),
             args.reps,
+            floors["region OVERLAPS POINT"],
         )
         out["query_datasets 5000"], out["datasets rows"] = _timed_reps(
-            lambda: list(reg.query_datasets(RB.DATASET_TYPE, RB.RUNS[0])), args.reps
+            lambda: list(reg.query_datasets(RB.DATASET_TYPE, RB.RUNS[0])),
+            args.reps,
+            floors["query_datasets 5000"],
         )
         # The same, then every ref's ID, run and full data ID read (refs build those on access).
         out["query_datasets 5000, all fields read"], _ = _timed_reps(
             lambda: [(r.id, r.run, dict(r.data_id)) for r in reg.query_datasets(RB.DATASET_TYPE, RB.RUNS[0])],
             args.reps,
+            floors["query_datasets 5000, all fields read"],
         )
-        out["spatial join"], _ = _timed_reps(spatial, args.reps)
+        out["spatial join"], _ = _timed_reps(spatial, args.reps, floors["spatial join later"])
         out["spatial join later"] = out["spatial join"]
+
+        # The floors: the same statements, with their parameters, through sqlite3 / psycopg.
+        log(f"chamberlain/{backend}: the same SQL through the raw driver")
+        with RawDriver(reg) as raw:
+            for label, floor in floors.items():
+                if not floor.statements:
+                    raise RuntimeError(f"{label}: no SQL statement was captured.")
+                if label == "spatial join fresh":  # one call, as the fresh Chamberlain figure
+                    out[f"raw {label}"], _ = time_call(lambda f=floor: raw.run_call(f.statements))
+                else:
+                    out[f"raw {label}"], _ = raw.time_query(floor.statements, args.reps)
+                out[f"sql {label}"] = summarize_sql(floor.statements)
     finally:
         reg.close()
         if namespace is not None:
@@ -314,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--pg-timeout", type=float, default=300.0, help="Rubin statement_timeout on PostgreSQL (s)"
     )
+    ap.add_argument(
+        "--workdir", default=None, help="directory for the temporary repositories (created if missing)"
+    )
     args = ap.parse_args(argv)
     if args.quick:
         args.n_visits, args.reps = 200, 1
@@ -330,12 +403,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {machine_summary()}")
     print(f"# {package_versions(['sqlalchemy', 'lsst-daf-butler', 'lsst-sphgeom', 'psycopg'])}")
     results: dict[tuple[str, str], dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory() as workdir:
+    with tempfile.TemporaryDirectory(prefix="bench_queries_", dir=ensure_workdir(args.workdir)) as workdir:
         for backend in backends:
             results[("chamberlain", backend)] = chamberlain_run(backend, wl, sky, args, workdir)
             if peer:
                 results[("rubin", backend)] = rubin_run(backend, wl, sky, args, workdir)
     rows = []
+    splits = []
     for backend in backends:
         ch = results[("chamberlain", backend)]
         rb = results.get(("rubin", backend), {})
@@ -346,8 +420,8 @@ def main(argv: list[str] | None = None) -> int:
             ("query_datasets 5000", "datasets rows"),
             ("query_datasets 5000, all fields read", "datasets rows"),
         ):
-            c, r = ch.get(label), rb.get(label)
-            ratio = r / c if c and r and r == r else float("nan")
+            c, r, f = ch.get(label), rb.get(label), ch.get(f"raw {label}")
+            speed_up = r / c if c and r and r == r else float("nan")
             goal = GOALS.get(label.replace(" fresh", "").replace(" later", ""), float("nan"))
             if rb.get(rows_key) is not None and rb.get(rows_key) != ch.get(rows_key):
                 print(
@@ -355,21 +429,34 @@ def main(argv: list[str] | None = None) -> int:
                 )
             rows.append([
                 backend, label, fmt_number(ch.get(rows_key)), fmt_number(rb.get(rows_key)),
-                fmt_number(c * 1000 if c else None, 2),
-                fmt_number(r * 1000 if r else None, 2), fmt_number(ratio, 1) + "x",
+                fmt_number(c * 1000 if c else None, 2), fmt_number(f * 1000 if f else None, 2), ratio(c, f),
+                ch.get(f"sql {label}", ""),
+                fmt_number(r * 1000 if r else None, 2), fmt_number(speed_up, 1) + "x",
                 fmt_number(goal, 0) + "x",
             ])  # fmt: skip
+            if label.startswith("query_datasets") and c and f:
+                splits.append(
+                    f"# {backend}: {label}: {c * 1000:.2f} ms = SQL {f * 1000:.2f} ms (raw driver, rows as "
+                    f"tuples) + Python conversion {(c - f) * 1000:.2f} ms ({(c - f) / c:.0%})"
+                )
         fresh, later = ch["spatial join fresh"], ch["spatial join later"]
         print(f"# {backend}: Chamberlain spatial join fresh/later = {fresh / later:.2f} (goal < 2)")
         if rb:
             print(
                 f"# {backend}: Rubin spatial join fresh/later = {rb['spatial join fresh'] / rb['spatial join later']:.2f}"
             )
-    print_table(
-        ["backend", "query", "rows", "rubin rows", "chamberlain ms", "rubin ms", "speed-up", "goal"],
-        rows,
-        align="llrrrrrr",
+    print(
+        "# raw driver = the statements Chamberlain sent for the query, replayed with their parameters through "
+        "sqlite3 / psycopg on the same database, rows fetched as tuples; x floor = Chamberlain / raw driver"
     )
+    print_table(
+        ["backend", "query", "rows", "rubin rows", "chamberlain ms", "raw driver ms", "x floor", "SQL sent",
+         "rubin ms", "speed-up", "goal"],
+        rows,
+        align="llrrrrrlrrr",
+    )  # fmt: skip
+    for line in splits:
+        print(line)
     return 0
 
 
