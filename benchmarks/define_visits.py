@@ -16,7 +16,7 @@ the rest (grouping, building and comparing records).
 Usage::
 
     .venv/bin/python benchmarks/define_visits.py [--n 2000] [--reps 3] [--processes 1,2]
-        [--backends sqlite,postgresql]
+        [--backends sqlite,postgresql] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (
     DEFAULT_PG_URL,
     drop_schema,
+    ensure_workdir,
     fmt_number,
     log,
     machine_summary,
@@ -127,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", default="1,2", help="comma-separated process counts")
     parser.add_argument("--backends", default="sqlite", help="comma-separated: sqlite, postgresql")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    parser.add_argument(
+        "--workdir", default=None, help="directory for the temporary SQLite repositories (created if missing)"
+    )
     args = parser.parse_args(argv)
     process_counts = [int(p) for p in args.processes.split(",")]
     backends = args.backends.split(",")
@@ -144,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
             for rep in range(args.reps):
                 log(f"{backend}, processes={processes}, rep {rep + 1}/{args.reps}")
                 if backend == "sqlite":
-                    with tempfile.TemporaryDirectory() as tmp:
+                    with tempfile.TemporaryDirectory(
+                        prefix="bench_dv_", dir=ensure_workdir(args.workdir)
+                    ) as tmp:
                         samples.append(run_once(f"sqlite:///{tmp}/repo.sqlite3", None, exposures, processes))
                 else:
                     namespace = new_namespace("bench_dv")
