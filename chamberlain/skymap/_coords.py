@@ -21,7 +21,7 @@ SkyCoordLike = Any
 
 
 def as_vector(coord: SkyCoordLike) -> FloatArray:
-    """Unit vector (shape ``(3,)``) of one sky position."""
+    """Return the unit vector (shape ``(3,)``) of one sky position."""
     vectors = _convert(coord)
     if vectors.shape != (1, 3):
         raise SkyMapError(f"Expected a single sky coordinate, got {coord!r}.")
@@ -29,7 +29,7 @@ def as_vector(coord: SkyCoordLike) -> FloatArray:
 
 
 def as_vectors(coords: SkyCoordLike | Iterable[SkyCoordLike]) -> FloatArray:
-    """Unit vectors (shape ``(N, 3)``) of a sky position or an iterable of them.
+    """Return unit vectors (shape ``(N, 3)``) of a sky position or an iterable of them.
 
     An ``(N, 2)`` array is read as ``(ra, dec)`` rows in degrees, an ``(N, 3)`` array as
     unit vectors.

@@ -68,7 +68,7 @@ class ZenithalProjection:
         return 1.0 if math.degrees(self.dec) >= 90.0 else -1.0
 
     def shifted(self, dx: float, dy: float) -> ZenithalProjection:
-        """The same projection with pixel coordinates moved by ``(dx, dy)``."""
+        """Return the same projection with pixel coordinates moved by ``(dx, dy)``."""
         return ZenithalProjection(
             self.ra,
             self.dec,
@@ -82,7 +82,7 @@ class ZenithalProjection:
     # --- pixel -> sky ---------------------------------------------------------------
 
     def pixel_to_vectors(self, x: npt.ArrayLike, y: npt.ArrayLike) -> FloatArray:
-        """Unit vectors (shape ``(..., 3)``) of LSST pixel positions."""
+        """Return unit vectors (shape ``(..., 3)``) of LSST pixel positions."""
         dx = np.asarray(x, dtype=np.float64) - self.crpix_x
         dy = np.asarray(y, dtype=np.float64) - self.crpix_y
         cd = np.radians(self.cd)
@@ -165,7 +165,7 @@ class ZenithalProjection:
     # --- astropy ----------------------------------------------------------------------
 
     def to_astropy(self) -> WCS:
-        """The equivalent astropy `~astropy.wcs.WCS` (FITS CRPIX = LSST reference pixel + 1).
+        """Return the equivalent astropy `~astropy.wcs.WCS` (FITS CRPIX = LSST reference pixel + 1).
 
         Its ``pixel_to_world_values`` (0-based) takes LSST pixel positions directly.
         """

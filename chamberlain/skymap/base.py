@@ -56,7 +56,7 @@ class BaseSkyMap:
     # --- tracts -----------------------------------------------------------------------------
 
     def __getitem__(self, tract_id: int) -> TractInfo:
-        """The tract with this number (built on first use, then cached)."""
+        """Return the tract with this number (built on first use, then cached)."""
         if not isinstance(tract_id, int | np.integer) or isinstance(tract_id, bool):
             raise SkyMapLookupError(f"Tract id {tract_id!r} must be an integer.")
         tract_id = int(tract_id)
@@ -79,23 +79,74 @@ class BaseSkyMap:
     # --- searches ---------------------------------------------------------------------------
 
     def find_tract(self, coord: SkyCoordLike) -> TractInfo:
-        """The tract whose centre is nearest to ``coord`` (ties go to the lower id).
+        """Return the tract whose centre is nearest to ``coord`` (ties go to the lower id).
 
         The result need not contain the position. O(number of tracts).
+
+        Parameters
+        ----------
+        coord : `SkyCoordLike`
+            One sky position: an astropy ``SkyCoord``, a sphgeom ``LonLat``,
+            ``UnitVector3d`` or ``Vector3d``, or an ``(ra, dec)`` pair in degrees.
+
+        Returns
+        -------
+        tract : `TractInfo`
+            The nearest tract.
+
+        Raises
+        ------
+        SkyMapError
+            If ``coord`` is not a single sky position.
         """
         v = as_vector(coord)
         centres = self._tract_centre_vectors
         return self[int(np.argmax(centres @ v))]
 
     def find_all_tracts(self, coord: SkyCoordLike) -> list[TractInfo]:
-        """Every tract whose box contains ``coord``, in id order."""
+        """Return every tract whose box contains ``coord``, in id order.
+
+        Parameters
+        ----------
+        coord : `SkyCoordLike`
+            One sky position (see `find_tract`).
+
+        Returns
+        -------
+        tracts : `list` [`TractInfo`]
+            The tracts whose outer box holds the position (tracts overlap, so
+            there may be several); empty if none does.
+
+        Raises
+        ------
+        SkyMapError
+            If ``coord`` is not a single sky position.
+        """
         v = as_vector(coord)[np.newaxis, :]
         return [tract for tract in self if tract.contains_vectors(v)[0]]
 
     def find_tract_patch_list(
         self, coords: Iterable[SkyCoordLike]
     ) -> list[tuple[TractInfo, list[PatchInfo]]]:
-        """``(tract, patches)`` for every tract with patches that may overlap the bounded area."""
+        """Find, for every tract, the patches that may overlap the area the positions bound.
+
+        Parameters
+        ----------
+        coords : `~collections.abc.Iterable` [`SkyCoordLike`]
+            Sky positions (the corners of the area), or an ``(N, 2)`` array of
+            ``(ra, dec)`` in degrees or an ``(N, 3)`` array of vectors.
+
+        Returns
+        -------
+        tract_patches : `list` [`tuple` [`TractInfo`, `list` [`PatchInfo`]]]
+            ``(tract, patches)`` for every tract, in id order, with at least one
+            such patch.
+
+        Raises
+        ------
+        SkyMapError
+            If a position is not a sky coordinate.
+        """
         vectors = as_vectors(coords)
         result = []
         for tract in self:
@@ -107,7 +158,24 @@ class BaseSkyMap:
     def find_closest_tract_patch_list(
         self, coords: Iterable[SkyCoordLike]
     ) -> list[tuple[TractInfo, list[PatchInfo]]]:
-        """Like `find_tract_patch_list`, over the tract `find_tract` picks for each position."""
+        """Like `find_tract_patch_list`, over the tract `find_tract` picks for each position.
+
+        Parameters
+        ----------
+        coords : `~collections.abc.Iterable` [`SkyCoordLike`]
+            Sky positions (the corners of the area); see `find_tract_patch_list`.
+
+        Returns
+        -------
+        tract_patches : `list` [`tuple` [`TractInfo`, `list` [`PatchInfo`]]]
+            ``(tract, patches)`` for each distinct closest tract, in the order
+            of the positions; the patch list may be empty.
+
+        Raises
+        ------
+        SkyMapError
+            If a position is not a sky coordinate.
+        """
         vectors = as_vectors(coords)
         result: list[tuple[TractInfo, list[PatchInfo]]] = []
         seen: set[int] = set()
@@ -174,9 +242,19 @@ class BaseSkyMap:
     # --- registry records ---------------------------------------------------------------------
 
     def skymap_record(self, name: str) -> dict[str, Any]:
-        """The ``skymap`` dimension record: name, hash, tract_max, patch_nx_max, patch_ny_max.
+        """Return the ``skymap`` dimension record: name, hash, tract_max, patch_nx_max, patch_ny_max.
 
         Builds every tract (cheap: no patches, no regions).
+
+        Parameters
+        ----------
+        name : `str`
+            The name the skymap is registered under.
+
+        Returns
+        -------
+        record : `dict` [`str`, `~typing.Any`]
+            Field name -> value for the ``skymap`` record.
         """
         nx = max(t.num_patches[0] for t in self)
         ny = max(t.num_patches[1] for t in self)
@@ -189,15 +267,43 @@ class BaseSkyMap:
         }
 
     def tract_records(self, name: str) -> Iterator[dict[str, Any]]:
-        """``tract`` records ``{skymap, id, region}`` (region = tract outer polygon), lazily."""
+        """Yield ``tract`` records ``{skymap, id, region}`` (region = tract outer polygon), lazily.
+
+        Parameters
+        ----------
+        name : `str`
+            The name the skymap is registered under (the ``skymap`` field).
+
+        Yields
+        ------
+        record : `dict` [`str`, `~typing.Any`]
+            One record per tract, in id order.
+        """
         for tract in self:
             yield {"skymap": name, "id": tract.tract_id, "region": tract.outer_region}
 
     def patch_records(self, name: str, tract_ids: Iterable[int] | None = None) -> Iterator[dict[str, Any]]:
-        """``patch`` records ``{skymap, tract, id, cell_x, cell_y, region}``, lazily.
+        """Yield ``patch`` records ``{skymap, tract, id, cell_x, cell_y, region}``, lazily.
 
         ``region`` is the patch outer polygon; corners of a tract's patches are computed
-        in one vectorised call. ``tract_ids`` restricts the output to some tracts.
+        in one vectorised call.
+
+        Parameters
+        ----------
+        name : `str`
+            The name the skymap is registered under (the ``skymap`` field).
+        tract_ids : `~collections.abc.Iterable` [`int`], optional
+            Restrict the output to these tracts; default every tract.
+
+        Yields
+        ------
+        record : `dict` [`str`, `~typing.Any`]
+            One record per patch, tract by tract, patches in sequential order.
+
+        Raises
+        ------
+        SkyMapLookupError
+            If a tract id is out of range.
         """
         ids = range(len(self)) if tract_ids is None else tract_ids
         polygon = sphgeom.ConvexPolygon

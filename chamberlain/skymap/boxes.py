@@ -23,9 +23,21 @@ class PixelBox:
 
     @classmethod
     def from_float_box(cls, min_x: float, min_y: float, max_x: float, max_y: float) -> PixelBox:
-        """Smallest integer box holding every pixel the float box reaches ("EXPAND").
+        """Return the smallest integer box holding every pixel the float box reaches ("EXPAND").
 
         ``min = ceil(fmin - 0.5)``, ``max = floor(fmax + 0.5)`` per axis.
+
+        Parameters
+        ----------
+        min_x, min_y : `float`
+            The lower bounds of the float box, in pixels.
+        max_x, max_y : `float`
+            The upper bounds of the float box, in pixels.
+
+        Returns
+        -------
+        box : `PixelBox`
+            The integer box (inclusive bounds).
         """
         return cls(
             math.ceil(min_x - 0.5),
@@ -55,16 +67,44 @@ class PixelBox:
         return (self.min_x - 0.5, self.min_y - 0.5, self.max_x + 0.5, self.max_y + 0.5)
 
     def float_corners(self) -> list[tuple[float, float]]:
-        """Outer corners in the order (minX,minY), (maxX,minY), (maxX,maxY), (minX,maxY)."""
+        """Return the outer corners in the order (minX,minY), (maxX,minY), (maxX,maxY), (minX,maxY).
+
+        Returns
+        -------
+        corners : `list` [`tuple` [`float`, `float`]]
+            The corners of `float_edges`, counter-clockwise.
+        """
         x0, y0, x1, y1 = self.float_edges
         return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 
     def contains_point(self, x: int, y: int) -> bool:
-        """Whether the integer pixel ``(x, y)`` lies in the box."""
+        """Test whether the integer pixel ``(x, y)`` lies in the box.
+
+        Parameters
+        ----------
+        x, y : `int`
+            The pixel column and row.
+
+        Returns
+        -------
+        contains : `bool`
+            True if ``min_x <= x <= max_x`` and ``min_y <= y <= max_y``.
+        """
         return self.min_x <= x <= self.max_x and self.min_y <= y <= self.max_y
 
     def contains(self, other: PixelBox) -> bool:
-        """Whether ``other`` lies entirely inside this box (an empty box always does)."""
+        """Test whether ``other`` lies entirely inside this box (an empty box always does).
+
+        Parameters
+        ----------
+        other : `PixelBox`
+            The box to test.
+
+        Returns
+        -------
+        contains : `bool`
+            True if every pixel of ``other`` is in this box.
+        """
         if other.is_empty:
             return True
         return (
@@ -75,11 +115,33 @@ class PixelBox:
         )
 
     def grown(self, border: int) -> PixelBox:
-        """The box grown by ``border`` pixels on every side."""
+        """Return the box grown by ``border`` pixels on every side.
+
+        Parameters
+        ----------
+        border : `int`
+            Pixels added on every side; negative shrinks.
+
+        Returns
+        -------
+        box : `PixelBox`
+            The grown box.
+        """
         return PixelBox(self.min_x - border, self.min_y - border, self.max_x + border, self.max_y + border)
 
     def clipped(self, other: PixelBox) -> PixelBox:
-        """Intersection with ``other`` (possibly empty)."""
+        """Return the intersection with ``other`` (possibly empty).
+
+        Parameters
+        ----------
+        other : `PixelBox`
+            The box to clip to.
+
+        Returns
+        -------
+        box : `PixelBox`
+            The common pixels; `is_empty` if there are none.
+        """
         return PixelBox(
             max(self.min_x, other.min_x),
             max(self.min_y, other.min_y),
@@ -88,5 +150,16 @@ class PixelBox:
         )
 
     def shifted(self, dx: int, dy: int) -> PixelBox:
-        """The box moved by ``(dx, dy)``."""
+        """Return the box moved by ``(dx, dy)``.
+
+        Parameters
+        ----------
+        dx, dy : `int`
+            The shift along columns and rows, in pixels.
+
+        Returns
+        -------
+        box : `PixelBox`
+            The moved box.
+        """
         return PixelBox(self.min_x + dx, self.min_y + dy, self.max_x + dx, self.max_y + dy)

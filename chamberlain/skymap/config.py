@@ -74,7 +74,13 @@ class SkyMapConfig(pydantic.BaseModel):
     num_cells_in_patch_border: int = 1
 
     def check(self) -> None:
-        """Check value ranges; raise `SkyMapError` naming the key at fault."""
+        """Check value ranges.
+
+        Raises
+        ------
+        SkyMapError
+            If a value is out of range; the message names the key at fault.
+        """
         if not (math.isfinite(self.tract_overlap) and self.tract_overlap >= 0):
             raise _fail("tract_overlap", self.tract_overlap, "must be a finite number of degrees >= 0")
         if not (math.isfinite(self.pixel_scale) and self.pixel_scale > 0):
@@ -129,6 +135,13 @@ class RingsSkyMapConfig(SkyMapConfig):
     ra_start: float = 0.0
 
     def check(self) -> None:
+        """Check value ranges, the common ones and ``num_rings`` and ``ra_start``.
+
+        Raises
+        ------
+        SkyMapError
+            If a value is out of range; the message names the key at fault.
+        """
         super().check()
         if self.num_rings <= 0:
             raise _fail("num_rings", self.num_rings, "must be an integer > 0")
@@ -150,6 +163,14 @@ class DiscreteSkyMapConfig(SkyMapConfig):
     radius_list: tuple[float, ...]
 
     def check(self) -> None:
+        """Check value ranges, the common ones and the tract lists (equal, non-zero lengths).
+
+        Raises
+        ------
+        SkyMapError
+            If a value is out of range or the lists differ in length; the message
+            names the key at fault.
+        """
         super().check()
         n = len(self.radius_list)
         if n == 0:
@@ -180,6 +201,12 @@ def coerce_config(config_class: type[_C], config: _C | Mapping[str, Any] | None,
         An instance of ``config_class``, a mapping of keys, or `None`.
     **kwargs
         Keys overriding those in ``config``.
+
+    Returns
+    -------
+    config : ``config_class``
+        The checked config (``config`` itself if it already is one and no
+        keyword overrides it).
 
     Raises
     ------

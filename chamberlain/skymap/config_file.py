@@ -71,6 +71,11 @@ def skymap_from_config(config: Mapping[str, Any]) -> BaseSkyMap:
         ``type`` (``rings`` or ``discrete``) plus config keys in snake_case or Rubin
         camelCase. Float keys also accept fraction strings such as ``"1/60"``.
 
+    Returns
+    -------
+    skymap : `BaseSkyMap`
+        A `RingsSkyMap` or `DiscreteSkyMap`, as ``type`` says.
+
     Raises
     ------
     SkyMapError
@@ -114,6 +119,11 @@ def load_skymap_config(path: str | Path) -> BaseSkyMap:
     ----------
     path
         The YAML file (see the module documentation for the format). Reads the file.
+
+    Returns
+    -------
+    skymap : `BaseSkyMap`
+        The skymap the file describes.
 
     Raises
     ------

@@ -28,20 +28,20 @@ __all__ = [
 def detector_polygon_in_tract(
     tract: TractInfo, detector_corners_sky: Iterable[SkyCoordLike], padding: float = 0.0
 ) -> Polygon | None:
-    """The detector footprint as a planar polygon in ``tract``'s pixel frame.
+    """Return the detector footprint as a planar polygon in ``tract``'s pixel frame.
 
     Parameters
     ----------
-    tract
+    tract : `TractInfo`
         The tract whose pixel plane to use.
-    detector_corners_sky
+    detector_corners_sky : `~collections.abc.Iterable` [`SkyCoordLike`]
         The detector's corners on the sky, in order around the detector.
-    padding
+    padding : `float`, optional
         Tract pixels added on every side (mitred corners); 0 for none.
 
     Returns
     -------
-    polygon
+    polygon : `shapely.Polygon` or None
         The polygon, or `None` if a corner cannot be projected onto the tract plane.
     """
     px, py = tract.projection.vectors_to_pixel(as_vectors(detector_corners_sky))
@@ -60,7 +60,21 @@ def _outer_box(patch: PatchInfo) -> Polygon:
 
 
 def patch_overlap_area(patch: PatchInfo, polygon: Polygon | None) -> float:
-    """Area (tract pixels squared) shared by the patch's outer box and a planar polygon."""
+    """Return the area (tract pixels squared) shared by the patch's outer box and a planar polygon.
+
+    Parameters
+    ----------
+    patch : `PatchInfo`
+        The patch; its outer box (pixel edges) is used.
+    polygon : `shapely.Polygon` or None
+        A polygon in the tract's pixel frame (from `detector_polygon_in_tract`);
+        None counts as no overlap.
+
+    Returns
+    -------
+    area : `float`
+        The area of the intersection, in tract pixels squared; 0 if none.
+    """
     if polygon is None or polygon.is_empty:
         return 0.0
     return float(_outer_box(patch).intersection(polygon).area)
@@ -72,7 +86,25 @@ def patch_overlaps_detector_box(
     detector_corners_sky: Iterable[SkyCoordLike],
     padding: float = 0.0,
 ) -> bool:
-    """Whether the patch's outer box overlaps the (padded) detector footprint with non-zero area."""
+    """Test whether the patch's outer box overlaps the (padded) detector footprint with non-zero area.
+
+    Parameters
+    ----------
+    tract : `TractInfo`
+        The tract holding ``patch``.
+    patch : `PatchInfo`
+        The patch to test.
+    detector_corners_sky : `~collections.abc.Iterable` [`SkyCoordLike`]
+        The detector's corners on the sky, in order around the detector.
+    padding : `float`, optional
+        Tract pixels added to the footprint on every side.
+
+    Returns
+    -------
+    overlaps : `bool`
+        True if the overlap area is positive; False also when the footprint
+        cannot be projected onto the tract plane.
+    """
     return patch_overlap_area(patch, detector_polygon_in_tract(tract, detector_corners_sky, padding)) > 0.0
 
 
@@ -82,9 +114,26 @@ def patches_overlapping(
     detector_corners_sky: Iterable[SkyCoordLike],
     padding: float = 0.0,
 ) -> list[tuple[PatchInfo, float]]:
-    """The patches (with overlap areas) whose outer box overlaps the detector footprint.
+    """Return the patches (with overlap areas) whose outer box overlaps the detector footprint.
 
     The footprint is projected once; each patch costs one planar intersection.
+
+    Parameters
+    ----------
+    tract : `TractInfo`
+        The tract holding the patches.
+    patches : `~collections.abc.Iterable` [`PatchInfo`]
+        The candidate patches.
+    detector_corners_sky : `~collections.abc.Iterable` [`SkyCoordLike`]
+        The detector's corners on the sky, in order around the detector.
+    padding : `float`, optional
+        Tract pixels added to the footprint on every side.
+
+    Returns
+    -------
+    overlapping : `list` [`tuple` [`PatchInfo`, `float`]]
+        ``(patch, area)`` for each patch with a positive overlap area (tract
+        pixels squared), in the order of ``patches``.
     """
     polygon = detector_polygon_in_tract(tract, detector_corners_sky, padding)
     result = []

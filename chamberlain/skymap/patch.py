@@ -18,7 +18,20 @@ __all__ = ["PatchInfo", "box_polygon"]
 
 
 def box_polygon(box: PixelBox, projection: ZenithalProjection) -> sphgeom.ConvexPolygon:
-    """Sky polygon of a pixel box: its 4 outer pixel-edge corners joined by great circles."""
+    """Return the sky polygon of a pixel box: its 4 outer pixel-edge corners joined by great circles.
+
+    Parameters
+    ----------
+    box : `PixelBox`
+        The box, in the projection's pixel frame.
+    projection : `ZenithalProjection`
+        The tract projection mapping pixels to the sky.
+
+    Returns
+    -------
+    polygon : `lsst.sphgeom.ConvexPolygon`
+        The polygon through the four corners.
+    """
     corners = np.array(box.float_corners())
     vectors = projection.pixel_to_vectors(corners[:, 0], corners[:, 1])
     return sphgeom.ConvexPolygon([sphgeom.UnitVector3d(*v) for v in vectors.tolist()])

@@ -28,7 +28,19 @@ class RegistryLike(Protocol):
     """The part of `chamberlain.registry.Registry` that registration uses."""
 
     def transaction(self, *, savepoint: bool = False) -> AbstractContextManager[None]:
-        """Group operations into one transaction."""
+        """Group operations into one transaction.
+
+        Parameters
+        ----------
+        savepoint : `bool`, optional
+            Whether a nested transaction uses a savepoint, so that its failure
+            rolls back only its own work.
+
+        Returns
+        -------
+        context : `contextlib.AbstractContextManager` [None]
+            Commits on normal exit and rolls back on an exception.
+        """
         ...
 
     def insert_dimension_records(
@@ -39,7 +51,24 @@ class RegistryLike(Protocol):
         skip_existing: bool = False,
         replace: bool = False,
     ) -> int:
-        """Insert records of one element in bulk."""
+        """Insert records of one element in bulk.
+
+        Parameters
+        ----------
+        element : `str`
+            The dimension element name (``skymap``, ``tract`` or ``patch`` here).
+        records : `~collections.abc.Iterable` [`~collections.abc.Mapping` [`str`, `~typing.Any`]]
+            Field name -> value for each record.
+        skip_existing : `bool`, optional
+            Whether to skip records whose primary key is already present.
+        replace : `bool`, optional
+            Whether to replace records whose primary key is already present.
+
+        Returns
+        -------
+        count : `int`
+            The number of records written.
+        """
         ...
 
     @property
@@ -54,9 +83,22 @@ class RegistryLike(Protocol):
 
 
 def stored_skymap_hash(registry: RegistryLike, name: str) -> bytes | None:
-    """The hash stored for the skymap called ``name``, or `None` if there is none.
+    """Return the hash stored for the skymap called ``name``, or `None` if there is none.
 
     Runs one SQL query (never served from a cache, so another process's registration is seen).
+
+    Parameters
+    ----------
+    registry : `RegistryLike`
+        The registry to look in.
+    name : `str`
+        The skymap name.
+
+    Returns
+    -------
+    hash : `bytes` or None
+        The stored SHA-1 of the skymap's configuration, or None if no
+        skymap of that name is registered.
     """
     import sqlalchemy as sa
 

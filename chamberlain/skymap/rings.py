@@ -67,7 +67,23 @@ class RingsSkyMap(BaseSkyMap):
     # --- numbering ----------------------------------------------------------------------------
 
     def ring_indices(self, tract_id: int) -> tuple[int, int]:
-        """``(ring, index in ring)``; ring -1 is the south cap and ``num_rings`` the north cap."""
+        """Return ``(ring, index in ring)`` of a tract; ring -1 is the south cap and ``num_rings`` the north cap.
+
+        Parameters
+        ----------
+        tract_id : `int`
+            A tract number, ``0 <= tract_id < len(self)``.
+
+        Returns
+        -------
+        ring, index : `int`
+            The ring of the tract and its position in the ring (0 for a cap).
+
+        Raises
+        ------
+        SkyMapLookupError
+            If ``tract_id`` is out of range.
+        """
         if not 0 <= tract_id < self._num_tracts:
             raise SkyMapLookupError(f"Tract {tract_id} is out of range; valid ids are 0..{len(self) - 1}.")
         if tract_id == 0:
@@ -78,7 +94,19 @@ class RingsSkyMap(BaseSkyMap):
         return ring, tract_id - int(self._ring_offsets[ring])
 
     def ring_dec_range(self, ring: int) -> tuple[float, float]:
-        """Declination range (radians) of a ring, or of a cap (ring -1 or ``num_rings``)."""
+        """Return the declination range (radians) of a ring, or of a cap (ring -1 or ``num_rings``).
+
+        Parameters
+        ----------
+        ring : `int`
+            A ring number; below 0 means the south cap, ``num_rings`` or more the
+            north cap.
+
+        Returns
+        -------
+        dec_min, dec_max : `float`
+            The bounds of the ring's tracts' inner regions, in radians.
+        """
         if ring < 0:
             return -0.5 * math.pi, self._first_ring_start
         if ring >= self.config.num_rings:
@@ -105,7 +133,22 @@ class RingsSkyMap(BaseSkyMap):
     # --- searches -------------------------------------------------------------------------------
 
     def find_tract_id_array(self, ra: npt.ArrayLike, dec: npt.ArrayLike, degrees: bool = False) -> np.ndarray:
-        """Vectorised `find_tract`: tract ids (int32) of positions (radians unless ``degrees``)."""
+        """Vectorised `find_tract`: return tract ids (int32) of positions.
+
+        Parameters
+        ----------
+        ra, dec : `numpy.typing.ArrayLike`
+            Right ascensions and declinations, of the same shape (scalars
+            allowed), in radians unless ``degrees``.
+        degrees : `bool`, optional
+            Whether ``ra`` and ``dec`` are in degrees.
+
+        Returns
+        -------
+        tract_ids : `numpy.ndarray`
+            The id of the tract whose inner region holds each position (int32,
+            at least 1-D).
+        """
         ra_a = np.atleast_1d(np.asarray(ra, dtype=np.float64))
         dec_a = np.atleast_1d(np.asarray(dec, dtype=np.float64))
         if degrees:
@@ -141,7 +184,23 @@ class RingsSkyMap(BaseSkyMap):
         return 0 if j >= n else j
 
     def find_tract(self, coord: SkyCoordLike) -> TractInfo:
-        """The tract whose inner region holds ``coord`` (O(1) from its ring and RA)."""
+        """Return the tract whose inner region holds ``coord`` (O(1) from its ring and RA).
+
+        Parameters
+        ----------
+        coord : `SkyCoordLike`
+            One sky position (see `BaseSkyMap.find_tract`).
+
+        Returns
+        -------
+        tract : `TractInfo`
+            The tract.
+
+        Raises
+        ------
+        SkyMapError
+            If ``coord`` is not a single sky position.
+        """
         lon, lat = vectors_to_lonlat(as_vector(coord))
         ring = self._ring_of(float(lat))
         if ring == -1:
@@ -151,7 +210,23 @@ class RingsSkyMap(BaseSkyMap):
         return self[int(self._ring_offsets[ring]) + self._index_in_ring(float(lon), ring)]
 
     def find_all_tracts(self, coord: SkyCoordLike) -> list[TractInfo]:
-        """Every tract containing ``coord``: the 3x3 ring neighbourhood plus both caps."""
+        """Return every tract containing ``coord``: the 3x3 ring neighbourhood plus both caps are tried.
+
+        Parameters
+        ----------
+        coord : `SkyCoordLike`
+            One sky position (see `BaseSkyMap.find_tract`).
+
+        Returns
+        -------
+        tracts : `list` [`TractInfo`]
+            The tracts whose outer box holds the position.
+
+        Raises
+        ------
+        SkyMapError
+            If ``coord`` is not a single sky position.
+        """
         v = as_vector(coord)
         lon, lat = vectors_to_lonlat(v)
         ring = self._ring_of(float(lat))
@@ -177,7 +252,25 @@ class RingsSkyMap(BaseSkyMap):
     def find_tract_patch_list(
         self, coords: Iterable[SkyCoordLike]
     ) -> list[tuple[TractInfo, list[PatchInfo]]]:
-        """Deduplicated ``(tract, patches)`` over `find_all_tracts` of each position."""
+        """Find the deduplicated ``(tract, patches)`` over `find_all_tracts` of each position.
+
+        Parameters
+        ----------
+        coords : `~collections.abc.Iterable` [`SkyCoordLike`]
+            Sky positions (the corners of the area); see
+            `BaseSkyMap.find_tract_patch_list`.
+
+        Returns
+        -------
+        tract_patches : `list` [`tuple` [`TractInfo`, `list` [`PatchInfo`]]]
+            ``(tract, patches)`` for each tract, in the order first found, with
+            at least one patch that may overlap the area.
+
+        Raises
+        ------
+        SkyMapError
+            If a position is not a sky coordinate.
+        """
         vectors = as_vectors(coords)
         result: list[tuple[TractInfo, list[PatchInfo]]] = []
         seen: set[int] = set()

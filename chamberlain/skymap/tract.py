@@ -145,11 +145,39 @@ class TractInfo:
         return box_polygon(self.bbox, self.projection)
 
     def contains(self, coord: SkyCoordLike) -> bool:
-        """Whether a sky position falls on a pixel of the tract box."""
+        """Test whether a sky position falls on a pixel of the tract box.
+
+        Parameters
+        ----------
+        coord : `SkyCoordLike`
+            One sky position (see `BaseSkyMap.find_tract`).
+
+        Returns
+        -------
+        contains : `bool`
+            True if the position projects onto a pixel of `bbox`.
+
+        Raises
+        ------
+        SkyMapError
+            If ``coord`` is not a single sky position.
+        """
         return bool(self.contains_vectors(as_vector(coord)[np.newaxis, :])[0])
 
     def contains_vectors(self, vectors: FloatArray) -> np.ndarray:
-        """Vectorised `contains` for unit vectors of shape ``(N, 3)``."""
+        """Vectorised `contains` for unit vectors.
+
+        Parameters
+        ----------
+        vectors : `numpy.ndarray`
+            Unit vectors, shape ``(N, 3)``.
+
+        Returns
+        -------
+        contains : `numpy.ndarray`
+            Boolean array of shape ``(N,)``; False where a vector cannot be
+            projected onto the tract plane.
+        """
         px, py = self.projection.vectors_to_pixel(vectors)
         with np.errstate(invalid="ignore"):
             ix = np.floor(px + 0.5)
@@ -164,27 +192,77 @@ class TractInfo:
             )
 
     def sky_to_pixel(self, coords: SkyCoordLike | Iterable[SkyCoordLike]) -> tuple[FloatArray, FloatArray]:
-        """LSST pixel positions of sky positions (NaN where not projectable)."""
+        """Return the LSST pixel positions of sky positions (NaN where not projectable).
+
+        Parameters
+        ----------
+        coords : `SkyCoordLike` or `~collections.abc.Iterable` [`SkyCoordLike`]
+            A sky position or several (see `as_vectors` for the accepted arrays).
+
+        Returns
+        -------
+        x, y : `numpy.ndarray`
+            Pixel coordinates in the tract frame (0-based, pixel centres at
+            integers), shape ``(N,)``.
+
+        Raises
+        ------
+        SkyMapError
+            If a position is not a sky coordinate.
+        """
         return self.projection.vectors_to_pixel(as_vectors(coords))
 
     def pixel_to_sky(self, x: FloatArray | float, y: FloatArray | float) -> tuple[FloatArray, FloatArray]:
-        """``(ra, dec)`` in degrees of LSST pixel positions."""
+        """Return ``(ra, dec)`` in degrees of LSST pixel positions.
+
+        Parameters
+        ----------
+        x, y : `numpy.ndarray` or `float`
+            Pixel coordinates in the tract frame (broadcast together).
+
+        Returns
+        -------
+        ra, dec : `numpy.ndarray`
+            Right ascension in ``[0, 360)`` and declination, in degrees.
+        """
         lon, lat = vectors_to_lonlat(self.projection.pixel_to_vectors(x, y))
         return np.degrees(lon), np.degrees(lat)
 
     # --- patches --------------------------------------------------------------------------
 
     def sequential_index(self, index: tuple[int, int]) -> int:
-        """``nx * y + x`` for a patch index ``(x, y)``."""
+        """Return ``nx * y + x`` for a patch index ``(x, y)``.
+
+        Parameters
+        ----------
+        index : `tuple` [`int`, `int`]
+            The patch's column and row in the tract's patch grid (not checked).
+
+        Returns
+        -------
+        sequential : `int`
+            The sequential patch index (the ``patch`` dimension value).
+        """
         return self.num_patches[0] * index[1] + index[0]
 
     def patch_index_pair(self, sequential_index: int) -> tuple[int, int]:
-        """``(x, y)`` of a sequential patch index."""
+        """Return ``(x, y)`` of a sequential patch index.
+
+        Parameters
+        ----------
+        sequential_index : `int`
+            A sequential patch index (not checked).
+
+        Returns
+        -------
+        x, y : `int`
+            The patch's column and row in the tract's patch grid.
+        """
         nx = self.num_patches[0]
         return (sequential_index % nx, sequential_index // nx)
 
     def __getitem__(self, index: int | tuple[int, int]) -> PatchInfo:
-        """The patch with a sequential index or an ``(x, y)`` index."""
+        """Return the patch with a sequential index or an ``(x, y)`` index."""
         nx, ny = self.num_patches
         if isinstance(index, int | np.integer):
             if not 0 <= index < nx * ny:
@@ -221,7 +299,17 @@ class TractInfo:
         return self.num_patches[0] * self.num_patches[1]
 
     def find_patch(self, coord: SkyCoordLike) -> PatchInfo:
-        """The patch whose inner box holds a sky position.
+        """Return the patch whose inner box holds a sky position.
+
+        Parameters
+        ----------
+        coord : `SkyCoordLike`
+            One sky position (see `BaseSkyMap.find_tract`).
+
+        Returns
+        -------
+        patch : `PatchInfo`
+            The patch.
 
         Raises
         ------
@@ -237,11 +325,22 @@ class TractInfo:
         return self[(ix // self.patch_inner_dimensions[0], iy // self.patch_inner_dimensions[1])]
 
     def find_patch_list(self, coords: Iterable[SkyCoordLike]) -> list[PatchInfo]:
-        """Patches that may overlap the area bounded by sky positions (Rubin ``findPatchList``).
+        """Return the patches that may overlap the area bounded by sky positions (Rubin ``findPatchList``).
 
         The pixel bounding box of the projectable positions, grown by the patch border and
         clipped to the tract, selects every patch whose index range it spans; this is
-        over-inclusive for areas not aligned with the tract grid. Ordered x-major.
+        over-inclusive for areas not aligned with the tract grid.
+
+        Parameters
+        ----------
+        coords : `~collections.abc.Iterable` [`SkyCoordLike`]
+            Sky positions bounding the area (see `as_vectors`).
+
+        Returns
+        -------
+        patches : `list` [`PatchInfo`]
+            The patches, ordered x-major; empty if no position projects onto
+            the tract or the box misses it.
         """
         px, py = self.projection.vectors_to_pixel(as_vectors(coords))
         ok = np.isfinite(px) & np.isfinite(py)
@@ -261,11 +360,11 @@ class TractInfo:
     # --- bulk geometry for registration -------------------------------------------------
 
     def patch_outer_corner_vectors(self) -> FloatArray:
-        """Unit vectors of every patch's outer-box corners in one vectorised call.
+        """Return unit vectors of every patch's outer-box corners in one vectorised call.
 
         Returns
         -------
-        vectors
+        vectors : `numpy.ndarray`
             Shape ``(ny, nx, 4, 3)``; corners in the order (minX,minY), (maxX,minY),
             (maxX,maxY), (minX,maxY) of the outer float box.
         """
