@@ -21,6 +21,15 @@ timed on its own, cold.
    them up front), so both the cost of getting the refs and the cost of
    using all of them are shown.
 
+Beside each Chamberlain figure the table prints its floor ("raw driver"): the
+SQL statements the call sent (captured from its untimed warm-up call by
+``benchmarks/_floor.py``), replayed with their parameters through ``sqlite3``
+/ ``psycopg`` on the same database, rows fetched as tuples, timed the same
+way (median of ``--reps`` after one untimed replay; the fresh spatial join:
+one replay), and ``x floor`` = Chamberlain time / raw time. For
+query_datasets the time is also split into SQL (the floor) and Python
+conversion (the rest).
+
 On PostgreSQL the spatial join runs twice: immediately after the bulk load
 ("fresh") and again after the other queries ("later"); the ratio of the two
 shows whether the planner statistics were fresh after the load (Chamberlain
@@ -31,12 +40,14 @@ runs under a PostgreSQL ``statement_timeout`` of ``--pg-timeout`` seconds.
 Usage::
 
     .venv/bin/python benchmarks/queries.py [--backends sqlite,postgresql] [--no-peer] [--quick]
+        [--workdir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib.util
 import math
 import os
@@ -256,7 +267,7 @@ def chamberlain_run(
                 if not floor.statements:
                     raise RuntimeError(f"{label}: no SQL statement was captured.")
                 if label == "spatial join fresh":  # one call, as the fresh Chamberlain figure
-                    out[f"raw {label}"], _ = time_call(lambda f=floor: raw.run_call(f.statements))
+                    out[f"raw {label}"], _ = time_call(functools.partial(raw.run_call, floor.statements))
                 else:
                     out[f"raw {label}"], _ = raw.time_query(floor.statements, args.reps)
                 out[f"sql {label}"] = summarize_sql(floor.statements)

@@ -27,11 +27,25 @@ the ratios Chamberlain speed / Rubin speed are printed. The Rubin half runs
 takes about 2.5 minutes on a 2-core machine, so three would not fit the
 five-minute budget of a default run).
 
+Beside each Chamberlain figure the report prints its floor: the SQL
+statements that call sent to the driver (captured by ``benchmarks/_floor.py``,
+including the ``executemany``/``COPY`` and lookups Chamberlain sends to the
+driver itself), replayed with the same parameters through the raw driver
+(``sqlite3``, ``psycopg``) with rows fetched as tuples, and ``x floor``, the
+ratio Chamberlain time / raw time. The inserts are replayed in one
+transaction on a twin repository brought to the same state (so they insert
+the same rows into the same tables); the untimed warm-up there reads a row
+of each target table. The find_dataset statements are recorded in a second,
+untimed pass over the same data IDs and replayed one call at a time.
+
 ``--profile`` prints a cProfile of each timed Chamberlain call to stderr.
+``--workdir`` puts the temporary repositories under a directory of your
+choice (created if missing).
 
 Usage::
 
     .venv/bin/python benchmarks/registry.py [--backends sqlite,postgresql] [--reps 3] [--quick]
+        [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -143,7 +157,7 @@ def build_workload(n_vdr: int, n_datasets: int, find_n: int, seed: int = 2026010
         for d in range(N_DETECTORS)
     ]
     day_ns = 86_400 * 1_000_000_000
-    day_obs = [
+    day_obs: list[dict[str, Any]] = [
         {
             "instrument": INSTRUMENT,
             "id": 20260101 + n if n < 31 else 20260201 + (n - 31),
@@ -348,7 +362,12 @@ def chamberlain_rep(
         _check_found(found, wl, "chamberlain")
         # A second, untimed pass records each call's statements for the floor.
         with capture(reg) as find_sql:
-            _find_loop(lambda did: (find_sql.split(), find(did))[1], wl)
+
+            def find_recorded(did: dict[str, Any]) -> Any:
+                find_sql.split()  # one group of statements per call
+                return find(did)
+
+            _find_loop(find_recorded, wl)
         with RawDriver(reg) as raw:
             floor_per_call = raw.time_calls(find_sql.groups)
     finally:
