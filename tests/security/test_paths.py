@@ -165,6 +165,18 @@ def test_a_record_with_dot_dot_never_deletes_outside(repo: Repo) -> None:
     assert (repo.outside / "precious.txt").read_text() == "not the repository's\n"
 
 
+def test_emptying_an_old_trash_entry_with_dot_dot_deletes_nothing_outside(repo: Repo) -> None:
+    # A trash entry written before the checks (or by hand) is dropped without deleting its file.
+    dataset_id = _point_record_at(repo, "../outside/precious.txt")
+    with Butler(repo.root, writeable=True) as butler:
+        records = butler.datastore.records
+        with records.transaction():
+            assert records.move_to_trash([dataset_id]) == 1
+        assert butler.empty_trash() == []
+        assert records.trash() == []
+    assert (repo.outside / "precious.txt").read_text() == "not the repository's\n"
+
+
 def _link_a_raw_directory_outside(repo: Repo) -> tuple[Path, Path]:
     """Replace the directory of one raw by a link to a copy of it outside the repository."""
     directory = _raw_files(repo)[0].parent
