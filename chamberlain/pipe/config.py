@@ -137,7 +137,20 @@ def _format_loc(path: str, loc: tuple[int | str, ...]) -> str:
 
 
 def describe_validation_error(err: pydantic.ValidationError, path: str) -> str:
-    """Turn a pydantic error into one message per problem naming path, value and rule."""
+    """Turn a pydantic error into one message per problem naming path, value and rule.
+
+    Parameters
+    ----------
+    err : `pydantic.ValidationError`
+        The error pydantic raised.
+    path : `str`
+        The dotted path of the config the error is about (e.g. ``config.sub``).
+
+    Returns
+    -------
+    message : `str`
+        One sentence per problem, joined by spaces.
+    """
     lines = []
     for problem in err.errors(include_url=False):
         msg = problem["msg"].removeprefix("Value error, ")
@@ -170,7 +183,15 @@ class Config(BaseModel):
     _history: dict[str, list[HistoryEntry]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
-        """Adopt nested configs, record initial values and run `set_defaults`."""
+        """Adopt nested configs, record initial values and run `set_defaults`.
+
+        Called by pydantic after construction.
+
+        Parameters
+        ----------
+        context : `~typing.Any`
+            The pydantic validation context (unused).
+        """
         for name in type(self).model_fields:
             value = getattr(self, name)
             _adopt(value, f"{self._path}.{name}")
@@ -213,7 +234,19 @@ class Config(BaseModel):
         raise ConfigError(f"Cannot delete config field {self._path}.{name}.")
 
     def update(self, **kwargs: Any) -> None:
-        """Assign several fields of this config at once."""
+        """Assign several fields of this config at once.
+
+        Parameters
+        ----------
+        **kwargs
+            Field name -> value; each is validated and recorded in the history
+            as an assignment would be.
+
+        Raises
+        ------
+        ConfigError
+            If a name is not a field, a value is invalid or the config is frozen.
+        """
         for name, value in kwargs.items():
             setattr(self, name, value)
 
@@ -222,6 +255,16 @@ class Config(BaseModel):
 
         Path components pass through subtask fields (to the subtask's config) and
         registry fields (to the selected option's config; ``x.name`` selects).
+
+        Parameters
+        ----------
+        overrides : `~collections.abc.Mapping` [`str`, `~typing.Any`]
+            Dotted field path (relative to this config) -> value, applied in order.
+
+        Raises
+        ------
+        ConfigError
+            If a path is invalid, a value is invalid or the config is frozen.
         """
         for dotted, value in overrides.items():
             *parents, leaf = dotted.split(".")
@@ -283,6 +326,23 @@ class Config(BaseModel):
 
         For a subtask or registry field itself the holder's own changes
         (retargets, name choices) follow the field's initial entry.
+
+        Parameters
+        ----------
+        dotted : `str`
+            A dotted field path relative to this config; ``x.name`` for the
+            option choices of a registry field ``x``.
+
+        Returns
+        -------
+        history : `list` [`HistoryEntry`]
+            The field's entries, oldest first: its initial value (``constructor``
+            or ``default``) then each assignment with the file and line that made it.
+
+        Raises
+        ------
+        ConfigError
+            If ``dotted`` names no config field.
         """
         *parents, leaf = dotted.split(".")
         target: Any = self
@@ -308,6 +368,11 @@ class Config(BaseModel):
         Subtask fields are written as ``retarget("module.Class", "module.Config")``
         calls by import path, followed by their values; registry fields as their
         option values then ``.name``. The file round-trips through `load`.
+
+        Parameters
+        ----------
+        path : `str` or `os.PathLike`
+            The file to write (replaced if it exists).
         """
         from ._config_io import save_config
 
@@ -319,13 +384,25 @@ class Config(BaseModel):
         The file is Python executed with ``config`` bound to this instance, as in
         the Rubin system; only load files you trust. History labels name the
         file and line of each assignment.
+
+        Parameters
+        ----------
+        path : `str` or `os.PathLike`
+            The override file to execute.
         """
         from ._config_io import load_config
 
         load_config(self, Path(path))
 
     def to_override_lines(self) -> list[str]:
-        """Return the statements `save` would write, without the header."""
+        """Return the statements `save` would write, without the header.
+
+        Returns
+        -------
+        lines : `list` [`str`]
+            ``config.a.b = value`` statements (and ``retarget`` calls), one per
+            line, in field order.
+        """
         from ._config_io import override_lines
 
         return override_lines(self, _ROOT)
@@ -377,19 +454,24 @@ def field(
 
     Parameters
     ----------
-    default
+    default : `~typing.Any`, optional
         The default value (omit when using ``default_factory``).
-    doc
+    doc : `str`, optional
         Help text (stored as the pydantic field description).
-    default_factory
+    default_factory : `~collections.abc.Callable`, optional
         Callable making the default, for mutable defaults such as lists.
-    check
+    check : `~collections.abc.Callable` [[`~typing.Any`], `bool`], optional
         Extra predicate; a false result makes the value invalid.
-    optional
+    optional : `bool`, optional
         If false, `Config.validate` rejects ``None`` (annotate ``T | None`` so the
         field can start unset).
     **constraints
         Passed to `pydantic.Field` (``ge``, ``lt``, ``min_length`` ...).
+
+    Returns
+    -------
+    field : `pydantic.fields.FieldInfo`
+        The field declaration, to assign to an annotated class attribute.
     """
     extra: dict[str, Any] = {"optional": optional}
     if default_factory is not None:
@@ -417,14 +499,19 @@ def choice_field(
 
     Parameters
     ----------
-    default
+    default : `~typing.Any`
         The default value (must be allowed, or None when ``optional``).
-    doc
+    doc : `str`
         Help text.
-    allowed
+    allowed : `~collections.abc.Mapping` [`~typing.Any`, `str`] or `~collections.abc.Iterable`
         The valid values, as a mapping value -> description or an iterable.
-    optional
+    optional : `bool`, optional
         Whether None is also valid (annotate the field ``T | None``).
+
+    Returns
+    -------
+    field : `pydantic.fields.FieldInfo`
+        The field declaration, to assign to an annotated class attribute.
     """
     choices = dict(allowed) if isinstance(allowed, Mapping) else {v: "" for v in allowed}
 
@@ -457,14 +544,24 @@ def range_field(
 
     Parameters
     ----------
-    default
+    default : `~typing.Any`
         The default value.
-    doc
+    doc : `str`
         Help text.
-    min, max
+    min, max : `float`, optional
         The bounds; None means unbounded.
-    inclusive_min, inclusive_max
+    inclusive_min, inclusive_max : `bool`, optional
         Whether each bound itself is valid.
+
+    Returns
+    -------
+    field : `pydantic.fields.FieldInfo`
+        The field declaration, to assign to an annotated class attribute.
+
+    Raises
+    ------
+    ConfigError
+        If ``min`` is greater than ``max``.
     """
     if min is not None and max is not None and min > max:
         raise ConfigError(f"range_field min {min!r} is greater than max {max!r}.")
@@ -491,5 +588,18 @@ def range_field(
 
 
 def config_field(config_class: type[Config], doc: str) -> Any:
-    """Declare a nested config field holding an instance of ``config_class``."""
+    """Declare a nested config field holding an instance of ``config_class``.
+
+    Parameters
+    ----------
+    config_class : `type` [`Config`]
+        The nested config class; its default instance is the field default.
+    doc : `str`
+        Help text.
+
+    Returns
+    -------
+    field : `pydantic.fields.FieldInfo`
+        The field declaration, to assign to an annotated class attribute.
+    """
     return pydantic.Field(default_factory=config_class, description=doc)

@@ -38,6 +38,16 @@ _T = TypeVar("_T")
 def import_path(obj: Any) -> str:
     """Return the ``module.QualName`` import path of a class or function.
 
+    Parameters
+    ----------
+    obj : `~typing.Any`
+        A class or function defined at module level.
+
+    Returns
+    -------
+    path : `str`
+        ``obj.__module__`` and ``obj.__qualname__`` joined by a dot.
+
     Raises
     ------
     ConfigError
@@ -51,6 +61,17 @@ def import_path(obj: Any) -> str:
 
 def import_object(path: str) -> Any:
     """Import ``module.QualName`` (the inverse of `import_path`).
+
+    Parameters
+    ----------
+    path : `str`
+        A dotted ``module.attribute`` path; the attribute may itself be
+        dotted (``module.Class.method``).
+
+    Returns
+    -------
+    obj : `~typing.Any`
+        The object the path names (importing its module if needed).
 
     Raises
     ------
@@ -148,7 +169,20 @@ class ConfigurableField(_PydanticInstance, ConfigHolder):
         self._history.append(HistoryEntry(target, caller_label()))
 
     def apply(self, *args: Any, **kwargs: Any) -> Any:
-        """Build ``target(*args, config=value, **kwargs)``."""
+        """Build ``target(*args, config=value, **kwargs)``.
+
+        Parameters
+        ----------
+        *args
+            Positional arguments for the target.
+        **kwargs
+            Keyword arguments for the target (not ``config``).
+
+        Returns
+        -------
+        instance : `~typing.Any`
+            What the target returns: normally the subtask.
+        """
         return self._target(*args, config=self._value, **kwargs)
 
     def _configs(self) -> Iterator[tuple[str, Config]]:
@@ -180,7 +214,23 @@ class ConfigurableField(_PydanticInstance, ConfigHolder):
 
 
 def configurable_field(target: Any, doc: str, config_class: type[Config] | None = None) -> Any:
-    """Declare a retargetable subtask field (see `ConfigurableField`)."""
+    """Declare a retargetable subtask field (see `ConfigurableField`).
+
+    Parameters
+    ----------
+    target : `~typing.Any`
+        The default class (or ``module.Class`` path) the field builds; it
+        has a ``ConfigClass`` unless ``config_class`` is given.
+    doc : `str`
+        Help text.
+    config_class : `type` [`Config`], optional
+        The config class of ``target``; default ``target.ConfigClass``.
+
+    Returns
+    -------
+    field : `pydantic.fields.FieldInfo`
+        The field declaration, to assign to an annotated class attribute.
+    """
     return pydantic.Field(default_factory=lambda: ConfigurableField(target, config_class), description=doc)
 
 
@@ -203,6 +253,15 @@ class ConfigurableRegistry:
     def register(self, name: str, target: Any, config_class: type[Config] | None = None) -> None:
         """Register ``target`` under ``name``.
 
+        Parameters
+        ----------
+        name : `str`
+            The name configs select the entry by.
+        target : `~typing.Any`
+            The class (or callable) to build.
+        config_class : `type` [`Config`], optional
+            Its config class; default ``target.ConfigClass``.
+
         Raises
         ------
         ConfigError
@@ -222,7 +281,25 @@ class ConfigurableRegistry:
         self._entries[name] = (target, cls)
 
     def get(self, name: str) -> tuple[Any, type[Config]]:
-        """Return ``(target, config_class)`` for ``name``."""
+        """Return ``(target, config_class)`` for ``name``.
+
+        Parameters
+        ----------
+        name : `str`
+            A registered name.
+
+        Returns
+        -------
+        target : `~typing.Any`
+            The registered class or callable.
+        config_class : `type` [`Config`]
+            Its config class.
+
+        Raises
+        ------
+        ConfigError
+            If nothing is registered under ``name``; the message lists the names.
+        """
         try:
             return self._entries[name]
         except KeyError:
@@ -231,7 +308,13 @@ class ConfigurableRegistry:
             ) from None
 
     def names(self) -> list[str]:
-        """Return the registered names, in registration order."""
+        """Return the registered names, in registration order.
+
+        Returns
+        -------
+        names : `list` [`str`]
+            The names.
+        """
         return list(self._entries)
 
     def __contains__(self, name: object) -> bool:
@@ -247,14 +330,42 @@ class ConfigurableRegistry:
         return self
 
     def make_field(self, doc: str, default: str | None = None) -> Any:
-        """Declare a field choosing one of this registry's entries (see `RegistryField`)."""
+        """Declare a field choosing one of this registry's entries (see `RegistryField`).
+
+        Parameters
+        ----------
+        doc : `str`
+            Help text.
+        default : `str`, optional
+            The name selected by default; None leaves the choice unset.
+
+        Returns
+        -------
+        field : `pydantic.fields.FieldInfo`
+            The field declaration, to assign to an annotated class attribute.
+        """
         return pydantic.Field(default_factory=lambda: RegistryField(self, default), description=doc)
 
 
 def register_configurable(
     name: str, registry: ConfigurableRegistry, config_class: type[Config] | None = None
 ) -> Callable[[_T], _T]:
-    """Class decorator registering the class in ``registry`` under ``name``."""
+    """Make a class decorator registering the class in ``registry`` under ``name``.
+
+    Parameters
+    ----------
+    name : `str`
+        The name to register under.
+    registry : `ConfigurableRegistry`
+        The registry to add the class to.
+    config_class : `type` [`Config`], optional
+        The class's config class; default its ``ConfigClass``.
+
+    Returns
+    -------
+    decorator : `~collections.abc.Callable`
+        A decorator that registers the class and returns it unchanged.
+    """
 
     def decorator(cls: _T) -> _T:
         registry.register(name, cls, config_class)
@@ -329,7 +440,13 @@ class RegistryField(_PydanticInstance, ConfigHolder):
         return self._options[name]
 
     def created_options(self) -> dict[str, Config]:
-        """Return the option configs created so far (by access or by selection)."""
+        """Return the option configs created so far (by access or by selection).
+
+        Returns
+        -------
+        options : `dict` [`str`, `Config`]
+            Registered name -> config, a copy of the field's mapping.
+        """
         return dict(self._options)
 
     @property
@@ -351,7 +468,25 @@ class RegistryField(_PydanticInstance, ConfigHolder):
         return self._registry.get(self._name)[0]
 
     def apply(self, *args: Any, **kwargs: Any) -> Any:
-        """Build the selected class with ``config=active``."""
+        """Build the selected class with ``config=active``.
+
+        Parameters
+        ----------
+        *args
+            Positional arguments for the selected class.
+        **kwargs
+            Keyword arguments for it (not ``config``).
+
+        Returns
+        -------
+        instance : `~typing.Any`
+            What the selected class returns.
+
+        Raises
+        ------
+        ConfigError
+            If no option is selected (``name`` is None).
+        """
         return self.target(*args, config=self.active, **kwargs)
 
     def _configs(self) -> Iterator[tuple[str, Config]]:

@@ -236,14 +236,28 @@ class PipelineTaskConnections(metaclass=_ConnectionsMeta):
         super().__setattr__(name, value)
 
     def connection_names(self) -> frozenset[str]:
-        """Return the names of all connections still present."""
+        """Return the names of all connections still present.
+
+        Returns
+        -------
+        names : `frozenset` [`str`]
+            Attribute names of the inputs, prerequisite inputs, init-inputs,
+            outputs and init-outputs not removed by the constructor.
+        """
         names: set[str] = set()
         for kind, _ in _KINDS:
             names.update(getattr(self, kind))
         return frozenset(names)
 
     def all_connections(self) -> dict[str, BaseConnection]:
-        """Return the present connections by attribute name, with resolved dataset type names."""
+        """Return the present connections by attribute name, with resolved dataset type names.
+
+        Returns
+        -------
+        connections : `dict` [`str`, `BaseConnection`]
+            Attribute name -> connection, its dataset type name templates
+            filled from the config.
+        """
         present = self.connection_names()
         return {attr: conn for attr, conn in self._resolved.items() if attr in present}
 
@@ -266,10 +280,23 @@ class PipelineTaskConnections(metaclass=_ConnectionsMeta):
         outputs
             Output connection name -> ref or refs.
 
+        Returns
+        -------
+        inputs : `InputRefs`
+            The inputs and prerequisites by connection name (a ref for a
+            scalar connection, a list for a ``multiple`` one; ``defer_load``
+            refs wrapped in `DeferredRef`).
+        outputs : `OutputRefs`
+            The outputs by connection name.
+
         Raises
         ------
         TaskError
             For unknown connection names or several refs on a scalar connection.
+        NoWorkFound
+            If a regular input has fewer refs than its ``minimum``.
+        DatasetNotFoundError
+            If a prerequisite input has fewer refs than its ``minimum``.
         """
         input_names = set(self.inputs) | set(self.prerequisite_inputs)
         self._check_keys(inputs, input_names, "input")

@@ -68,21 +68,68 @@ class TaskMetadata(BaseModel):
         return len(self.scalars) + len(self.arrays) + len(self.metadata)
 
     def get(self, key: str, default: Any = None) -> Any:
-        """Return the value of ``key`` (last element for arrays), or ``default``."""
+        """Return the value of ``key`` (last element for arrays), or ``default``.
+
+        Parameters
+        ----------
+        key : `str`
+            An item name; dots address nested nodes.
+        default : `~typing.Any`, optional
+            Returned when there is no such item (or the array is empty).
+
+        Returns
+        -------
+        value : `~typing.Any`
+            A scalar, the last element of an array, a nested `TaskMetadata`, or
+            ``default``.
+        """
         try:
             return self[key]
         except TaskMetadataError:
             return default
 
     def get_scalar(self, key: str) -> Any:
-        """Return the scalar at ``key``, or the last element if it is an array."""
+        """Return the scalar at ``key``, or the last element if it is an array.
+
+        Parameters
+        ----------
+        key : `str`
+            An item name; dots address nested nodes.
+
+        Returns
+        -------
+        value : `str`, `int`, `float` or `bool`
+            The scalar value.
+
+        Raises
+        ------
+        TaskMetadataError
+            If there is no such item, the array is empty, or the item is a
+            nested node.
+        """
         value = self[key]
         if isinstance(value, TaskMetadata):
             raise TaskMetadataError(f"Metadata item {key!r} is a nested node, not a scalar.")
         return value
 
     def get_array(self, key: str) -> list[Any]:
-        """Return the value of ``key`` as a list (a scalar becomes a one-element list)."""
+        """Return the value of ``key`` as a list (a scalar becomes a one-element list).
+
+        Parameters
+        ----------
+        key : `str`
+            An item name; dots address nested nodes.
+
+        Returns
+        -------
+        values : `list`
+            A copy of the array, or ``[scalar]``.
+
+        Raises
+        ------
+        TaskMetadataError
+            If there is no array or scalar of that name.
+        """
         node, leaf = self._locate(key, create=False)
         if leaf in node.arrays:
             return list(node.arrays[leaf])
@@ -93,11 +140,20 @@ class TaskMetadata(BaseModel):
     def add(self, key: str, value: Any) -> None:
         """Append ``value`` to the array at ``key``, creating or promoting it.
 
+        A scalar already at ``key`` becomes the first element of the array.
+
+        Parameters
+        ----------
+        key : `str`
+            An item name; dots address nested nodes (created if absent).
+        value : `~typing.Any`
+            A str, int, float or bool (numpy scalars are converted).
+
         Raises
         ------
         TaskMetadataError
-            If the key names a nested node, or the value's type differs from
-            the array's.
+            If the key names a nested node, the value is not a primitive, or the
+            value's type differs from the array's.
         """
         node, leaf = self._locate(key, create=True)
         if leaf in node.metadata:
@@ -114,17 +170,37 @@ class TaskMetadata(BaseModel):
         existing.append(item)
 
     def keys(self) -> list[str]:
-        """Return the top-level keys."""
+        """Return the top-level keys.
+
+        Returns
+        -------
+        keys : `list` [`str`]
+            Scalar, then array, then nested node names.
+        """
         return [*self.scalars, *self.arrays, *self.metadata]
 
     def items(self) -> Iterator[tuple[str, Any]]:
-        """Iterate over top-level ``(key, value)`` pairs (arrays as lists)."""
+        """Iterate over top-level ``(key, value)`` pairs (arrays as lists).
+
+        Yields
+        ------
+        key : `str`
+            A top-level name, in `keys` order.
+        value : `~typing.Any`
+            A scalar, a copy of an array as a list, or a nested `TaskMetadata`.
+        """
         yield from self.scalars.items()
         yield from ((k, list(v)) for k, v in self.arrays.items())
         yield from self.metadata.items()
 
     def names(self) -> set[str]:
-        """Return every hierarchical key, including those of nested nodes."""
+        """Return every hierarchical key, including those of nested nodes.
+
+        Returns
+        -------
+        names : `set` [`str`]
+            Top-level keys and the dotted keys of everything nested.
+        """
         result: set[str] = set()
         for key in self.keys():
             result.add(key)
@@ -137,8 +213,13 @@ class TaskMetadata(BaseModel):
 
         Parameters
         ----------
-        top_level_only
+        top_level_only : `bool`, optional
             If true, only leaves of this node, not of nested nodes.
+
+        Returns
+        -------
+        names : `set` [`str`]
+            The leaf keys, dotted for nested leaves.
         """
         result = set(self.scalars) | set(self.arrays)
         if not top_level_only:
@@ -147,7 +228,13 @@ class TaskMetadata(BaseModel):
         return result
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a nested plain dict (arrays as lists, nodes as dicts)."""
+        """Return a nested plain dict (arrays as lists, nodes as dicts).
+
+        Returns
+        -------
+        data : `dict` [`str`, `~typing.Any`]
+            The metadata as primitives, lists and dicts (accepted by `from_dict`).
+        """
         result: dict[str, Any] = {}
         for key, value in self.items():
             result[key] = value.to_dict() if isinstance(value, TaskMetadata) else value
@@ -155,7 +242,23 @@ class TaskMetadata(BaseModel):
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TaskMetadata:
-        """Build metadata from a nested mapping of primitives, lists and mappings."""
+        """Build metadata from a nested mapping of primitives, lists and mappings.
+
+        Parameters
+        ----------
+        data : `~collections.abc.Mapping` [`str`, `~typing.Any`]
+            Key -> scalar, list of one primitive type, or nested mapping.
+
+        Returns
+        -------
+        metadata : `TaskMetadata`
+            The new metadata.
+
+        Raises
+        ------
+        TaskMetadataError
+            If a value is not a primitive, a homogeneous list or a mapping.
+        """
         md = cls()
         for key, value in data.items():
             md[key] = value

@@ -101,11 +101,33 @@ class PipelineTask(Task):
         self.init_inputs = dict(init_inputs or {})
 
     def get_connections(self) -> PipelineTaskConnections:
-        """Return the connections resolved with this task's config."""
+        """Return the connections resolved with this task's config.
+
+        Returns
+        -------
+        connections : `PipelineTaskConnections`
+            A new instance of the config's ``connections_class``.
+        """
         return self.config.connections_class(config=self.config)
 
     def run(self, **kwargs: Any) -> Struct:
-        """Do the work on in-memory inputs; subclasses implement this."""
+        """Do the work on in-memory inputs; subclasses implement this.
+
+        Parameters
+        ----------
+        **kwargs
+            The inputs by connection name (objects, lists or deferred handles).
+
+        Returns
+        -------
+        result : `Struct`
+            The outputs, one attribute per output connection name.
+
+        Raises
+        ------
+        TaskError
+            If the subclass does not implement it.
+        """
         raise TaskError(f"{type(self).__name__} does not implement run().")
 
     def run_quantum(self, butler_qc: QuantumContext, input_refs: InputRefs, output_refs: OutputRefs) -> None:

@@ -93,6 +93,12 @@ class QuantumContext(ABC):
             list of refs (returns a list), one ref (returns the object; a
             `DeferredRef` gives a deferred handle), or None (returns None).
 
+        Returns
+        -------
+        objects : `~typing.Any`
+            As described for ``refs``: a dict, a list, one object or deferred
+            handle, or None.
+
         Raises
         ------
         TaskError
@@ -183,7 +189,25 @@ class InMemoryDeferredHandle:
         self.ref = ref
 
     def get(self, *, component: str | None = None, parameters: dict[str, Any] | None = None) -> Any:
-        """Read the dataset, or one attribute of it when ``component`` is given."""
+        """Read the dataset, or one attribute of it when ``component`` is given.
+
+        Parameters
+        ----------
+        component : `str`, optional
+            An attribute of the stored object to return instead of the object.
+        parameters : `dict` [`str`, `~typing.Any`], optional
+            Accepted for interface compatibility and ignored.
+
+        Returns
+        -------
+        obj : `~typing.Any`
+            The stored object, or its ``component`` attribute.
+
+        Raises
+        ------
+        DatasetNotFoundError
+            If the store has no dataset for the ref.
+        """
         try:
             obj = self._store[self.ref]
         except KeyError:

@@ -74,7 +74,13 @@ class QuantizedConnection(Mapping[str, Any]):
         return f"{type(self).__name__}({items})"
 
     def all_refs(self) -> list[Hashable]:
-        """Return every ref (unwrapping `DeferredRef`), flattened."""
+        """Return every ref (unwrapping `DeferredRef`), flattened.
+
+        Returns
+        -------
+        refs : `list` [`~collections.abc.Hashable`]
+            The refs of every connection, lists flattened, in connection order.
+        """
         result: list[Hashable] = []
         for value in self._refs.values():
             for ref in value if isinstance(value, list) else [value]:

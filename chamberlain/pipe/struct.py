@@ -33,7 +33,13 @@ class Struct(SimpleNamespace):
         super().__init__(**kwargs)
 
     def get_dict(self) -> dict[str, Any]:
-        """Return a shallow copy of the attributes as a dict."""
+        """Return a shallow copy of the attributes as a dict.
+
+        Returns
+        -------
+        attributes : `dict` [`str`, `~typing.Any`]
+            Attribute name -> value.
+        """
         return dict(self.__dict__)
 
     def merge_items(self, other: Struct, *names: str) -> None:
@@ -66,7 +72,13 @@ class Struct(SimpleNamespace):
             self.__dict__[name] = other.__dict__[name]
 
     def copy(self) -> Struct:
-        """Return a shallow copy."""
+        """Return a shallow copy.
+
+        Returns
+        -------
+        struct : `Struct`
+            A new struct with the same attribute values.
+        """
         return Struct(**self.__dict__)
 
     def __len__(self) -> int:

@@ -108,11 +108,23 @@ class Task:
     # ------------------------------------------------------------------ names
 
     def get_name(self) -> str:
-        """Return the task's short name (``sub2`` for ``top.sub.sub2``)."""
+        """Return the task's short name (``sub2`` for ``top.sub.sub2``).
+
+        Returns
+        -------
+        name : `str`
+            The name given at construction (the config field name for a subtask).
+        """
         return self._name
 
     def get_full_name(self) -> str:
-        """Return the dotted name from the top-level task (``top.sub.sub2``)."""
+        """Return the dotted name from the top-level task (``top.sub.sub2``).
+
+        Returns
+        -------
+        full_name : `str`
+            The names of the task's ancestors and its own, joined by dots.
+        """
         return self._full_name
 
     def get_task_dict(self) -> dict[str, Task]:
@@ -120,6 +132,11 @@ class Task:
 
         Any member of the hierarchy returns the same content. Tasks that no
         longer exist are left out (the hierarchy holds weak references).
+
+        Returns
+        -------
+        tasks : `dict` [`str`, `Task`]
+            Full dotted name -> task, the top-level task included.
         """
         result: dict[str, Task] = {}
         for full_name, ref in self._task_dict.items():
@@ -166,12 +183,30 @@ class Task:
 
     @classmethod
     def make_field(cls, doc: str) -> Any:
-        """Declare a config field holding a retargetable `ConfigurableField` for this class."""
+        """Declare a config field holding a retargetable `ConfigurableField` for this class.
+
+        Parameters
+        ----------
+        doc : `str`
+            Help text for the field.
+
+        Returns
+        -------
+        field : `pydantic.fields.FieldInfo`
+            The field declaration, to assign to an annotated attribute of the
+            parent task's config class.
+        """
         return configurable_field(cls, doc)
 
     @classmethod
     def make_configurable(cls) -> ConfigurableField:
-        """Return a standalone `ConfigurableField` targeting this class."""
+        """Return a standalone `ConfigurableField` targeting this class.
+
+        Returns
+        -------
+        field : `ConfigurableField`
+            A holder of this class and a default instance of its ``ConfigClass``.
+        """
         return ConfigurableField(cls)
 
     # --------------------------------------------------------------- metadata
@@ -190,6 +225,11 @@ class Task:
         Top-level keys are full task names with ``.`` replaced by ``:``; the
         values are each task's own metadata, so item paths read
         ``top:sub:subsub.item_name``.
+
+        Returns
+        -------
+        metadata : `TaskMetadata`
+            A new object holding deep copies of each task's metadata.
         """
         full = TaskMetadata()
         for full_name, task in self.get_task_dict().items():
@@ -203,6 +243,19 @@ class Task:
         Keys are ``<name>Start<Field>`` on entry and ``<name>End<Field>`` on
         exit (also on error); see `chamberlain.pipe.timing` for the fields.
         Values are also logged to ``timer.<logger name>`` at ``log_level``.
+        Use as ``with task.timer("step"): ...``.
+
+        Parameters
+        ----------
+        name : `str`
+            The prefix of the metadata keys.
+        log_level : `int`, optional
+            The `logging` level of the log messages.
+
+        Yields
+        ------
+        None
+            Control passes to the ``with`` block.
         """
         logger = logging.getLogger(f"timer.{self.log.name}")
         log_usage(self.metadata, f"{name}Start", logger, log_level)

@@ -104,6 +104,16 @@ def time_method(func: Callable[_P, _R]) -> Callable[_P, _R]:
 
     The keys use the method's name: ``<name>Start<Field>`` on entry and
     ``<name>End<Field>`` on exit (also when the method raises).
+
+    Parameters
+    ----------
+    func : `~collections.abc.Callable`
+        A method of a `Task` subclass.
+
+    Returns
+    -------
+    wrapper : `~collections.abc.Callable`
+        The method, wrapped in `Task.timer`, with the same signature.
     """
 
     @functools.wraps(func)
