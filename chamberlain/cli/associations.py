@@ -14,6 +14,7 @@ import click
 from chamberlain.butler import Butler
 from chamberlain.datasets import DatasetRef
 from chamberlain.errors import DatasetNotFoundError, MissingDatasetTypeError, format_choices
+from chamberlain.registry import CollectionType
 
 from ._butler import collections_option, explain, open_butler, split_names, where_option
 from ._repo import repo_argument
@@ -76,6 +77,15 @@ def _selected(
     return refs
 
 
+def _held(butler: Butler, collection: str, refs: list[DatasetRef]) -> int:
+    """How many of ``refs`` the TAGGED ``collection`` holds (one query per dataset type)."""
+    if not butler.registry.query_collections(collection, [CollectionType.TAGGED]):
+        return 0  # missing, or not TAGGED (refused by the call that follows)
+    types = sorted({r.dataset_type.name for r in refs})
+    held = {r.id for r in butler.query_datasets(types, [collection], find_first=False)}
+    return sum(r.id in held for r in refs)
+
+
 @click.command("associate")
 @repo_argument
 @click.argument("collection")
@@ -97,8 +107,10 @@ def associate(
     """
     with open_butler(repo, writeable=True) as butler:
         refs = _selected(butler, collections, dataset_types, where, find_first)
+        already = _held(butler, collection, refs)
         butler.associate(collection, refs)
-    click.echo(f"Associated {len(refs)} dataset(s) with {collection!r}.")
+    kept = f" ({already} already in it)" if already else ""
+    click.echo(f"Associated {len(refs)} dataset(s) with {collection!r}{kept}.")
 
 
 @click.command("disassociate")
@@ -122,5 +134,8 @@ def disassociate(
     with open_butler(repo, writeable=True) as butler:
         butler.registry.get_collection_type(collection)  # MissingCollectionError before the query
         refs = _selected(butler, collections, dataset_types, where, find_first)
+        held = _held(butler, collection, refs)
         butler.disassociate(collection, refs)
-    click.echo(f"Disassociated {len(refs)} selected dataset(s) from {collection!r}.")
+    click.echo(
+        f"Disassociated {held} dataset(s) from {collection!r} ({len(refs) - held} selected one(s) were not in it)."
+    )

@@ -176,8 +176,9 @@ def _export_target(file: str | os.PathLike[str]) -> Path:
     target = Path(file)
     parent = target.absolute().parent
     if not parent.is_dir():
+        problem = "is not a directory" if parent.exists() else "does not exist"
         raise DatastoreError(
-            f"Cannot write the export file {str(file)!r}: its directory {str(parent)!r} does not exist; "
+            f"Cannot write the export file {str(file)!r}: its directory {str(parent)!r} {problem}; "
             "create it first or choose another path."
         )
     if target.is_dir():

@@ -80,14 +80,20 @@ def test_associate_and_disassociate(repo: Path) -> None:
         det0 = {r.id for r in butler.query_datasets("raw", RAW_RUN, where="detector = 0")}
     assert ids_in(repo, "u/best") == det0
     # Associating again (and more) keeps what is there.
-    ok("associate", repo, "u/best", "--collections", RAW_RUN, "--dataset-type", "raw")
+    out = ok("associate", repo, "u/best", "--collections", RAW_RUN, "--dataset-type", "raw")
+    assert "4 dataset(s)" in out and "2 already in it" in out
     assert ids_in(repo, "u/best") == ids_in(repo, RAW_RUN)
     assert len(ids_in(repo, "u/best")) == 4
-    ok("disassociate", repo, "u/best", "--collections", "u/best", "--where", "exposure.seq_num = 1")
+    out = ok("disassociate", repo, "u/best", "--collections", "u/best", "--where", "exposure.seq_num = 1")
+    assert "Disassociated 2 dataset(s)" in out and "0 selected" in out
     with Butler(repo) as butler:
         kept = {r.id for r in butler.query_datasets("raw", RAW_RUN, where="exposure.seq_num != 1")}
     assert ids_in(repo, "u/best") == kept and len(kept) == 2
     assert len(ids_in(repo, RAW_RUN)) == 4  # the datasets themselves stay
+    # Selected datasets that the collection does not hold are counted apart.
+    out = ok("disassociate", repo, "u/best", "--collections", RAW_RUN)
+    assert "Disassociated 2 dataset(s)" in out and "2 selected one(s) were not in it" in out
+    assert ids_in(repo, "u/best") == set()
 
 
 @pytest.fixture

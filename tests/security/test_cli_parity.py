@@ -276,4 +276,8 @@ def test_export_to_missing_directory_names_the_target(repo: Repo) -> None:
     target = repo.root.parent / "nonexistent_dir" / "x.yaml"
     line = refused(run_cli("export", repo.root, target), str(target), "does not exist")
     assert ".tmp" not in line
+    deeper = repo.root.parent / "a" / "b" / "c.yaml"
+    refused(run_cli("export", repo.root, deeper), str(deeper), str(deeper.parent))
+    under_file = repo.outside / "precious.txt" / "x.yaml"
+    refused(run_cli("export", repo.root, under_file), str(under_file), "is not a directory")
     assert repo.snapshot() == before
