@@ -31,9 +31,13 @@ from typing import Any
 
 from _common import median
 
+_clock = time.perf_counter
+
 #: Statements the replay leaves out: it runs its own transaction around the rest.
 _CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
 #: SQLite settings of the registry's connection copied to the raw one.
+#: Statement kinds that only mark transaction boundaries.
+_TRANSACTION_KINDS = ("control", "commit", "rollback")
 #: The table an INSERT or COPY writes to (a quoted or bare name, as Chamberlain writes them).
 _INSERT_TARGET = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|COPY)\s+("[^"]+"|\w+)', re.IGNORECASE)
 _SQLITE_PRAGMAS = (
@@ -53,9 +57,11 @@ class Statement:
     Parameters
     ----------
     kind
-        ``"execute"``, ``"executemany"``, ``"copy"`` (PostgreSQL ``COPY ... FROM STDIN``)
-        or ``"control"`` (BEGIN, SAVEPOINT and the like: the replay runs its own
-        transaction instead).
+        ``"execute"``, ``"executemany"``, ``"copy"`` (PostgreSQL ``COPY ... FROM STDIN``);
+        ``"control"`` for BEGIN, SAVEPOINT and the like sent as SQL, ``"commit"``
+        and ``"rollback"`` for the driver's own calls (transaction structure,
+        which the replay of a read keeps and that of an insert replaces by one
+        transaction).
     sql
         The statement text, in the driver's parameter style.
     params
@@ -68,6 +74,11 @@ class Statement:
     params: Any = None
 
     @property
+    def is_transaction(self) -> bool:
+        """Whether this only marks a transaction boundary (BEGIN, SAVEPOINT, commit, ...)."""
+        return self.kind in _TRANSACTION_KINDS
+
+    @property
     def n_rows(self) -> int:
         """Parameter sets (``executemany``) or rows (``copy``); 1 for ``execute``."""
         return len(self.params) if self.kind in ("executemany", "copy") else 1
@@ -78,6 +89,8 @@ class Capture:
     """Statements recorded by `capture`, split into groups by `split` (one group by default)."""
 
     groups: list[list[Statement]] = field(default_factory=lambda: [[]])
+    #: Seconds spent inside the driver's execute, executemany and fetch calls (not COPY).
+    driver_s: float = 0.0
 
     def split(self) -> None:
         """Start a new group (e.g. one per call of a loop)."""
@@ -86,12 +99,12 @@ class Capture:
 
     @property
     def statements(self) -> list[Statement]:
-        """Every recorded statement, in order (the replay skips ``control`` ones)."""
+        """Every recorded statement, in order, transaction boundaries included."""
         return [s for group in self.groups for s in group]
 
     def summary(self) -> str:
         """A short description such as ``3 statements (2 executemany, 5,000 rows)``."""
-        stmts = [s for s in self.statements if s.kind != "control"]
+        stmts = [s for s in self.statements if not s.is_transaction]
         kinds: dict[str, int] = {}
         for s in stmts:
             kinds[s.kind] = kinds.get(s.kind, 0) + 1
@@ -119,7 +132,7 @@ class _CopyProxy:
 
 
 class _CursorProxy:
-    """A DBAPI cursor that records what is executed on it."""
+    """A DBAPI cursor that records what is executed on it, and times the driver's work."""
 
     def __init__(self, cursor: Any, capture: Capture) -> None:
         self._cursor = cursor
@@ -127,16 +140,24 @@ class _CursorProxy:
 
     def execute(self, sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
         self._capture._record("execute", sql, params)
-        if params is None and not args and not kwargs:
-            result = self._cursor.execute(sql)
-        else:
-            result = self._cursor.execute(sql, params, *args, **kwargs)
+        t0 = _clock()
+        try:
+            if params is None and not args and not kwargs:
+                result = self._cursor.execute(sql)
+            else:
+                result = self._cursor.execute(sql, params, *args, **kwargs)
+        finally:
+            self._capture.driver_s += _clock() - t0
         return self if result is self._cursor else result
 
     def executemany(self, sql: str, params: Any, *args: Any, **kwargs: Any) -> Any:
         params = params if isinstance(params, list) else list(params)
         self._capture._record("executemany", sql, params)
-        result = self._cursor.executemany(sql, params, *args, **kwargs)
+        t0 = _clock()
+        try:
+            result = self._cursor.executemany(sql, params, *args, **kwargs)
+        finally:
+            self._capture.driver_s += _clock() - t0
         return self if result is self._cursor else result
 
     @contextlib.contextmanager
@@ -146,8 +167,25 @@ class _CursorProxy:
         with self._cursor.copy(sql, *args, **kwargs) as copy:
             yield _CopyProxy(copy, rows)
 
+    def _fetch(self, name: str, *args: Any) -> Any:
+        t0 = _clock()
+        try:
+            return getattr(self._cursor, name)(*args)
+        finally:
+            self._capture.driver_s += _clock() - t0
+
+    def fetchone(self) -> Any:
+        return self._fetch("fetchone")
+
+    def fetchmany(self, *args: Any) -> Any:
+        return self._fetch("fetchmany", *args)
+
+    def fetchall(self) -> Any:
+        return self._fetch("fetchall")
+
     def __iter__(self) -> Iterator[Any]:
-        return iter(self._cursor)
+        # Fetched at once so that the driver's time is measured without a timer per row.
+        return iter(self.fetchall())
 
     def __enter__(self) -> _CursorProxy:
         return self
@@ -170,13 +208,18 @@ class _ConnectionProxy:
         return _CursorProxy(self._connection.cursor(*args, **kwargs), self._capture)
 
     def execute(self, sql: str, params: Any = ()) -> Any:  # sqlite3's shortcut
-        self._capture._record("execute", sql, params)
-        return self._connection.execute(sql, params)
+        return self.cursor().execute(sql, params)
 
     def executemany(self, sql: str, params: Any) -> Any:  # sqlite3's shortcut
-        params = params if isinstance(params, list) else list(params)
-        self._capture._record("executemany", sql, params)
-        return self._connection.executemany(sql, params)
+        return self.cursor().executemany(sql, params)
+
+    def commit(self) -> None:
+        self._capture.groups[-1].append(Statement("commit", "COMMIT"))
+        self._connection.commit()
+
+    def rollback(self) -> None:
+        self._capture.groups[-1].append(Statement("rollback", "ROLLBACK"))
+        self._connection.rollback()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._connection, name)
@@ -240,12 +283,12 @@ class RawDriver:
                 user=url.username,
                 password=url.password,
                 dbname=url.database,
-                autocommit=True,
             )
             with self.conn.cursor() as cur:
                 # What the registry's connection sets on connect: its schema alone, UTC.
                 cur.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(db.schema)))
                 cur.execute("SET TIME ZONE 0")
+            self.conn.commit()
 
     def close(self) -> None:
         """Close the connection."""
@@ -259,14 +302,16 @@ class RawDriver:
 
     # --- replay -------------------------------------------------------------------------
 
-    def run(self, statements: Sequence[Statement]) -> int:
+    def run(self, statements: Sequence[Statement], *, keep_transactions: bool = True) -> int:
         """Run ``statements`` with their parameters and fetch every row as a tuple.
 
         Parameters
         ----------
         statements
-            Recorded statements, run in order on this connection (each in its
-            own implicit transaction unless inside `transaction`).
+            Recorded statements, run in order on this connection.
+        keep_transactions
+            Whether to replay the recorded transaction boundaries too (BEGIN,
+            SAVEPOINT, commits); if False the caller provides the transaction.
 
         Returns
         -------
@@ -277,9 +322,16 @@ class RawDriver:
         cur = self.conn.cursor()
         try:
             for s in statements:
-                if s.kind == "control":
-                    continue
-                if s.kind == "execute":
+                if s.kind in _TRANSACTION_KINDS:
+                    if not keep_transactions:
+                        continue
+                    if s.kind == "commit":
+                        self.conn.commit()
+                    elif s.kind == "rollback":
+                        self.conn.rollback()
+                    else:
+                        cur.execute(s.sql)
+                elif s.kind == "execute":
                     cur.execute(s.sql, s.params) if s.params is not None else cur.execute(s.sql)
                     if cur.description is not None:
                         n += len(cur.fetchall())
@@ -293,28 +345,32 @@ class RawDriver:
             cur.close()
         return n
 
-    def run_call(self, statements: Sequence[Statement]) -> int:
-        """`run` the statements of one read call, in a transaction if the registry used one.
+    def _in_transaction(self) -> bool:
+        if self.dialect == "sqlite":
+            return bool(self.conn.in_transaction)
+        from psycopg.pq import TransactionStatus
 
-        On PostgreSQL every statement of the registry's connection runs in a
-        transaction (settings made with ``set_config(..., true)`` last until its
-        end), so the replay opens one too; on SQLite only if the registry sent a
-        ``BEGIN``.
+        return bool(self.conn.info.transaction_status != TransactionStatus.IDLE)
+
+    def run_call(self, statements: Sequence[Statement]) -> int:
+        """`run` the statements of one call with its transactions, then end any left open.
 
         Parameters
         ----------
         statements
-            The statements of one call, as captured.
+            The statements of one call, as captured (with the registry's BEGINs
+            and commits: a PostgreSQL connection opens a transaction at the
+            first statement, as the registry's does).
 
         Returns
         -------
         rows
             Rows fetched.
         """
-        if self.dialect == "postgresql" or any(s.kind == "control" for s in statements):
-            with self.transaction():
-                return self.run(statements)
-        return self.run(statements)
+        n = self.run(statements)
+        if self._in_transaction():
+            self.conn.commit()
+        return n
 
     @contextlib.contextmanager
     def transaction(self, commit: bool = True) -> Iterator[None]:
@@ -325,13 +381,17 @@ class RawDriver:
         commit
             Whether to commit at the end; an exception always rolls back.
         """
-        self.conn.execute("BEGIN")
+        if self.dialect == "sqlite":
+            self.conn.execute("BEGIN")
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.rollback()
             raise
-        self.conn.execute("COMMIT" if commit else "ROLLBACK")
+        if commit:
+            self.conn.commit()
+        else:
+            self.conn.rollback()
 
     def time_query(self, statements: Sequence[Statement], reps: int) -> tuple[float, int]:
         """Median seconds of ``reps`` replays after one untimed warm-up, and the rows fetched.
@@ -386,10 +446,10 @@ class RawDriver:
             what the registry's held before that call.
         """
         tables = dict.fromkeys(m.group(1) for s in statements if (m := _INSERT_TARGET.match(s.sql)))
-        self.run([Statement("execute", f"SELECT 1 FROM {t} LIMIT 1") for t in tables])
+        self.run_call([Statement("execute", f"SELECT 1 FROM {t} LIMIT 1") for t in tables])
         t0 = time.perf_counter()
         with self.transaction():
-            self.run(statements)
+            self.run(statements, keep_transactions=False)
         return time.perf_counter() - t0
 
 
