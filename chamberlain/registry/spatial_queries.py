@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from ..dimensions import DataCoordinate, DimensionGroup
 from ..errors import DataIdValueError, DimensionNameError, InvalidQueryError, format_choices
 from .overlaps import regions_overlap
+from .queries._query import check_data_id_value
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -68,7 +69,9 @@ def overlapping_patches(
     ------
     InvalidQueryError
         If both or neither of ``region`` and ``visit`` are given, ``detector`` is given
-        without ``visit``, or ``region`` is not a sphgeom region.
+        without ``visit``, ``region`` is not a sphgeom region, or a value has the wrong
+        type for its dimension (``visit="abc"``) or does not fit (beyond 64 bits, a NUL
+        character).
     DimensionNameError
         If ``visit`` is given without ``instrument``.
     DataIdValueError
@@ -76,6 +79,13 @@ def overlapping_patches(
         record.
     """
     group = registry.universe.conform(["patch"])
+    for key, value in (
+        ("visit", visit),
+        ("detector", detector),
+        ("instrument", instrument),
+        ("skymap", skymap),
+    ):
+        check_data_id_value(registry.universe[key].primary_key.type, key, value)  # type: ignore[attr-defined]
     if detector is not None and visit is None:
         raise InvalidQueryError(f"detector={detector!r} was given without a visit; give visit= too.")
     if (region is None) == (visit is None):

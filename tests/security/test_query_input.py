@@ -24,6 +24,7 @@ from chamberlain.errors import InvalidQueryError
 from chamberlain.registry import Registry
 from chamberlain.registry.queries.expressions import parse_where
 from chamberlain.registry.queries.expressions.parser import MAX_DEPTH
+from chamberlain.registry.spatial_queries import overlapping_patches
 from chamberlain.registry.sql import reader_role_name
 
 Key = tuple[int, int]  # (visit, detector)
@@ -255,6 +256,12 @@ def test_data_id_values_are_type_checked(both: dict[str, Registry]) -> None:
     same_refusal(both, lambda r: keys(r, visit="abc"), "visit='abc'", "integer")
     same_refusal(both, lambda r: list(r.query_data_ids(["visit"], instrument=5)), "instrument=5", "string")
     same_refusal(both, lambda r: keys(r, visit=2**63), "out of range")
+    same_refusal(both, lambda r: keys(r, detector="0"), "detector='0'")
+    same_refusal(both, lambda r: overlapping_patches(r, instrument="Cam", visit="1"), "visit='1'", "integer")
+    same_refusal(
+        both, lambda r: overlapping_patches(r, instrument="Cam", visit=1, detector=2**64), "detector="
+    )
+    same_refusal(both, lambda r: overlapping_patches(r, instrument="Cam\x00", visit=1), "NUL")
 
 
 # -------------------------------------------------------------------------------------- IN lists

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..dataset_types import DatasetTypeRecord
     from ..registry import Registry
 
-__all__ = ["QuerySpec", "Query"]
+__all__ = ["Query", "QuerySpec", "check_data_id_value"]
 
 _counter = itertools.count()
 
@@ -72,8 +72,24 @@ class QuerySpec:
     element: str | None = None
 
 
-def _check_data_id_value(key_type: str, key: str, value: Any) -> None:
-    """Refuse a data ID value of the wrong type for its dimension, as the `where` compiler does."""
+def check_data_id_value(key_type: str, key: str, value: Any) -> None:
+    """Refuse a data ID value of the wrong type for its dimension, as the `where` compiler does.
+
+    Parameters
+    ----------
+    key_type
+        The type of the dimension's key (``int`` or ``string``; other types are not checked).
+    key
+        The dimension's name, for the message.
+    value
+        The value given; `None` passes.
+
+    Raises
+    ------
+    InvalidQueryError
+        If an integer key gets a non-integer or one beyond 64 bits, or a
+        string key a non-string or one with a NUL character.
+    """
     if value is None:
         return
     if key_type == "int":
@@ -134,7 +150,7 @@ class Query(DatasetSources):
                 f"{', '.join(self.universe.dimension_names)}."
             )
         for key, value in spec.data_id.items():
-            _check_data_id_value(self.universe[key].primary_key.type, key, value)  # type: ignore[attr-defined]
+            check_data_id_value(self.universe[key].primary_key.type, key, value)  # type: ignore[attr-defined]
         self._types: dict[str, DatasetTypeRecord] = {
             name: registry._dataset_types.get(name)
             for name in (*spec.datasets, *([spec.result_dataset] if spec.result_dataset else []))
