@@ -10,6 +10,7 @@ OverflowError. Most tests run the same query on a registry of each backend side 
 
 from __future__ import annotations
 
+import datetime
 import math
 import time
 import uuid
@@ -244,6 +245,8 @@ def test_bind_types_are_checked_like_literals(
         ("visit.exposure_time > :t", {"t": math.nan}, (":t", "nan")),
         ("visit.exposure_time > :t", {"t": -math.inf}, (":t", "-inf")),
         ("visit / :d = 1", {"d": 0}, ("Division by zero", ":d")),
+        ("visit.timespan.begin > :t", {"t": datetime.datetime(3000, 1, 1)}, (":t", "3000")),
+        ("visit.timespan.begin IN :t", {"t": [datetime.datetime(1000, 1, 1)]}, (":t", "1000")),
     ],
 )
 def test_bind_values_out_of_range_are_refused(

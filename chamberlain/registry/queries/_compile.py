@@ -354,7 +354,11 @@ class WhereCompiler:
             return _Value("region", value=value, node=node)
         if isinstance(value, Timespan):
             return _Value("timespan", value=value, node=node)
-        ns = _time_ns(value)
+        try:
+            ns = _time_ns(value)
+        except ValueError as err:  # outside 1678-2262
+            detail = f"bind :{_bind_name(node)} = {_short_repr(value)}: {err}"
+            raise self._fault(node, "Invalid bind value", detail) from None
         if ns is not None:
             return _Value("scalar", sa.literal(ns, sa.BigInteger()), ns, node, time=True, dtype="time")
         if isinstance(value, list | tuple | set | frozenset):
