@@ -77,6 +77,13 @@ class DimensionElement:
     """An element of the dimension universe: something records describe.
 
     Attributes are set by `DimensionUniverse`; do not construct directly.
+
+    Parameters
+    ----------
+    name : `str`
+        The element name (``visit``, ``visit_detector_region`` ...).
+    doc : `str`, optional
+        What the element stands for.
     """
 
     name: str
@@ -206,7 +213,17 @@ class DimensionElement:
 
 
 class Dimension(DimensionElement):
-    """A dimension: an element with its own primary key (and maybe alternate keys)."""
+    """A dimension: an element with its own primary key (and maybe alternate keys).
+
+    Made by `DimensionUniverse`; do not construct directly.
+
+    Parameters
+    ----------
+    name : `str`
+        The dimension name (``instrument``, ``detector`` ...).
+    doc : `str`, optional
+        What the dimension stands for.
+    """
 
     primary_key: ColumnSpec
     alternate_keys: tuple[ColumnSpec, ...]
@@ -230,7 +247,19 @@ class Dimension(DimensionElement):
 
 
 class SkyPixDimension(Dimension):
-    """A sky pixelization level, such as ``htm7``; no table, regions computed."""
+    """A sky pixelization level, such as ``htm7``; no table, regions computed.
+
+    Made by `DimensionUniverse` on first lookup of its name.
+
+    Parameters
+    ----------
+    system : `str`
+        The pixelization system (``htm``, ``healpix`` ...).
+    level : `int`
+        The level within the system.
+    pixelization : `~typing.Any`
+        The `lsst.sphgeom` pixelization object of that level.
+    """
 
     def __init__(self, system: str, level: int, pixelization: Any) -> None:
         super().__init__(f"{system}{level}", f"Level {level} of the {system} sky pixelization.")

@@ -18,7 +18,18 @@ class DimensionRecord:
     Construct with keyword arguments named after the element's fields; for a
     dimension, the dimension's own name may stand for its primary key
     (``detector=3`` for ``id=3``). Missing fields are `None`. Records compare
-    equal when all fields are equal and hash by data ID.
+    equal when all fields are equal and hash by data ID. Records are immutable.
+
+    Parameters
+    ----------
+    **kwargs
+        Field name -> value.
+
+    Raises
+    ------
+    DimensionRecordError
+        If a name is not a field of the element, or the element name and its
+        primary key field are both given with different values.
     """
 
     __slots__ = ()

@@ -211,7 +211,18 @@ class HduHeader:
     """One HDU's header text and where its data lies in the file.
 
     `get` looks up a few simple keys with a fast scanner; `header` builds the
-    full astropy `Header` the first time it is needed.
+    full astropy `Header` the first time it is needed. Made by `read_hdu_headers`.
+
+    Parameters
+    ----------
+    text : `str`
+        The header's 80-character cards, concatenated (up to, not including, END).
+    header_offset : `int`
+        Byte offset of the header in the file.
+    data_offset : `int`
+        Byte offset of the HDU's data in the file.
+    data_size : `int`
+        Size of the data in bytes, without the padding to 2880-byte blocks.
     """
 
     __slots__ = ("_cards", "_header", "_values", "data_offset", "data_size", "header_offset", "text")

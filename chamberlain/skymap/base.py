@@ -27,8 +27,10 @@ class BaseSkyMap:
 
     Parameters
     ----------
-    config
-        A config model, a mapping of config keys, or `None`; keyword arguments override keys.
+    config : `SkyMapConfig`, `~collections.abc.Mapping` [`str`, `~typing.Any`] or None
+        A config model, a mapping of config keys, or `None`.
+    **kwargs
+        Config keys overriding those in ``config``.
 
     Raises
     ------

@@ -21,8 +21,16 @@ class DiscreteSkyMap(BaseSkyMap):
 
     Parameters
     ----------
-    config
-        `DiscreteSkyMapConfig`, a mapping of its keys, or `None`; keyword arguments override.
+    config : `DiscreteSkyMapConfig`, `~collections.abc.Mapping` or None
+        The config, a mapping of its keys (``ra_list``, ``dec_list``,
+        ``radius_list`` and the common ones), or `None`.
+    **kwargs
+        Config keys overriding those in ``config``.
+
+    Raises
+    ------
+    SkyMapError
+        If a config value is invalid; the message names the key.
     """
 
     config_class: ClassVar[type[DiscreteSkyMapConfig]] = DiscreteSkyMapConfig

@@ -33,8 +33,16 @@ class RingsSkyMap(BaseSkyMap):
 
     Parameters
     ----------
-    config
-        `RingsSkyMapConfig`, a mapping of its keys, or `None`; keyword arguments override.
+    config : `RingsSkyMapConfig`, `~collections.abc.Mapping` or None
+        The config, a mapping of its keys (``num_rings``, ``ra_start`` and
+        the common ones), or `None`.
+    **kwargs
+        Config keys overriding those in ``config``.
+
+    Raises
+    ------
+    SkyMapError
+        If a config value is invalid; the message names the key.
     """
 
     config_class: ClassVar[type[RingsSkyMapConfig]] = RingsSkyMapConfig
