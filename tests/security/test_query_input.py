@@ -336,6 +336,19 @@ def test_10000_and_terms(both: dict[str, Registry]) -> None:
     same_rows(both, where, {k for k in everything if k[1] < 3})
 
 
+def test_explaining_an_empty_10000_term_and_probes_a_bounded_number_of_terms(
+    both: dict[str, Registry],
+) -> None:
+    where = " AND ".join(f"visit != {v}" for v in range(1, 10_001))  # together: no visit left
+    for name, registry in both.items():
+        results = registry.query_data_ids(["visit"], where=where, instrument="Cam")
+        assert not results.any(), name
+        start = time.perf_counter()
+        reasons = results.explain_no_results()
+        assert time.perf_counter() - start < 60, name  # 10,000 probes would take minutes
+        assert len(reasons) == 1 and "first 50 of the 10000 where terms" in reasons[0], reasons
+
+
 @pytest.mark.parametrize("count", [5_000, 5_001])
 def test_5000_nots(both: dict[str, Registry], count: int) -> None:
     everything = all_keys(both)

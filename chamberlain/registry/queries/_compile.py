@@ -281,7 +281,10 @@ class WhereCompiler:
             raise self._error(node, "Expected a condition (true or false), not a value")
         if value.dtype not in (None, "bool"):
             raise self._fault(
-                node, "Expected a condition", f"{self._describe(value)} is not true or false; compare it"
+                node,
+                "Expected a condition",
+                f"{self._describe(value)} is not true or false; compare it with something "
+                f"(e.g. {self._source(node)} = ...)",
             )
         return value.sql
 

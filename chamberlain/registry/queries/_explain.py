@@ -13,7 +13,11 @@ from .expressions.diagnostics import describe_position
 if TYPE_CHECKING:
     from ._query import Query
 
-__all__ = ["explain"]
+__all__ = ["MAX_PROBED_TERMS", "explain"]
+
+#: At most this many top-level AND terms are probed one by one (a machine-made `where`
+#: may have thousands; each probe is a query).
+MAX_PROBED_TERMS = 50
 
 
 def _conjuncts(node: Node | None) -> list[Node]:
@@ -29,7 +33,7 @@ def _value_constraints(query: Query) -> list[tuple[str, list[Any], str]]:
     out: list[tuple[str, list[Any], str]] = [
         (k, [v], f"data ID {k}={v!r}") for k, v in query.spec.data_id.items()
     ]
-    for term in _conjuncts(query.tree):
+    for term in _conjuncts(query.tree)[:MAX_PROBED_TERMS]:
         lhs: Node | None = None
         values: list[Any] = []
         if isinstance(term, BinaryOp) and term.op == "=":
@@ -141,13 +145,18 @@ def explain(query: Query) -> list[str]:
         return _empty_tables(query, kind)
     terms = _conjuncts(query.tree)
     text = query.spec.where
-    for term in terms:
+    for term in terms[:MAX_PROBED_TERMS]:
         if not _any(query, term, kind):
             message = (
                 f"The where term {to_text(term)!r} at {describe_position(text, term.start)} matches no rows "
                 "on its own"
             )
             return [format_error(text, term.start, term.end, message)]
+    if len(terms) > MAX_PROBED_TERMS:
+        return [
+            f"Each of the first {MAX_PROBED_TERMS} of the {len(terms)} where terms matches rows on its own "
+            "(the others were not tried one by one), but together they match none."
+        ]
     if len(terms) > 1:
         return ["Each where term matches rows on its own, but together they match none."]
     return ["The where expression matches no rows."]
