@@ -25,8 +25,8 @@ Beside each Chamberlain figure the table prints its floor ("raw driver"): the
 SQL statements the call sent (captured from its untimed warm-up call by
 ``benchmarks/_floor.py``), replayed with their parameters through ``sqlite3``
 / ``psycopg`` on the same database, rows fetched as tuples, timed the same
-way (median of ``--reps`` after one untimed replay; the fresh spatial join:
-one replay), and ``x floor`` = Chamberlain time / raw time. For
+way (median of ``--reps`` after one untimed replay, each replay right after
+a timed Chamberlain call; the fresh spatial join: one replay), and ``x floor`` = Chamberlain time / raw time. For
 query_datasets the time is also split into SQL (the floor) and Python
 conversion (the rest), and one more call is traced to show how much of it
 is spent inside the driver's execute and fetch calls.
@@ -47,14 +47,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import importlib.util
 import math
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import lsst.sphgeom as sg
@@ -159,33 +158,59 @@ def _timed_reps(fn: Callable[[], Any], reps: int, floor: _Floor | None = None) -
     reps
         Timed calls.
     floor
-        If given, the statements of the warm-up call are captured into it.
+        If given, the statements of the warm-up call are captured into it, and
+        replayed through its raw driver the same way: one untimed replay, then
+        one timed replay after each timed call (interleaved, so that a change
+        in the machine's load affects both figures alike).
     """
     if floor is None:
         fn()
     else:
-        with floor.capturing():
-            fn()
-    times, n = [], 0
+        floor.capture_call(fn)
+        floor.raw.run_call(floor.statements)
+    times, raw_times, n = [], [], 0
     for _ in range(reps):
         t, out = time_call(fn)
         times.append(t)
         n = len(out)
+        if floor is not None:
+            raw_times.append(time_call(functools.partial(floor.raw.run_call, floor.statements))[0])
+    if floor is not None:
+        floor.seconds = median(raw_times)
     return median(times), n
 
 
 class _Floor:
-    """Captures the statements of one Chamberlain query call, to replay through the raw driver."""
+    """The statements of one Chamberlain query call, and their time through the raw driver.
 
-    def __init__(self, registry: Any) -> None:
+    Parameters
+    ----------
+    registry
+        The Chamberlain registry the query runs on.
+    raw
+        A raw-driver connection to the same database.
+    """
+
+    def __init__(self, registry: Any, raw: RawDriver) -> None:
         self.registry = registry
+        self.raw = raw
         self.statements: list[Statement] = []
+        self.seconds = float("nan")
 
-    @contextlib.contextmanager
-    def capturing(self) -> Iterator[None]:
+    def capture_call(self, fn: Callable[[], Any]) -> tuple[float, Any]:
+        """Call ``fn`` once, recording the statements it sends; return (seconds, result).
+
+        Parameters
+        ----------
+        fn
+            The query call.
+        """
         with capture(self.registry) as cap:
-            yield
+            result = time_call(fn)
+        if not any(not s.is_transaction for s in cap.statements):
+            raise RuntimeError("No SQL statement was captured from a query call.")
         self.statements = cap.statements
+        return result
 
 
 def chamberlain_run(
@@ -205,6 +230,7 @@ def chamberlain_run(
     namespace = new_namespace("benchq") if backend == "postgresql" else None
     url = args.pg_url if backend == "postgresql" else f"sqlite:///{workdir}/chamberlain_q.sqlite3"
     reg = Registry.create(url, namespace=namespace)
+    raw: RawDriver | None = None
     out: dict[str, Any] = {}
     try:
         log(f"chamberlain/{backend}: loading")
@@ -226,8 +252,9 @@ def chamberlain_run(
             [{"instrument": RB.INSTRUMENT, "visit": v, "detector": d} for v, d in wl.dataset_ids],
             RB.RUNS[0],
         )
-        log(f"chamberlain/{backend}: queries")
-        floors = {label: _Floor(reg) for label in FLOOR_LABELS}
+        log(f"chamberlain/{backend}: queries, each beside the same SQL through the raw driver")
+        raw = RawDriver(reg)
+        floors = {label: _Floor(reg, raw) for label in FLOOR_LABELS}
 
         def spatial() -> list[Any]:
             return list(
@@ -236,9 +263,11 @@ def chamberlain_run(
                 )
             )
 
-        # The fresh call is captured too: the recorder costs microseconds per statement, not per row.
-        with floors["spatial join fresh"].capturing():
-            t, rows = time_call(spatial)
+        # The fresh call is captured too (the recorder costs microseconds per statement, not per
+        # row), and its statements replayed once right after it, as the fresh figure is one call.
+        fresh = floors["spatial join fresh"]
+        t, rows = fresh.capture_call(spatial)
+        fresh.seconds, _ = time_call(functools.partial(raw.run_call, fresh.statements))
         out["spatial join fresh"], out["spatial rows"] = t, len(rows)
         lonlat = sg.LonLat(wl.vdr[len(wl.vdr) // 2]["region"].getCentroid())  # inside a detector region
         where = f"visit_detector_region.region OVERLAPS POINT({lonlat.getLon().asDegrees():.6f}, {lonlat.getLat().asDegrees():.6f})"
@@ -266,19 +295,12 @@ def chamberlain_run(
             out[f"traced {label}"] = (t, traced.driver_s)
         out["spatial join"], _ = _timed_reps(spatial, args.reps, floors["spatial join later"])
         out["spatial join later"] = out["spatial join"]
-
-        # The floors: the same statements, with their parameters, through sqlite3 / psycopg.
-        log(f"chamberlain/{backend}: the same SQL through the raw driver")
-        with RawDriver(reg) as raw:
-            for label, floor in floors.items():
-                if not floor.statements:
-                    raise RuntimeError(f"{label}: no SQL statement was captured.")
-                if label == "spatial join fresh":  # one call, as the fresh Chamberlain figure
-                    out[f"raw {label}"], _ = time_call(functools.partial(raw.run_call, floor.statements))
-                else:
-                    out[f"raw {label}"], _ = raw.time_query(floor.statements, args.reps)
-                out[f"sql {label}"] = summarize_sql(floor.statements)
+        for label, floor in floors.items():
+            out[f"raw {label}"] = floor.seconds
+            out[f"sql {label}"] = summarize_sql(floor.statements)
     finally:
+        if raw is not None:
+            raw.close()
         reg.close()
         if namespace is not None:
             drop_schema(args.pg_url, namespace)
