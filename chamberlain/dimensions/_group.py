@@ -166,8 +166,8 @@ class DimensionGroup:
         Returns
         -------
         group : `DimensionGroup`
-            The group conformed from the names present in every group (it may
-            gain dependencies of those names, which are always also common).
+            The group of the names present in every group (groups are closed
+            under dependencies, so their common names are too).
         """
         names = set(self.names)
         for o in others:
