@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from _security import Repo, refused, run_cli
@@ -253,6 +254,30 @@ def test_bind_values_out_of_range_are_refused(
     both: dict[str, Registry], where: str, bind: dict[str, Any], naming: tuple[str, ...]
 ) -> None:
     refused_where(both, where, *naming, bind=bind)
+
+
+def test_numpy_and_range_binds(both: dict[str, Registry]) -> None:
+    everything = all_keys(both)
+    same_rows(both, "visit IN :v", {k for k in everything if k[0] >= 3}, bind={"v": np.arange(3, 100_003)})
+    same_rows(
+        both, "visit = :v AND detector IN :d", {(2, 1), (2, 2)}, bind={"v": np.int64(2), "d": range(1, 3)}
+    )
+    refused_where(both, "band = :b", ":b", "Type mismatch", bind={"b": np.float32(1.0)})
+    refused_where(both, "visit IN :v", ":v", "item 1", bind={"v": np.array([1, 2**62 * 3], dtype=object)})
+
+
+def test_a_fault_deep_in_a_long_expression_gives_a_short_message(both: dict[str, Registry]) -> None:
+    terms = [f"visit = {i}" for i in range(10_000)]
+    terms[5_000] = "visit = 'five thousand'"
+    first = refused_where(both, " OR ".join(terms), "'five thousand'", "Type mismatch")
+    with pytest.raises(InvalidQueryError) as info:
+        keys(both["sqlite"], " OR ".join(terms))
+    expression, marker = str(info.value).splitlines()[1:]
+    assert len(expression) < 200 and expression.strip().startswith("...") and expression.endswith("...")
+    column = len(marker) - len(marker.lstrip())
+    assert expression[column:].startswith("'five thousand'")
+    assert set(marker.strip()) == {"~"} and len(marker.strip()) == len("'five thousand'")
+    assert len(first) < 300
 
 
 def test_data_id_values_are_type_checked(both: dict[str, Registry]) -> None:

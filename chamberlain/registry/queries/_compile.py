@@ -353,6 +353,8 @@ class WhereCompiler:
         return self.bind[name]
 
     def _from_python(self, value: Any, node: Node) -> _Value:
+        if hasattr(value, "dtype") and hasattr(value, "tolist"):  # a numpy scalar or array
+            value = value.tolist()
         if isinstance(value, sg.Region | sg.LonLat):
             return _Value("region", value=value, node=node)
         if isinstance(value, Timespan):
@@ -364,7 +366,7 @@ class WhereCompiler:
             raise self._fault(node, "Invalid bind value", detail) from None
         if ns is not None:
             return _Value("scalar", sa.literal(ns, sa.BigInteger()), ns, node, time=True, dtype="time")
-        if isinstance(value, list | tuple | set | frozenset):
+        if isinstance(value, list | tuple | set | frozenset | range):
             return _Value("list", value=list(value), node=node)
         if value is None:
             return _Value("null", node=node)

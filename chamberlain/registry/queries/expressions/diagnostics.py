@@ -18,6 +18,9 @@ from chamberlain.errors import InvalidQueryError
 __all__ = ["describe_position", "error_at", "format_error"]
 
 _INDENT = "  "
+#: Lines longer than this are shown from `_CONTEXT` characters before the fault to as many after.
+_LONG_LINE = 160
+_CONTEXT = 60
 
 
 def describe_position(text: str, start: int) -> str:
@@ -61,6 +64,8 @@ def format_error(text: str, start: int, end: int, message: str, *, marker: str |
         ``start`` for multi-line text), then the marker line. Tabs in the
         expression are kept in the marker line's indentation so columns line up;
         other control characters in the expression line are shown as ``?``.
+        A line longer than 160 characters is cut to 60 characters either side
+        of the fault (and the marker to 60), with ``...`` where text was left out.
     """
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))
@@ -68,16 +73,25 @@ def format_error(text: str, start: int, end: int, message: str, *, marker: str |
     line_end = text.find("\n", start)
     if line_end == -1:
         line_end = len(text)
-    line = text[line_start:line_end]
     span_end = min(end, line_end)
-    width = max(1, span_end - start)
     if marker is None:
         span = text[start:span_end]
         marker = "~" if any(c in span for c in " ()\t,") else "^"
-    padding = "".join("\t" if c == "\t" else " " for c in text[line_start:start])
+    # A long line (a machine-made chain of thousands of terms) is shown around the fault only.
+    head = tail = ""
+    if line_end - line_start > _LONG_LINE:
+        window_start = max(line_start, start - _CONTEXT)
+        span_end = min(span_end, start + _CONTEXT)
+        window_end = min(line_end, span_end + _CONTEXT)
+        head = "..." if window_start > line_start else ""
+        tail = "..." if window_end < line_end else ""
+        line_start, line_end = window_start, window_end
+    width = max(1, span_end - start)
+    line = text[line_start:line_end]
+    padding = " " * len(head) + "".join("\t" if c == "\t" else " " for c in text[line_start:start])
     # Control characters (a NUL, an escape sequence) are shown as '?': one column each, inert.
     line = "".join("?" if (ord(c) < 32 and c != "\t") or ord(c) == 127 else c for c in line)
-    return f"{message}\n{_INDENT}{line}\n{_INDENT}{padding}{marker * width}"
+    return f"{message}\n{_INDENT}{head}{line}{tail}\n{_INDENT}{padding}{marker * width}"
 
 
 def error_at(
