@@ -432,6 +432,22 @@ class RawDriver:
             out.append(clock() - t0)
         return out
 
+    def count_rows(self, statements: Sequence[Statement]) -> dict[str, int]:
+        """Rows now held by each table that ``statements`` insert into.
+
+        Parameters
+        ----------
+        statements
+            Recorded insert statements (INSERT or COPY).
+        """
+        out = {}
+        for table in dict.fromkeys(m.group(1) for s in statements if (m := _INSERT_TARGET.match(s.sql))):
+            cur = self.conn.execute(f"SELECT count(*) FROM {table}")
+            out[table] = int(cur.fetchone()[0])
+            if self._in_transaction():
+                self.conn.commit()
+        return out
+
     def time_insert(self, statements: Sequence[Statement]) -> float:
         """Seconds to run recorded inserts in one transaction, committed.
 

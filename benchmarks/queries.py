@@ -90,14 +90,16 @@ def _load_registry_bench() -> Any:
 
 
 RB = _load_registry_bench()
-#: Chamberlain figures printed with the time of their SQL through the raw driver beside them.
-FLOOR_LABELS = (
-    "spatial join fresh",
-    "spatial join later",
-    "region OVERLAPS POINT",
-    "query_datasets 5000",
-    "query_datasets 5000, all fields read",
-)
+#: Chamberlain figures printed with the time of their SQL through the raw driver beside them,
+#: and the result key holding the rows each returned.
+ROWS_KEYS = {
+    "spatial join fresh": "spatial rows",
+    "spatial join later": "spatial rows",
+    "region OVERLAPS POINT": "region rows",
+    "query_datasets 5000": "datasets rows",
+    "query_datasets 5000, all fields read": "datasets rows",
+}
+FLOOR_LABELS = tuple(ROWS_KEYS)
 SKYMAP = "bench_sky"
 TRACT_DEG = 2.0
 PATCHES = 10
@@ -174,7 +176,8 @@ def _timed_reps(fn: Callable[[], Any], reps: int, floor: _Floor | None = None) -
         times.append(t)
         n = len(out)
         if floor is not None:
-            raw_times.append(time_call(functools.partial(floor.raw.run_call, floor.statements))[0])
+            t, floor.rows = time_call(functools.partial(floor.raw.run_call, floor.statements))
+            raw_times.append(t)
     if floor is not None:
         floor.seconds = median(raw_times)
     return median(times), n
@@ -196,6 +199,8 @@ class _Floor:
         self.raw = raw
         self.statements: list[Statement] = []
         self.seconds = float("nan")
+        #: Rows the replay fetched (at least as many as the query returned: SQL finds candidates).
+        self.rows = 0
 
     def capture_call(self, fn: Callable[[], Any]) -> tuple[float, Any]:
         """Call ``fn`` once, recording the statements it sends; return (seconds, result).
@@ -267,7 +272,7 @@ def chamberlain_run(
         # row), and its statements replayed once right after it, as the fresh figure is one call.
         fresh = floors["spatial join fresh"]
         t, rows = fresh.capture_call(spatial)
-        fresh.seconds, _ = time_call(functools.partial(raw.run_call, fresh.statements))
+        fresh.seconds, fresh.rows = time_call(functools.partial(raw.run_call, fresh.statements))
         out["spatial join fresh"], out["spatial rows"] = t, len(rows)
         lonlat = sg.LonLat(wl.vdr[len(wl.vdr) // 2]["region"].getCentroid())  # inside a detector region
         where = f"visit_detector_region.region OVERLAPS POINT({lonlat.getLon().asDegrees():.6f}, {lonlat.getLat().asDegrees():.6f})"
@@ -298,6 +303,11 @@ def chamberlain_run(
         for label, floor in floors.items():
             out[f"raw {label}"] = floor.seconds
             out[f"sql {label}"] = summarize_sql(floor.statements)
+            returned = out[ROWS_KEYS[label]]
+            if floor.rows < returned:
+                raise RuntimeError(
+                    f"{label}: the replay fetched {floor.rows} rows, the query returned {returned}."
+                )
     finally:
         if raw is not None:
             raw.close()
@@ -453,13 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     for backend in backends:
         ch = results[("chamberlain", backend)]
         rb = results.get(("rubin", backend), {})
-        for label, rows_key in (
-            ("spatial join fresh", "spatial rows"),
-            ("spatial join later", "spatial rows"),
-            ("region OVERLAPS POINT", "region rows"),
-            ("query_datasets 5000", "datasets rows"),
-            ("query_datasets 5000, all fields read", "datasets rows"),
-        ):
+        for label, rows_key in ROWS_KEYS.items():
             c, r, f = ch.get(label), rb.get(label), ch.get(f"raw {label}")
             speed_up = r / c if c and r and r == r else float("nan")
             goal = GOALS.get(label.replace(" fresh", "").replace(" later", ""), float("nan"))

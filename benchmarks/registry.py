@@ -85,7 +85,7 @@ from _common import (
     run_peer_worker,
     time_call,
 )
-from _floor import RawDriver, capture, ratio
+from _floor import RawDriver, Statement, capture, ratio
 
 INSTRUMENT = "BenchCam"
 N_DETECTORS = 50
@@ -287,6 +287,18 @@ class _Profiler:
             pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(top)
 
 
+def _insert_floor(reg: Any, twin: Any, statements: list[Statement]) -> float:
+    """Time the captured insert statements on the twin; check it then holds what ``reg`` holds."""
+    with RawDriver(twin) as raw:
+        seconds = raw.time_insert(statements)
+        replayed = raw.count_rows(statements)
+    with RawDriver(reg) as raw:
+        held = raw.count_rows(statements)
+    if replayed != held:
+        raise RuntimeError(f"The raw-driver replay left rows {replayed}; the Chamberlain insert left {held}.")
+    return seconds
+
+
 def chamberlain_rep(
     backend: str, wl: Workload, pg_url: str, workdir: str, rep: int, prof: _Profiler
 ) -> RepResult:
@@ -338,8 +350,7 @@ def chamberlain_rep(
             vdr_s, _ = prof.call(
                 "vdr insert", lambda: reg.insert_dimension_records("visit_detector_region", wl.vdr)
             )
-        with RawDriver(twin) as raw:
-            vdr_floor_s = raw.time_insert(vdr_sql.statements)
+        vdr_floor_s = _insert_floor(reg, twin, vdr_sql.statements)
 
         register(reg)
         register(twin)
@@ -348,8 +359,7 @@ def chamberlain_rep(
             datasets_s, _ = prof.call(
                 "dataset insert", lambda: reg.insert_datasets(DATASET_TYPE, data_ids, RUNS[0])
             )
-        with RawDriver(twin) as raw:
-            datasets_floor_s = raw.time_insert(datasets_sql.statements)
+        datasets_floor_s = _insert_floor(reg, twin, datasets_sql.statements)
         twin.close()
         reg.insert_datasets(DATASET_TYPE, data_ids[::SUBSET_STRIDE], RUNS[1])
         reg.register_collection(CHAIN, "CHAINED")
