@@ -29,17 +29,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from _common import median
-
 _clock = time.perf_counter
 
-#: Statements the replay leaves out: it runs its own transaction around the rest.
+#: Transaction statements sent as SQL (kept by the replay of a read, left out of an insert's).
 _CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
-#: SQLite settings of the registry's connection copied to the raw one.
 #: Statement kinds that only mark transaction boundaries.
 _TRANSACTION_KINDS = ("control", "commit", "rollback")
 #: The table an INSERT or COPY writes to (a quoted or bare name, as Chamberlain writes them).
 _INSERT_TARGET = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|COPY)\s+("[^"]+"|\w+)', re.IGNORECASE)
+#: SQLite settings of the registry's connection copied to the raw one.
 _SQLITE_PRAGMAS = (
     "foreign_keys",
     "busy_timeout",
@@ -373,16 +371,19 @@ class RawDriver:
         return n
 
     @contextlib.contextmanager
-    def transaction(self, commit: bool = True) -> Iterator[None]:
+    def transaction(self, commit: bool = True, write: bool = False) -> Iterator[None]:
         """One transaction around the block, committed (or rolled back if ``commit`` is False).
 
         Parameters
         ----------
         commit
             Whether to commit at the end; an exception always rolls back.
+        write
+            Whether the block writes: SQLite then takes the write lock at the
+            start (``BEGIN IMMEDIATE``), as the registry does.
         """
         if self.dialect == "sqlite":
-            self.conn.execute("BEGIN")
+            self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield
         except BaseException:
@@ -392,24 +393,6 @@ class RawDriver:
             self.conn.commit()
         else:
             self.conn.rollback()
-
-    def time_query(self, statements: Sequence[Statement], reps: int) -> tuple[float, int]:
-        """Median seconds of ``reps`` replays after one untimed warm-up, and the rows fetched.
-
-        Parameters
-        ----------
-        statements
-            The statements of one call, as captured.
-        reps
-            Timed repetitions.
-        """
-        n = self.run_call(statements)
-        times = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            n = self.run_call(statements)
-            times.append(time.perf_counter() - t0)
-        return median(times), n
 
     def time_calls(self, groups: Sequence[Sequence[Statement]]) -> list[float]:
         """Seconds of each call's statements replayed one call after the other.
@@ -441,7 +424,7 @@ class RawDriver:
             Recorded insert statements (INSERT or COPY).
         """
         out = {}
-        for table in dict.fromkeys(m.group(1) for s in statements if (m := _INSERT_TARGET.match(s.sql))):
+        for table in _insert_targets(statements):
             cur = self.conn.execute(f"SELECT count(*) FROM {table}")
             out[table] = int(cur.fetchone()[0])
             if self._in_transaction():
@@ -461,12 +444,18 @@ class RawDriver:
             The statements of the insert call, to run on a database holding
             what the registry's held before that call.
         """
-        tables = dict.fromkeys(m.group(1) for s in statements if (m := _INSERT_TARGET.match(s.sql)))
-        self.run_call([Statement("execute", f"SELECT 1 FROM {t} LIMIT 1") for t in tables])
+        self.run_call(
+            [Statement("execute", f"SELECT 1 FROM {t} LIMIT 1") for t in _insert_targets(statements)]
+        )
         t0 = time.perf_counter()
-        with self.transaction():
+        with self.transaction(write=True):
             self.run(statements, keep_transactions=False)
         return time.perf_counter() - t0
+
+
+def _insert_targets(statements: Sequence[Statement]) -> list[str]:
+    """The tables (as written in the SQL) that INSERT or COPY statements write to, in order."""
+    return list(dict.fromkeys(m.group(1) for s in statements if (m := _INSERT_TARGET.match(s.sql))))
 
 
 def ratio(value: float | None, floor: float | None) -> str:
