@@ -18,7 +18,7 @@ from chamberlain.errors import (
 from chamberlain.geometry import Timespan
 from chamberlain.registry import CollectionType, Registry
 
-from ._butler import open_butler
+from ._butler import note, open_butler
 from ._data_id import data_id_option, parse_data_id
 from ._format import format_option, print_rows
 from ._repo import open_registry, parse_tai_date, repo_argument
@@ -245,6 +245,11 @@ def _matching_non_runs(registry: Registry, patterns: tuple[str, ...]) -> list[st
                 f"{format_choices(registry.query_collections('*', kinds))}."
             )
         out += [m for m in matched if m not in out]
+        runs = registry.query_collections(pattern, [CollectionType.RUN])
+        if runs:
+            note(
+                f"{pattern!r} also matches RUN collection(s) {format_choices(runs, limit=5)}, which stay (remove-runs)."
+            )
     return out
 
 

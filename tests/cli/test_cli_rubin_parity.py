@@ -157,7 +157,9 @@ def test_remove_collections(calib: Path) -> None:
     out = ok("remove-collections", calib, "outer", "tagged", input="y\n")
     assert "outer" in out and "CHAINED" in out and "Removed 2 collection(s)" in out
     ok("collection-chain", calib, "keep", "calib")
-    ok("remove-collections", calib, "calib", "--unlink-from-chains", "--no-confirm")
+    result = run("remove-collections", calib, "calib*", "--unlink-from-chains", "--no-confirm")
+    assert result.exit_code == 0, result.output
+    assert "'calib/run'" in result.stderr and "stay" in result.stderr  # the RUN it also matches is kept
     with Butler(calib) as butler:
         names = set(butler.registry.query_collections("*"))
         assert butler.registry.get_collection_chain("keep") == []
