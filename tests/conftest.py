@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from _pg import drop_schema
 
 from chamberlain.registry import Registry
 
@@ -75,20 +76,6 @@ def postgresql_server() -> str:
                 conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
     engine.dispose()
     return PG_URL
-
-
-def drop_schema(url: str, namespace: str) -> None:
-    """Drop a test schema and everything in it, and its read-only role (roles are cluster-wide)."""
-    from chamberlain.registry.sql import reader_role_name
-
-    role = reader_role_name(url, namespace)
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{namespace}" CASCADE'))
-        if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first():
-            conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
-            conn.execute(sa.text(f'DROP ROLE "{role}"'))
-    engine.dispose()
 
 
 class DatabaseSpec:

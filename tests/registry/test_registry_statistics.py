@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from _pg import drop_schema
 from _populate import add_instrument
-from conftest import drop_schema
 
 from chamberlain.registry import Registry
 
