@@ -47,7 +47,7 @@ class DatasetSources:
 
     # --- dataset sources ---------------------------------------------------------------------
 
-    def _dataset_rows(self, rec: DatasetTypeRecord, ranked: bool) -> sa.Subquery | None:
+    def _dataset_rows(self, rec: DatasetTypeRecord, ranked: bool) -> sa.Subquery:
         """Rows (data ID, dataset_id, collection_id, validity, [rank]) of a type in the collections.
 
         The subquery depends only on its arguments and the collections, so it is
@@ -72,7 +72,7 @@ class DatasetSources:
         rows = cache[key] = self._make_dataset_rows(rec, ranked, number)
         return rows
 
-    def _make_dataset_rows(self, rec: DatasetTypeRecord, ranked: bool, number: int) -> sa.Subquery | None:
+    def _make_dataset_rows(self, rec: DatasetTypeRecord, ranked: bool, number: int) -> sa.Subquery:
         dims = list(rec.dataset_type.dimensions.required)
         order = {c.id: i for i, c in enumerate(self.collections)}
         parts: list[sa.Select] = []
@@ -112,7 +112,20 @@ class DatasetSources:
                 ).where(c.c.dataset_type_id == rec.id, c.c.collection_id.in_(calib_ids))
             )
         if not parts:
-            return None
+            # No collection searched can hold this type (e.g. a non-calibration type and only
+            # CALIBRATION collections): an empty source with the right columns, so the query
+            # still has its dimensions and simply returns no rows.
+            t = rec.tags
+            parts.append(
+                sa.select(
+                    *[t.c[d] for d in dims],
+                    t.c.dataset_id,
+                    t.c.collection_id,
+                    null.label("validity_begin"),
+                    null.label("validity_end"),
+                    *rank(t),
+                ).where(sa.false())
+            )
         stmt = parts[0] if len(parts) == 1 else sa.union_all(*parts)
         # Names numbered per statement: the same query gives the same SQL, so
         # SQLAlchemy's compiled-statement cache finds it.

@@ -439,22 +439,17 @@ class Query(DatasetSources):
         if result_rec is not None:
             ranked = spec.find_first and len(self.collections) > 1
             rows = self._dataset_rows(result_rec, ranked)
-            if rows is None:
-                where.append(sa.false())
-            else:
-                dims = result_rec.dataset_type.dimensions.required
-                plan.join_source(rows, {d: rows.c[d] for d in dims})
-                # In a RUN, a dataset's collection is its run: the dataset table is only
-                # needed for TAGGED/CALIBRATION searches and the ingest_date/run fields.
-                self._run_from_rows = all(c.type is CollectionType.RUN for c in self.collections) and not any(
-                    r.kind == "dataset" and r.name in ("ingest_date", "run") for r in refs
-                )
-                if not self._run_from_rows:
-                    plan.join_source(
-                        self._dataset_table, {}, on=self._dataset_table.c.id == rows.c.dataset_id
-                    )
-                elif len(self.collections) == 1:
-                    self._single_run_id = self.collections[0].id
+            dims = result_rec.dataset_type.dimensions.required
+            plan.join_source(rows, {d: rows.c[d] for d in dims})
+            # In a RUN, a dataset's collection is its run: the dataset table is only
+            # needed for TAGGED/CALIBRATION searches and the ingest_date/run fields.
+            self._run_from_rows = all(c.type is CollectionType.RUN for c in self.collections) and not any(
+                r.kind == "dataset" and r.name in ("ingest_date", "run") for r in refs
+            )
+            if not self._run_from_rows:
+                plan.join_source(self._dataset_table, {}, on=self._dataset_table.c.id == rows.c.dataset_id)
+            elif len(self.collections) == 1:
+                self._single_run_id = self.collections[0].id
         plan.finish()
         if result_rec is not None and rows is not None:
             self._dataset_sources[result_rec.dataset_type.name] = rows
@@ -464,9 +459,6 @@ class Query(DatasetSources):
         for name in spec.datasets:
             rec = self._types[name]
             rows = self._dataset_rows(rec, False)
-            if rows is None:
-                where.append(sa.false())
-                continue
             dims = rec.dataset_type.dimensions.required
             where.append(
                 sa.exists().where(
