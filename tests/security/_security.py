@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
@@ -97,3 +98,8 @@ class Repo:
     def snapshot(self) -> tuple[dict[str, list[str]], dict[str, tuple[str, str]]]:
         """Tables and files of the whole test directory (repository, raws and outside)."""
         return table_rows(self.url, self.database.namespace), file_tree(self.root.parent)
+
+
+#: Run a test on one backend only (overrides the two-backend `database` fixture; no skipped copies).
+only_postgresql = pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+only_sqlite = pytest.mark.parametrize("database", ["sqlite"], indirect=True)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import yaml
-from _security import Repo, refused, run_cli
+from _security import Repo, only_postgresql, only_sqlite, refused, run_cli
 
 from chamberlain.errors import ConfigError
 from chamberlain.registry import Registry
@@ -77,8 +77,8 @@ def _repo_sql(repo: Repo, statement: str) -> None:
 
 @pytest.fixture
 def pg_only(database: Any) -> Any:
-    if database.backend != "postgresql":
-        pytest.skip("namespaces are PostgreSQL's")
+    """The `database` of a test marked `only_postgresql`."""
+    assert database.backend == "postgresql"
     return database
 
 
@@ -102,9 +102,8 @@ def fresh_database(pg_only: Any) -> Iterator[str]:
 # --- finding 7: only the repository's schema ----------------------------------------------------
 
 
+@only_postgresql
 def test_mistyped_namespace_is_one_line_and_creates_nothing(repo: Repo, tmp_path: Path) -> None:
-    if repo.database.backend != "postgresql":
-        pytest.skip("namespaces are PostgreSQL's")
     typo = repo.database.namespace + "x"
     other = _write_config(tmp_path / "typo", repo.database.url, typo)
     before = repo.snapshot()
@@ -121,6 +120,7 @@ def test_mistyped_namespace_is_one_line_and_creates_nothing(repo: Repo, tmp_path
     assert repo.snapshot() == before
 
 
+@only_postgresql
 def test_public_repository_is_not_found_through_another_namespace(
     fresh_database: str, tmp_path: Path
 ) -> None:
@@ -154,6 +154,7 @@ def test_public_repository_is_not_found_through_another_namespace(
         _drop_role(url, reader_role_name(url, fresh))
 
 
+@only_postgresql
 def test_failed_create_leaves_no_schema_and_no_role(
     pg_only: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -174,6 +175,7 @@ def test_failed_create_leaves_no_schema_and_no_role(
         _drop_role(pg_only.url, role)
 
 
+@only_postgresql
 def test_failed_create_keeps_a_preexisting_schema(pg_only: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     namespace = pg_only.namespace  # dropped by the `database` fixture afterwards
     engine = _engine(pg_only.url)
@@ -201,9 +203,8 @@ def test_failed_create_keeps_a_preexisting_schema(pg_only: Any, monkeypatch: pyt
         engine.dispose()
 
 
+@only_postgresql
 def test_create_over_an_existing_repository_refused(repo: Repo, tmp_path: Path) -> None:
-    if repo.database.backend != "postgresql":
-        pytest.skip("a second repository in one database needs PostgreSQL")
     before = repo.snapshot()
     result = run_cli(
         "create", tmp_path / "again", "--db", repo.database.url, "--namespace", repo.database.namespace
@@ -215,9 +216,8 @@ def test_create_over_an_existing_repository_refused(repo: Repo, tmp_path: Path) 
 # --- finding 13: damaged repositories -------------------------------------------------------------
 
 
+@only_sqlite
 def test_sqlite_file_that_is_not_a_database(database: Any, tmp_path: Path) -> None:
-    if database.backend != "sqlite":
-        pytest.skip("a SQLite file")
     root = tmp_path / "repo"
     assert run_cli("create", root).exit_code == 0
     db_file = root / "chamberlain.sqlite3"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from _security import RAW_RUN, Repo, refused, run_cli
+from _security import RAW_RUN, Repo, only_postgresql, refused, run_cli
 
 from chamberlain.errors import ReadOnlyError
 from chamberlain.registry.sql import reader_role_name, run_sql
@@ -227,11 +227,12 @@ def _admin(repo: Repo, *statements: str) -> None:
 
 @pytest.fixture
 def pg_repo(repo: Repo) -> Repo:
-    if repo.database.backend != "postgresql":
-        pytest.skip("reader roles are PostgreSQL's")
+    """The `repo` of a test marked `only_postgresql`."""
+    assert repo.database.backend == "postgresql"
     return repo
 
 
+@only_postgresql
 def test_reader_role_can_only_read(pg_repo: Repo) -> None:
     """Connected as the role itself (as an analyst's SQL client would), outside any read-only transaction."""
     role = _role(pg_repo)
@@ -277,6 +278,7 @@ def test_reader_role_can_only_read(pg_repo: Repo) -> None:
     assert pg_repo.snapshot() == before
 
 
+@only_postgresql
 def test_missing_role_refuses_and_create_role_restores(pg_repo: Repo) -> None:
     role = _role(pg_repo)
     _admin(pg_repo, f'DROP OWNED BY "{role}"', f'DROP ROLE "{role}"')
@@ -294,6 +296,7 @@ def test_missing_role_refuses_and_create_role_restores(pg_repo: Repo) -> None:
     assert pg_repo.snapshot() == before
 
 
+@only_postgresql
 def test_role_that_lends_privileges_is_refused(pg_repo: Repo) -> None:
     """If someone makes the reader a member of a privileged role, `sql` stops rather than run as it."""
     role = _role(pg_repo)
@@ -308,6 +311,7 @@ def test_role_that_lends_privileges_is_refused(pg_repo: Repo) -> None:
     assert _raw_count(pg_repo) == 4
 
 
+@only_postgresql
 def test_namespace_is_the_only_schema_searched(pg_repo: Repo) -> None:
     rows = _sql_json(pg_repo, "SELECT current_schemas(false) AS schemas")
     assert rows[0]["schemas"] == [pg_repo.database.namespace]
@@ -315,10 +319,9 @@ def test_namespace_is_the_only_schema_searched(pg_repo: Repo) -> None:
     refused(result, "public.alembic_version")
 
 
+@only_postgresql
 def test_create_without_createrole_then_sql_refuses(database: Any, tmp_path: Path) -> None:
     """A repository made by a user who may not create roles has no reader; `sql` will not run as that user."""
-    if database.backend != "postgresql":
-        pytest.skip("reader roles are PostgreSQL's")
     owner = f"owner_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(database.url, poolclass=sa.pool.NullPool)
     dbname = sa.make_url(database.url).database
