@@ -26,8 +26,8 @@ import numpy as np
 from chamberlain.datastore.formatters import Formatter
 from chamberlain.errors import FormatterError, ImageError
 from chamberlain.image import Box, Exposure, Image, Mask, MaskedImage
-from chamberlain.image.fits_headers import HduHeader, header_items, read_hdu_headers
 from chamberlain.image._wcs import wcs_from_header
+from chamberlain.image.fits_headers import HduHeader, header_items, read_hdu_headers
 
 __all__ = ["FitsRawFormatter"]
 
