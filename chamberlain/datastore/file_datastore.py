@@ -177,6 +177,29 @@ class FileDatastore:
             return None
         return real
 
+    def _check_not_taken(self, relative: str, ref: Any, what: str, claimed: set[str] | None = None) -> None:
+        """Refuse to write over a file that another dataset's record names.
+
+        Two datasets can map to one file name (a template without every dimension, or values
+        that escape to the same text); writing the second would silently replace the first's
+        file, and a rollback would then delete it. A file at the target that no record names
+        (left by a process killed before it committed) may be replaced. ``claimed`` holds the
+        paths already written by the same call.
+        """
+        if claimed is not None:
+            if relative in claimed:
+                raise DatastoreError(
+                    f"Cannot {what} dataset {_describe(ref)}: another dataset of the same call maps to the "
+                    f"same file {relative}; the file template of {ref.dataset_type.name!r} is not unique "
+                    "for these datasets."
+                )
+            claimed.add(relative)
+        if os.path.lexists(f"{self._root}/{relative}") and self.records.paths_in_use([relative]):
+            raise DatastoreError(
+                f"Cannot {what} dataset {_describe(ref)}: {relative} already holds the file of another "
+                f"dataset; the file template of {ref.dataset_type.name!r} maps both to the same name."
+            )
+
     def _escape_error(self, what: str, ref: Any, path: str, real: str) -> DatastoreError:
         return DatastoreError(
             f"Cannot {what} dataset {_describe(ref)}: the directory of {path} resolves to {real}, outside "
@@ -239,6 +262,7 @@ class FileDatastore:
         relative = self.templates.get(ref.dataset_type).format(ref, lookup=self._lookup) + formatter.extension
         target = f"{self._root}/{relative}"
         self._ensure_dir(target, ref)
+        self._check_not_taken(relative, ref, "write")
         tmp = _transfer.temporary_name(target)
         records = self.records
         with records.transaction():
@@ -428,6 +452,7 @@ class FileDatastore:
         records = self.records
         last_type: DatasetType | None = None
         outside: dict[str, str | None] = {}  # directory -> where it really is if outside the root
+        claimed: set[str] = set()  # target paths this call writes
         with records.transaction():
             for dataset, source in zip(datasets, sources):
                 refs = dataset.ref_list
@@ -461,6 +486,7 @@ class FileDatastore:
                     if not os.path.exists(source):
                         raise IngestError(f"Cannot ingest {source}: no such file.")
                     self._ensure_dir(final, refs[0], "ingest")
+                    self._check_not_taken(path, refs[0], "ingest", claimed)
                     records.on_rollback(_transfer.transfer(source, final, mode))
                 if record_validation_info:
                     try:
