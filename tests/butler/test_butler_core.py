@@ -204,7 +204,7 @@ def test_open_read_only_and_config_errors(tmp_path: Path) -> None:
             butler.put({"a": 1}, "t_StructuredDataDict", instrument="Cam", detector=0, run="run1")
     with Butler(tmp_path / "repo") as butler, pytest.raises(MissingCollectionError, match="collections"):
         butler.get("t_StructuredDataDict", instrument="Cam", detector=0)
-    with pytest.raises(ConfigError, match="already holds"):
+    with pytest.raises(ConfigError, match=r"already exists \(it has chamberlain.yaml\)"):
         Butler.create(tmp_path / "repo")
     with pytest.raises(ConfigError, match="not a Chamberlain repository"):
         Butler(tmp_path)
