@@ -85,17 +85,20 @@ class DatasetSources:
             whens = {cid: order[cid] for cid in order}
             return [sa.case(whens, value=table.c.collection_id, else_=len(order)).label("rank")]
 
-        if tag_ids:
+        def tag_rows(*where: Any) -> sa.Select:
             t = rec.tags
+            return sa.select(
+                *[t.c[d] for d in dims],
+                t.c.dataset_id,
+                t.c.collection_id,
+                null.label("validity_begin"),
+                null.label("validity_end"),
+                *rank(t),
+            ).where(*where)
+
+        if tag_ids:
             parts.append(
-                sa.select(
-                    *[t.c[d] for d in dims],
-                    t.c.dataset_id,
-                    t.c.collection_id,
-                    null.label("validity_begin"),
-                    null.label("validity_end"),
-                    *rank(t),
-                ).where(t.c.dataset_type_id == rec.id, t.c.collection_id.in_(tag_ids))
+                tag_rows(rec.tags.c.dataset_type_id == rec.id, rec.tags.c.collection_id.in_(tag_ids))
             )
         calib_ids = self._calib_ids(rec)
         if calib_ids:
@@ -115,17 +118,7 @@ class DatasetSources:
             # No collection searched can hold this type (e.g. a non-calibration type and only
             # CALIBRATION collections): an empty source with the right columns, so the query
             # still has its dimensions and simply returns no rows.
-            t = rec.tags
-            parts.append(
-                sa.select(
-                    *[t.c[d] for d in dims],
-                    t.c.dataset_id,
-                    t.c.collection_id,
-                    null.label("validity_begin"),
-                    null.label("validity_end"),
-                    *rank(t),
-                ).where(sa.false())
-            )
+            parts.append(tag_rows(sa.false()))
         stmt = parts[0] if len(parts) == 1 else sa.union_all(*parts)
         # Names numbered per statement: the same query gives the same SQL, so
         # SQLAlchemy's compiled-statement cache finds it.
