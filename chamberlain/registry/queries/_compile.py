@@ -28,11 +28,13 @@ import datetime
 import json
 import math
 import uuid
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import astropy.time
+import erfa
 import lsst.sphgeom as sg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -197,12 +199,16 @@ _ARITH = {
 
 
 def _time_ns(value: Any) -> int | None:
-    if isinstance(value, astropy.time.Time):
-        return time_to_ns(value)
-    if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.UTC)
-        return time_to_ns(astropy.time.Time(value, scale="utc"))
+    # ERFA warns of "dubious years" (beyond its leap-second table) while converting; the range
+    # check of time_to_ns is what decides, as for time literals (expressions/_literals.py).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", erfa.ErfaWarning)
+        if isinstance(value, astropy.time.Time):
+            return time_to_ns(value)
+        if isinstance(value, datetime.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=datetime.UTC)
+            return time_to_ns(astropy.time.Time(value, scale="utc"))
     return None
 
 
