@@ -48,6 +48,12 @@ _COLLECTION_CHARS = re.compile(r"[A-Za-z0-9_\-.+@=,:/]*")
 _DATASET_TYPE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _GLOB_CHARS = frozenset("*?[]")
 
+#: A run's first component is a folder in the repository root, beside the repository's own files
+#: (chamberlain.yaml, chamberlain.sqlite3 and its -wal/-shm/-journal files, datastore.yaml, hidden
+#: markers and temporaries): a run named after one of them would break the repository.
+_RESERVED_PREFIXES = ("chamberlain.", "chamberlain-", ".chamberlain")
+_TEMPORARY = re.compile(r"\..+\.tmp-[0-9]+")
+_RESERVED_NAMES = frozenset({"datastore.yaml"})
 _COLLECTION_RULES = (
     "names: ASCII letters, digits, _-.+@=,: and / between non-empty components other than '.' and '..'; "
     f"at most {MAX_NAME_LENGTH} characters, {MAX_COMPONENT_LENGTH} per component"
@@ -116,6 +122,14 @@ def _collection_problem(name: str) -> str | None:
         return f"it has {len(name)} characters"
     if name.startswith("/"):
         return "it starts with '/'"
+    first = name.split("/", 1)[0]
+    lowered = first.lower()
+    if lowered.startswith(_RESERVED_PREFIXES) or lowered in _RESERVED_NAMES or _TEMPORARY.fullmatch(first):
+        return (
+            f"its first component {first!r} could be taken for one of the repository's own files (names "
+            "starting with 'chamberlain.', 'chamberlain-' or '.chamberlain', 'datastore.yaml', and "
+            "temporary names '.<name>.tmp-<pid>' are reserved)"
+        )
     for component in name.split("/"):
         if not component:
             return "it has an empty component (a trailing or doubled '/')"

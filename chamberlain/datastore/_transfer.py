@@ -59,6 +59,38 @@ def _process_is_alive(pid: int) -> bool:
     return True
 
 
+def is_stale_temporary(path: str, *, older_than: float = STALE_AFTER) -> bool:
+    """Whether ``path`` is a temporary (``.<name>.tmp-<pid>``) that a dead process left.
+
+    True only if the name has that form, its process does not exist on this host, it is not
+    this process's, it is not a directory, and it was last modified more than ``older_than``
+    seconds ago (the rules of `remove_stale_temporaries`).
+
+    Parameters
+    ----------
+    path
+        The file (not followed if it is a link).
+    older_than
+        Minimum age in seconds (modification time).
+
+    Returns
+    -------
+    bool
+        True if the file may be removed.
+    """
+    match = _TEMPORARY_RE.match(os.path.basename(path))
+    if match is None:
+        return False
+    pid = int(match.group(1))
+    if pid == os.getpid() or _process_is_alive(pid):
+        return False
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return not stat.S_ISDIR(info.st_mode) and time.time() - info.st_mtime >= older_than
+
+
 def remove_stale_temporaries(directory: str, *, older_than: float = STALE_AFTER) -> list[str]:
     """Remove the temporaries (``.<name>.tmp-<pid>``) that dead processes left in ``directory``.
 
@@ -81,8 +113,6 @@ def remove_stale_temporaries(directory: str, *, older_than: float = STALE_AFTER)
         Paths of the files removed.
     """
     removed: list[str] = []
-    own = os.getpid()
-    now = time.time()
     try:
         entries = os.scandir(directory)
     except OSError:
@@ -92,17 +122,7 @@ def remove_stale_temporaries(directory: str, *, older_than: float = STALE_AFTER)
             name = entry.name
             if name[:1] != "." or ".tmp-" not in name:
                 continue
-            match = _TEMPORARY_RE.match(name)
-            if match is None:
-                continue
-            pid = int(match.group(1))
-            if pid == own or _process_is_alive(pid):
-                continue
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISDIR(info.st_mode) or now - info.st_mtime < older_than:
+            if not is_stale_temporary(entry.path, older_than=older_than):
                 continue
             try:
                 os.remove(entry.path)

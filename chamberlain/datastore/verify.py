@@ -22,6 +22,7 @@ import re
 import uuid
 from collections.abc import Iterable
 
+from chamberlain.datastore._transfer import is_stale_temporary
 from chamberlain.datastore.file_datastore import FileDatastore, file_checksum
 from chamberlain.repository import REPOSITORY_FILES, REPOSITORY_MARKERS, read_preexisting
 
@@ -244,7 +245,11 @@ def verify_datastore(
                 continue
             if _same_as_recorded(f"{root}/{rel}", recorded_ids):
                 continue
-            ours = (owned_dir or _TEMPORARY.fullmatch(name) is not None) and name not in REPOSITORY_FILES
+            if _TEMPORARY.fullmatch(name) is not None:
+                # A write in progress (live process, or too recent to judge) is left alone.
+                ours = is_stale_temporary(f"{root}/{rel}")
+            else:
+                ours = owned_dir and name not in REPOSITORY_FILES
             (report.orphan_files if ours else report.not_owned).append(rel)
     report.orphan_files.sort()
     report.not_owned.sort()

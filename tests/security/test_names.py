@@ -214,3 +214,26 @@ def test_dataset_type_names_are_checked_by_the_api_and_the_cli(repo: Repo) -> No
         refused(result, "invalid dataset type name", _shown(name))
     assert repo.snapshot() == before
     assert validate_dataset_type_name("calexp.wcs") == "calexp.wcs"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "chamberlain.sqlite3-journal",
+        "chamberlain.sqlite3-wal",
+        "chamberlain.yaml",
+        "Chamberlain.YAML",
+        "datastore.yaml",
+        "chamberlain-preexisting.json",
+        ".chamberlain-demo",
+        ".x.tmp-1/y",
+    ],
+)
+def test_run_named_after_a_repository_file_refused(repo: Repo, name: str) -> None:
+    """A run's first folder sits beside the repository's own files: one named like them would break it."""
+    before = repo.snapshot()
+    refused(run_cli("ingest-raws", repo.root, repo.raws, "--run", name), repr(name), "reserved")
+    assert repo.snapshot() == before
+    with Butler(repo.root, writeable=True) as butler, pytest.raises(InvalidNameError, match="reserved"):
+        butler.registry.register_run(name)
+    assert repo.snapshot() == before

@@ -11,7 +11,9 @@ import functools
 import json
 import os
 import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +111,16 @@ def test_verify_fix_deletes_only_the_datastores_own_orphans(shared_dir_repo: Rep
     shutil.copytree(_nested_repository(tmp_path, "b"), run_dir / "inner")
     # The datastore's own leftovers: an unrecorded file in the run folder and stale temporary files.
     (run_dir / "stray.fits").write_bytes(b"SIMPLE  = T")
-    (run_dir / ".raw_x.fits.tmp-424242").write_bytes(b"half")
-    (root / ".orphan.json.tmp-77").write_bytes(b"{")
+    # Stale: processes that do not exist (a pid above the kernel's maximum), last written an hour ago.
+    dead = _dead_pid()
+    for stale in (run_dir / f".raw_x.fits.tmp-{dead}", root / f".orphan.json.tmp-{dead}"):
+        stale.write_bytes(b"half")
+        os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    # A write in progress: a live process's temporary (even an old one) is never touched.
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    in_progress = run_dir / f".raw_y.fits.tmp-{live.pid}"
+    in_progress.write_bytes(b"being written")
+    os.utime(in_progress, (time.time() - 3600, time.time() - 3600))
     # An unrecorded link in the run folder pointing at a file outside: the link goes, never the target.
     (run_dir / "link.fits").symlink_to(repo.outside / "precious.txt")
     (run_dir / "linkdir").symlink_to(repo.outside, target_is_directory=True)
@@ -118,15 +128,20 @@ def test_verify_fix_deletes_only_the_datastores_own_orphans(shared_dir_repo: Rep
     rel = f"repo/{RAW_RUN}"
     ours = {
         f"{rel}/stray.fits",
-        f"{rel}/.raw_x.fits.tmp-424242",
-        "repo/.orphan.json.tmp-77",
+        f"{rel}/.raw_x.fits.tmp-{dead}",
+        f"repo/.orphan.json.tmp-{dead}",
         f"{rel}/link.fits",
     }
     assert ours <= set(files_before)
 
-    result = run_cli("verify", root, "--fix")
+    try:
+        result = run_cli("verify", root, "--fix")
+    finally:
+        live.kill()
+        live.wait()
 
     assert result.exit_code == 0, result.output + result.stderr
+    assert in_progress.read_bytes() == b"being written"
     tables_after, files_after = repo.snapshot()
     assert tables_after == tables_before
     assert files_after == {k: v for k, v in files_before.items() if k not in ours}
@@ -430,3 +445,11 @@ def test_prune_modes_are_exclusive(repo: Repo, modes: tuple[str, ...]) -> None:
     )
     refused(result, *modes, "cannot be combined")
     assert repo.snapshot() == before
+
+
+def _dead_pid() -> int:
+    """A process ID no process can have: one above the kernel's pid_max."""
+    try:
+        return int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+    except OSError:
+        return 2**22 + 1
