@@ -253,3 +253,31 @@ def read_preexisting(root: str | os.PathLike[str]) -> frozenset[str]:
     if not isinstance(data, list) or not all(isinstance(p, str) for p in data):
         raise ConfigError(f"{path} must hold a JSON list of relative paths.")
     return frozenset(posixpath.normpath(p) for p in data if p)
+
+
+def check_outside_repository(path: str | os.PathLike[str], root: str | os.PathLike[str], what: str) -> None:
+    """Refuse an output file that would land inside the repository (a command's own output must
+    never replace the database, the configuration or a dataset's file).
+
+    Parameters
+    ----------
+    path
+        The file to write (its directory must exist; links in it are resolved).
+    root
+        The repository directory.
+    what
+        The command or call, for the message (``export``, ``config-dump``).
+
+    Raises
+    ------
+    ConfigError
+        If ``path`` resolves to the repository directory or anything inside it.
+    """
+    target = Path(path).absolute()
+    resolved = target.parent.resolve() / target.name
+    real_root = Path(root).resolve()
+    if resolved == real_root or real_root in resolved.parents:
+        raise ConfigError(
+            f"Cannot write {str(path)!r}: it is inside the repository {str(root)!r}, which {what} does "
+            "not change; choose a file outside it."
+        )

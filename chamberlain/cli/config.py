@@ -9,6 +9,7 @@ import click
 import yaml
 
 from chamberlain.errors import ConfigError
+from chamberlain.repository import check_outside_repository
 
 from ._butler import open_butler
 from ._repo import repo_argument
@@ -42,12 +43,7 @@ def config_dump(repo: str, out_file: str | None) -> None:
     target = Path(out_file).absolute()
     if not target.parent.is_dir():
         raise ConfigError(f"Cannot write {out_file!r}: its directory {str(target.parent)!r} does not exist.")
-    resolved = target.parent.resolve() / target.name
-    if resolved == root.resolve() or root.resolve() in resolved.parents:
-        raise ConfigError(
-            f"Cannot write {out_file!r}: it is inside the repository {str(root)!r}, which config-dump "
-            "does not change; choose a file outside it."
-        )
+    check_outside_repository(target, root, "config-dump")
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
         tmp.write_text(text)

@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from ..datasets import DatasetRef, DatasetType
 from ..errors import DatastoreError, MissingCollectionError
 from ..registry import CollectionType, Registry
+from ..repository import check_outside_repository
 from ._records import RecordCollector, row_to_file
 from ._yaml import dump
 
@@ -243,6 +244,7 @@ def export_repository(
         checked before anything is read.
     """
     target = _export_target(file)
+    check_outside_repository(target, butler.config.root, "export")
     registry = butler.registry
     selected = _selected_collections(registry, collections)
     patterns = (

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from _security import Repo
+from _security import Repo, refused, run_cli
 
 from chamberlain.butler import Butler
 from chamberlain.datasets import DatasetRef, DatasetType
@@ -84,3 +84,16 @@ def test_ingest_of_two_files_to_one_name_refused(repo: Repo, tmp_path: Path) -> 
         assert {k: v for k, v in after[1].items() if v[0] != "dir"} == {
             k: v for k, v in before[1].items() if v[0] != "dir"
         }
+
+
+@pytest.mark.parametrize(
+    "target", ["chamberlain.sqlite3", "chamberlain.yaml", "new.yaml", "SimCam/raw/x.yaml"]
+)
+def test_export_into_the_repository_refused(repo: Repo, target: str) -> None:
+    """``export REPO REPO/chamberlain.sqlite3`` replaced the registry database with YAML."""
+    before = repo.snapshot()
+    refused(run_cli("export", repo.root, repo.root / target), "inside the repository", "export")
+    assert repo.snapshot() == before
+    # A relative spelling from another directory is the same file.
+    refused(run_cli("export", repo.root, f"{repo.root}/./SimCam/../{target}"), "inside the repository")
+    assert repo.snapshot() == before
