@@ -200,6 +200,21 @@ class FileDatastore:
                 f"dataset; the file template of {ref.dataset_type.name!r} maps both to the same name."
             )
 
+    def _check_sources_not_recorded(self, sources: Sequence[str]) -> None:
+        """Refuse to move, link or take over in place a file that a dataset record already names.
+
+        Moving another dataset's file (or ingesting it in place under a second record) would
+        leave that dataset without its file, or two records sharing one. Copying is fine.
+        """
+        inside = {os.path.relpath(s, self._root): s for s in sources if self.is_managed(s)}
+        taken = self.records.paths_in_use(inside) if inside else set()
+        if taken:
+            first = sorted(taken)[0]
+            raise IngestError(
+                f"Cannot ingest {inside[first]}: it is already the file of a dataset in this repository "
+                f"({len(taken)} such file(s)); use --transfer copy to ingest a copy of it."
+            )
+
     def _escape_error(self, what: str, ref: Any, path: str, real: str) -> DatastoreError:
         return DatastoreError(
             f"Cannot {what} dataset {_describe(ref)}: the directory of {path} resolves to {real}, outside "
@@ -448,6 +463,8 @@ class FileDatastore:
         if mode == "move":
             for source in sources:
                 _transfer.check_move_source(source)
+        if mode != "copy":
+            self._check_sources_not_recorded(sources)
         rows: list[RecordRow] = []
         records = self.records
         last_type: DatasetType | None = None

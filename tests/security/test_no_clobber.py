@@ -97,3 +97,26 @@ def test_export_into_the_repository_refused(repo: Repo, target: str) -> None:
     # A relative spelling from another directory is the same file.
     refused(run_cli("export", repo.root, f"{repo.root}/./SimCam/../{target}"), "inside the repository")
     assert repo.snapshot() == before
+
+
+@pytest.mark.parametrize("mode", ["move", "symlink", "hardlink", None])
+def test_ingest_never_takes_another_datasets_file(repo: Repo, mode: str | None) -> None:
+    """Moving (or linking, or taking in place) a file a record names left that dataset without it."""
+    recorded = sorted((repo.root / "SimCam").rglob("*.fits"))[0]
+    before = repo.snapshot()
+    args = ["ingest-raws", repo.root, recorded, "--run", "other/run"]
+    if mode is not None:
+        args += ["--transfer", mode]
+    result = run_cli(*args)
+    assert result.exit_code == 1
+    assert "already the file of a dataset" in result.output + result.stderr
+    assert recorded.is_file()
+    after = repo.snapshot()
+    assert {k: v for k, v in after[1].items() if v[0] != "dir"} == {
+        k: v for k, v in before[1].items() if v[0] != "dir"
+    }
+    assert run_cli("verify", repo.root).stdout.strip() == "OK"
+    # A copy is a new, independent file, and is allowed.
+    assert (
+        run_cli("ingest-raws", repo.root, recorded, "--run", "copy/run", "--transfer", "copy").exit_code == 0
+    )
