@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ from chamberlain.errors import (
     IngestError,
     format_choices,
 )
+from chamberlain.repository import read_preexisting
 
 __all__ = ["FileDatastore", "MissingFileError", "file_checksum"]
 
@@ -194,10 +196,17 @@ class FileDatastore:
                     "for these datasets."
                 )
             claimed.add(relative)
-        if os.path.lexists(f"{self._root}/{relative}") and self.records.paths_in_use([relative]):
+        if not os.path.lexists(f"{self._root}/{relative}"):
+            return
+        if self.records.paths_in_use([relative]):
             raise DatastoreError(
                 f"Cannot {what} dataset {_describe(ref)}: {relative} already holds the file of another "
                 f"dataset; the file template of {ref.dataset_type.name!r} maps both to the same name."
+            )
+        if posixpath.normpath(relative) in read_preexisting(self._root):
+            raise DatastoreError(
+                f"Cannot {what} dataset {_describe(ref)}: {relative} is a file that was in the directory "
+                "before the repository was made (not the repository's; see chamberlain-preexisting.json)."
             )
 
     def _check_sources_not_recorded(self, sources: Sequence[str]) -> None:

@@ -7,6 +7,7 @@ rollback then deleted it); now it is refused in one line, and the first dataset 
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from pathlib import Path
 
@@ -120,3 +121,23 @@ def test_ingest_never_takes_another_datasets_file(repo: Repo, mode: str | None) 
     assert (
         run_cli("ingest-raws", repo.root, recorded, "--run", "copy/run", "--transfer", "copy").exit_code == 0
     )
+
+
+def test_preexisting_file_at_the_target_is_not_overwritten(tmp_path: Path, simulated_raws: Path) -> None:
+    """A file listed as not owned (create --allow-existing-files) is never replaced by an ingest."""
+    root = tmp_path / "shared"
+    raws = tmp_path / "raws"
+    shutil.copytree(simulated_raws, raws)
+    # Ingest once elsewhere to learn where each raw lands, then plant the user's file there.
+    probe = tmp_path / "probe"
+    assert run_cli("create", probe).exit_code == 0
+    assert run_cli("ingest-raws", probe, raws, "--transfer", "copy").exit_code == 0
+    landed = sorted(p.relative_to(probe) for p in (probe / "SimCam").rglob("*.fits"))[0]
+    mine = root / landed
+    mine.parent.mkdir(parents=True)
+    mine.write_text("MY PRECIOUS\n")
+    assert run_cli("create", root, "--allow-existing-files").exit_code == 0
+    result = run_cli("ingest-raws", root, raws, "--transfer", "copy")
+    assert result.exit_code == 1
+    assert "before the repository was made" in result.output + result.stderr
+    assert mine.read_text() == "MY PRECIOUS\n"
