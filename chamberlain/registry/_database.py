@@ -83,6 +83,12 @@ class Database:
             )
         if namespace is not None and self.dialect != "postgresql":
             raise ConfigError(f"A namespace ({namespace!r}) is only supported on PostgreSQL.")
+        if namespace is not None and (
+            namespace.lower() == "information_schema" or namespace.lower().startswith("pg_")
+        ):
+            raise ConfigError(
+                f"Namespace {namespace!r} is a PostgreSQL system schema; choose a schema of your own."
+            )
         self.namespace = namespace
         #: Whether `Registry.create` may create the namespace (see `ensure_schema`).
         self.create = create

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from .._gc import collector_paused
 from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType
 from ..dimensions import DataCoordinate, DimensionGroup, DimensionRecord, DimensionUniverse
-from ..errors import DatabaseError, SchemaVersionError
+from ..errors import ConfigError, DatabaseError, SchemaVersionError
 from ..geometry import Timespan
 from ..schema import SCHEMA_VERSION, build_metadata, versioning
 from ..schema.views import create_views
@@ -105,6 +105,14 @@ class Registry(RegistryQueries):
                 db.ensure_schema(conn)
                 if versioning.current_revision(conn) is not None:
                     raise SchemaVersionError(f"{_where(db)} already holds a Chamberlain repository.")
+                if db.namespace is not None:
+                    others = sa.inspect(conn).get_table_names(schema=db.namespace)
+                    if others:
+                        raise ConfigError(
+                            f"Cannot create a repository in namespace {db.namespace!r}: it already holds "
+                            f"{len(others)} table(s) that are not a repository's ({', '.join(sorted(others)[:3])}"
+                            f"{', ...' if len(others) > 3 else ''}); choose a new or empty namespace."
+                        )
                 if db.dialect == "postgresql":
                     _ensure_btree_gist(conn)
                 versioning.upgrade(conn, universe)

@@ -181,8 +181,6 @@ def test_failed_create_keeps_a_preexisting_schema(pg_only: Any, monkeypatch: pyt
     engine = _engine(pg_only.url)
     with engine.begin() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{namespace}"')
-        conn.exec_driver_sql(f'CREATE TABLE "{namespace}".keep (a INTEGER)')
-        conn.exec_driver_sql(f'INSERT INTO "{namespace}".keep VALUES (42)')
 
     def boom(*args: Any, **kwargs: Any) -> None:
         raise ConfigError("simulated failure")
@@ -191,6 +189,29 @@ def test_failed_create_keeps_a_preexisting_schema(pg_only: Any, monkeypatch: pyt
     with pytest.raises(ConfigError, match="simulated"):
         Registry.create(pg_only.url, namespace=namespace)
     try:
+        with engine.connect() as conn:
+            assert namespace in _schemas(pg_only.url)
+            tables = conn.execute(
+                sa.text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": namespace}
+            ).all()
+            assert tables == []
+    finally:
+        engine.dispose()
+
+
+@only_postgresql
+def test_create_refuses_a_schema_holding_other_tables(pg_only: Any, tmp_path: Path) -> None:
+    """The reader role would get SELECT on the user's tables, and names could collide: refused."""
+    namespace = pg_only.namespace
+    engine = _engine(pg_only.url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{namespace}"')
+        conn.exec_driver_sql(f'CREATE TABLE "{namespace}".keep (a INTEGER)')
+        conn.exec_driver_sql(f'INSERT INTO "{namespace}".keep VALUES (42)')
+    try:
+        result = run_cli("create", tmp_path / "r", "--db", pg_only.url, "--namespace", namespace)
+        refused(result, repr(namespace), "keep")
+        assert not (tmp_path / "r").exists()
         with engine.connect() as conn:
             tables = set(
                 conn.execute(
@@ -201,6 +222,14 @@ def test_failed_create_keeps_a_preexisting_schema(pg_only: Any, monkeypatch: pyt
             assert conn.exec_driver_sql(f'SELECT a FROM "{namespace}".keep').scalar_one() == 42
     finally:
         engine.dispose()
+
+
+@only_postgresql
+@pytest.mark.parametrize("namespace", ["information_schema", "pg_catalog", "pg_toast", "PG_x"])
+def test_create_refuses_system_schemas(pg_only: Any, tmp_path: Path, namespace: str) -> None:
+    result = run_cli("create", tmp_path / "r", "--db", pg_only.url, "--namespace", namespace)
+    refused(result, repr(namespace), "system schema")
+    assert not (tmp_path / "r").exists()
 
 
 @only_postgresql
