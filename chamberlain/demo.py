@@ -118,8 +118,8 @@ def prepare_root(root: str | os.PathLike[str], *, replace: bool = False) -> None
             f"Refusing to replace {shown!r}: it is not a directory (a file or a symbolic link); "
             "--replace only replaces a directory an earlier demo made."
         )
-    if (path / DEMO_MARKER_NAME).is_file():
-        shutil.rmtree(path)
+    if (path / DEMO_MARKER_NAME).is_file() and (path / CONFIG_NAME).is_file():
+        shutil.rmtree(path)  # a demo repository: the marker alone (a copied file) is not enough
     elif any(path.iterdir()):
         what = (
             "a Chamberlain repository the demo did not make"
@@ -127,7 +127,8 @@ def prepare_root(root: str | os.PathLike[str], *, replace: bool = False) -> None
             else "a directory that is not empty"
         )
         raise ConfigError(
-            f"Refusing to replace {shown!r}: it is {what} (it has no {DEMO_MARKER_NAME}); "
+            f"Refusing to replace {shown!r}: it is {what} (not a demo repository: {DEMO_MARKER_NAME} "
+            f"and {CONFIG_NAME} are not both there); "
             "--replace only replaces a directory an earlier demo made; choose another directory."
         )
 

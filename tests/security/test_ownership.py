@@ -371,10 +371,15 @@ def test_demo_refuses_to_replace_a_user_directory_or_link(tmp_path: Path) -> Non
     (other / "photo.jpg").write_bytes(b"\xff\xd8")
     (tmp_path / "alias").symlink_to(other, target_is_directory=True)
     (tmp_path / "file").write_text("a file\n")
+    copied = tmp_path / "copied"  # a copy of the demo's marker alone does not make a demo repository
+    copied.mkdir()
+    (copied / ".chamberlain-demo").write_text("made by chamberlain demo\n")
+    (copied / "thesis.tex").write_text("precious\n")
     before = file_tree(tmp_path)
     for target, needle in (
         (mine, "did not make"),
         (other, "not empty"),
+        (copied, "not a demo repository"),
         (tmp_path / "alias", "symbolic link"),
     ):
         refused(run_cli("demo", target, "--replace"), str(target), needle)
