@@ -72,9 +72,12 @@ def table_rows(url: str, namespace: str | None) -> dict[str, list[str]]:
         with engine.connect() as conn:
             inspector = sa.inspect(conn)
             out: dict[str, list[str]] = {}
+            quote = conn.dialect.identifier_preparer.quote
+            prefix = f"{quote(namespace)}." if namespace else ""
             for name in inspector.get_table_names(schema=namespace):
-                table = sa.Table(name, sa.MetaData(), schema=namespace, autoload_with=conn)
-                out[name] = sorted(repr(tuple(row)) for row in conn.execute(sa.select(table)))
+                # Plain SELECT * (no reflection per table: snapshots are taken around every attempt).
+                rows = conn.exec_driver_sql(f"SELECT * FROM {prefix}{quote(name)}")
+                out[name] = sorted(repr(tuple(row)) for row in rows)
             return out
     finally:
         engine.dispose()
