@@ -61,6 +61,9 @@ from chamberlain.repository import read_preexisting
 
 __all__ = ["FileDatastore", "MissingFileError", "file_checksum"]
 
+#: The longest file or directory name (bytes) the usual file systems allow (ext4, XFS, APFS, NTFS).
+_NAME_MAX = 255
+
 
 class MissingFileError(DatastoreError, FileNotFoundError):
     """A record names a file that does not exist."""
@@ -209,6 +212,23 @@ class FileDatastore:
                 "before the repository was made (not the repository's; see chamberlain-preexisting.json)."
             )
 
+    @staticmethod
+    def _check_name_lengths(path: str, ref: Any, what: str) -> None:
+        """Refuse, before any directory is made, a path with a level too long for the file system.
+
+        A file's temporary name (``.<name>.tmp-<pid>``) is counted, as it is written first.
+        """
+        levels = path.split("/")
+        levels[-1] = _transfer.temporary_name(levels[-1])
+        for level in levels:
+            size = len(os.fsencode(level))
+            if size > _NAME_MAX:
+                raise DatastoreError(
+                    f"Cannot {what} dataset {_describe(ref)}: its path has a level of {size} bytes "
+                    f"({level[:40]}...), more than the {_NAME_MAX} a file name may have; use a shorter run "
+                    "name or a file template with fewer fields."
+                )
+
     def _check_sources_not_recorded(self, sources: Sequence[str]) -> None:
         """Refuse to move, link or take over in place a file that a dataset record already names.
 
@@ -239,6 +259,7 @@ class FileDatastore:
             If the directory resolves outside the root, or cannot be made.
         """
         directory = os.path.dirname(path)
+        self._check_name_lengths(path, ref, what)
         if directory in self._known_dirs:
             return
         # realpath resolves the levels that exist (a linked one pointing out is caught before

@@ -356,3 +356,16 @@ def test_run_levels_of_a_template_are_escaped_one_by_one(run: str, expected: str
     path = FileTemplate("{run:/}/{datasetType}/{instrument}").format(ref)
     assert path == f"{expected}/summary/Cam"
     assert not {".", ".."} & set(path.split("/"))
+
+
+def test_run_name_too_long_for_file_names_is_refused_before_any_directory(repo: Repo) -> None:
+    """A valid 255-character run flattens into a file name longer than the file system allows."""
+    run = "a" * 127 + "/" + "b" * 127
+    before = repo.snapshot()
+    result = run_cli("ingest-raws", repo.root, repo.raws, "--run", run)
+    assert result.exit_code == 1
+    assert "more than the 255 a file name may have" in result.output + result.stderr
+    assert "Errno" not in result.output + result.stderr
+    after = repo.snapshot()
+    # No directory was made for it (the run itself is registered by ingest-raws before the files).
+    assert after[1] == before[1]
