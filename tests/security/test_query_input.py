@@ -520,3 +520,14 @@ def test_cli_long_chains(repo: Repo) -> None:
     got = {int(line.split(",")[header.index("exposure")]) for line in result.stdout.splitlines()[1:] if line}
     assert got == {e for e in exposures if (e - first) % 2 == 0 and -10_000 <= e - first < 10_000}
     assert first in got
+
+
+def test_a_huge_range_bind_is_one_error_not_memory_error(database: Any) -> None:
+    """``bind={"v": range(10**12)}`` ran out of memory expanding the range; now it is refused by size."""
+    reg = Registry.create(database.url, namespace=database.namespace)
+    try:
+        with pytest.raises(InvalidQueryError, match="Bind list too long") as info:
+            list(reg.query_data_ids(["instrument"], where="instrument IN (:v)", bind={"v": range(10**12)}))
+        assert ":v" in str(info.value) and "1,000,000,000,000" in str(info.value)
+    finally:
+        reg.close()

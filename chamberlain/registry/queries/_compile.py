@@ -189,6 +189,9 @@ _COMPARE = {
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
 }
+#: The most values a bind list (or range) may hold: each one is sent to the database.
+MAX_BIND_LIST = 10_000_000
+
 _ARITH = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
@@ -373,6 +376,9 @@ class WhereCompiler:
         if ns is not None:
             return _Value("scalar", sa.literal(ns, sa.BigInteger()), ns, node, time=True, dtype="time")
         if isinstance(value, list | tuple | set | frozenset | range):
+            if len(value) > MAX_BIND_LIST:
+                detail = f"bind :{_bind_name(node)} has {len(value):,} values; at most {MAX_BIND_LIST:,}"
+                raise self._fault(node, "Bind list too long", detail)
             return _Value("list", value=list(value), node=node)
         if value is None:
             return _Value("null", node=node)
