@@ -203,6 +203,7 @@ def verify_datastore(
     recorded: set[str] = set()
     recorded_ids: set[tuple[int, int]] = set()
     real_root = os.path.realpath(root)
+    dir_outside: dict[str, bool] = {}  # relative directory -> resolves (through links) out of the root
     for dataset_id, _component, path, _f, _sc, checksum, size in datastore.records.all_records():
         if os.path.isabs(path):
             full = path
@@ -211,7 +212,11 @@ def verify_datastore(
                 recorded.add(posixpath.normpath(inside.replace(os.sep, "/")))
         else:
             rel = _relative(path)
-            if rel is None:
+            directory = posixpath.dirname(rel) if rel is not None else ""
+            if rel is not None and directory not in dir_outside:
+                real_dir = os.path.realpath(f"{root}/{directory}")
+                dir_outside[directory] = real_dir != real_root and not real_dir.startswith(real_root + os.sep)
+            if rel is None or dir_outside[directory]:
                 report.outside_root.append((dataset_id, path))
                 continue
             recorded.add(rel)

@@ -458,3 +458,18 @@ def _dead_pid() -> int:
         return int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
     except OSError:
         return 2**22 + 1
+
+
+def test_verify_reports_records_reached_through_a_link_out_of_the_root(repo: Repo) -> None:
+    """A run folder replaced by a link to an outside copy: verify said OK; now it names the records."""
+    recorded = sorted((repo.root / "SimCam").rglob("*.fits"))[0]
+    folder = recorded.parent
+    moved = repo.outside / "moved"
+    shutil.move(str(folder), str(moved))
+    folder.symlink_to(moved, target_is_directory=True)
+    outside_before = file_tree(repo.outside)
+    for args in (("verify", repo.root), ("verify", repo.root, "--fix")):
+        result = run_cli(*args)
+        assert "records whose path leads out of the root" in result.output + result.stderr
+        assert result.output.strip() != "OK"
+    assert file_tree(repo.outside) == outside_before
