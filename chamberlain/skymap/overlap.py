@@ -56,7 +56,7 @@ def detector_polygon_in_tract(
 
 
 def _outer_box(patch: PatchInfo) -> Polygon:
-    return box(*patch.outer_bbox.float_edges)
+    return box(*patch.outer_bbox.float_bounds())
 
 
 def patch_overlap_area(patch: PatchInfo, polygon: Polygon | None) -> float:
