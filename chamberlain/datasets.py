@@ -14,7 +14,7 @@ from typing import Any
 import uuid_utils.compat
 
 from .dimensions import DataCoordinate, DimensionGroup, DimensionUniverse, row_coordinate_class
-from .errors import DatasetTypeError
+from .errors import DatasetIdModeError, DatasetTypeError, DatasetUsageError
 from .naming import validate_dataset_type_name
 
 #: Namespace of deterministic dataset IDs; uuid5(DNS, "lsst.org"), as in the Rubin butler,
@@ -95,7 +95,9 @@ def deterministic_id(
     if mode is DatasetIdGenEnum.DATAID_TYPE_RUN:
         items.append(f"run={run}")
     elif mode is not DatasetIdGenEnum.DATAID_TYPE:
-        raise ValueError(f"{mode} is not a deterministic ID mode.")
+        raise DatasetIdModeError(
+            f"{mode} is not a deterministic ID mode; valid modes: DATAID_TYPE, DATAID_TYPE_RUN."
+        )
     items += [f"{k}={required[k]}" for k in sorted(required)]
     return uuid.uuid5(DATASET_ID_NAMESPACE, ",".join(items))
 
@@ -139,7 +141,10 @@ class DatasetType:
         validate_dataset_type_name(name)
         if not isinstance(dimensions, DimensionGroup):
             if universe is None:
-                raise TypeError("DatasetType needs a universe when dimensions are given as names.")
+                raise DatasetUsageError(
+                    f"DatasetType {name!r} needs a universe when its dimensions are given as names "
+                    f"({dimensions!r}); pass universe= or a DimensionGroup."
+                )
             dimensions = universe.conform(dimensions)
         if name.split(".")[0] in dimensions.universe and dimensions.universe[name.split(".")[0]].governor:
             raise DatasetTypeError(
@@ -224,7 +229,7 @@ class DatasetRef:
         }
         unknown = set(kwargs) - values.keys()
         if unknown:
-            raise TypeError(f"DatasetRef has no field(s) {sorted(unknown)}; fields: {list(values)}.")
+            raise DatasetUsageError(f"DatasetRef has no field(s) {sorted(unknown)}; fields: {list(values)}.")
         values.update(kwargs)
         return DatasetRef(**values)
 

@@ -85,6 +85,10 @@ class InconsistentDataIdError(DimensionError, ValueError):
     """A data ID's values contradict each other (for example an implied value)."""
 
 
+class DimensionUsageError(DimensionError, TypeError):
+    """A dimension object was called with arguments it cannot work with (e.g. no universe)."""
+
+
 class DimensionRecordError(DimensionError, ValueError):
     """A dimension record has a missing, unknown or badly typed field."""
 
@@ -120,6 +124,14 @@ class DatasetTypeError(ChamberlainError, ValueError):
     """A dataset type definition is invalid or wrong for the operation."""
 
 
+class DatasetUsageError(ChamberlainError, TypeError):
+    """A dataset type or ref was built or copied with arguments it does not take."""
+
+
+class DatasetIdModeError(ChamberlainError, ValueError):
+    """A dataset ID generation mode does not fit the operation (e.g. not a deterministic mode)."""
+
+
 class ConflictingDefinitionError(ChamberlainError, ValueError):
     """A definition conflicts with one already stored (dataset type, dataset, validity range)."""
 
@@ -148,6 +160,10 @@ class InvalidQueryError(ChamberlainError, ValueError):
 
 class DatastoreError(ChamberlainError, RuntimeError):
     """A file could not be written, read, moved or removed."""
+
+
+class MissingFileError(DatastoreError, FileNotFoundError):
+    """A record names a file that does not exist."""
 
 
 class FileIntegrityError(DatastoreError):
@@ -182,6 +198,10 @@ class InstrumentError(ChamberlainError, LookupError):
 
 class IngestError(ChamberlainError, RuntimeError):
     """One or more files could not be ingested; the message lists them."""
+
+
+class RawHeaderError(ChamberlainError):
+    """A raw file cannot be ingested; the message is the reason (the path is reported beside it)."""
 
 
 class SkyMapError(ChamberlainError, ValueError):

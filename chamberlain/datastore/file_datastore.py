@@ -55,6 +55,7 @@ from chamberlain.errors import (
     FileIntegrityError,
     FormatterError,
     IngestError,
+    MissingFileError,
     format_choices,
 )
 from chamberlain.repository import read_preexisting
@@ -63,10 +64,6 @@ __all__ = ["FileDatastore", "MissingFileError", "file_checksum"]
 
 #: The longest file or directory name (bytes) the usual file systems allow (ext4, XFS, APFS, NTFS).
 _NAME_MAX = 255
-
-
-class MissingFileError(DatastoreError, FileNotFoundError):
-    """A record names a file that does not exist."""
 
 
 def file_checksum(path: str) -> str:
