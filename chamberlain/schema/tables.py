@@ -29,6 +29,13 @@ from ..dimensions import ColumnSpec, DimensionElement, DimensionGroup, Dimension
 SCHEMA_VERSION = "1.0.0"
 
 
+def _serial_key(name: str) -> sa.Column[int]:
+    """An auto-incremented integer primary key: BIGINT on PostgreSQL, INTEGER (the rowid) on SQLite."""
+    return sa.Column(
+        name, sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+
+
 def column_type(spec: ColumnSpec) -> sa.types.TypeEngine:
     """The SQLAlchemy type for a dimension column spec."""
     if spec.type == "int":
@@ -149,12 +156,7 @@ def add_static_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         "collection",
         metadata,
-        sa.Column(
-            "collection_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            primary_key=True,
-            autoincrement=True,
-        ),
+        _serial_key("collection_id"),
         sa.Column("name", sa.String(256), nullable=False, unique=True),
         sa.Column(
             "type", sa.SmallInteger(), nullable=False, comment="1=RUN 2=TAGGED 3=CHAINED 4=CALIBRATION"
@@ -188,9 +190,7 @@ def add_static_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         "dimension_group",
         metadata,
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
-        ),
+        _serial_key("id"),
         sa.Column(
             "names", sa.Text(), nullable=False, unique=True, comment="Required dimension names, sorted."
         ),
@@ -198,9 +198,7 @@ def add_static_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         "dataset_type",
         metadata,
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
-        ),
+        _serial_key("id"),
         sa.Column("name", sa.String(128), nullable=False, unique=True),
         sa.Column("storage_class", sa.String(64), nullable=False),
         sa.Column("dimension_group_id", sa.BigInteger(), sa.ForeignKey("dimension_group.id"), nullable=False),
@@ -236,9 +234,7 @@ def add_static_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         "datastore_trash",
         metadata,
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
-        ),
+        _serial_key("id"),
         sa.Column("path", sa.Text(), nullable=False),
         sa.Column("dataset_id", sa.Uuid(), nullable=True),
         comment="Files whose records were deleted; the files go once the deleting transaction commits.",
@@ -301,9 +297,7 @@ def calibs_table(metadata: sa.MetaData, name: str, group: DimensionGroup, postgr
         return metadata.tables[name]
     dims = [group.universe.get_dimension(n) for n in group.required]
     cols: list[SchemaItem] = [
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
-        ),
+        _serial_key("id"),
         *_dataset_membership_columns(dims),
     ]
     cols += [
