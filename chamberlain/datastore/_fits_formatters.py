@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from chamberlain.datastore.formatters import Formatter
@@ -27,23 +27,20 @@ class _FitsPixelsFormatter(Formatter):
     extension = ".fits"
     #: The class `write` accepts.
     kind: ClassVar[type]
-
-    def _write(self, obj: Any, path: str) -> None:
-        raise NotImplementedError
-
-    def _read_whole(self, path: str, bbox: Any) -> Any:
-        raise NotImplementedError
+    #: ``writer(path, obj)`` and ``reader(path, bbox=...)`` of `chamberlain.image.fits`.
+    writer: ClassVar[Callable[[str, Any], None]]
+    reader: ClassVar[Callable[..., Any]]
 
     def write(self, obj: Any, path: str) -> None:
         _check(obj, self.kind, self.name)
-        self._write(obj, path)
+        type(self).writer(path, obj)
 
     def read(
         self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
     ) -> Any:
         bbox = (parameters or {}).get("bbox")
         if component is None:
-            return self._read_whole(path, bbox)
+            return type(self).reader(path, bbox=bbox)
         if bbox is not None and component in _PIXELS:
             return getattr(image_fits.read_masked_image(path, bbox=bbox), component)
         return image_fits.read_component(path, component)
@@ -54,12 +51,8 @@ class FitsExposureFormatter(_FitsPixelsFormatter):
 
     name = "fits_exposure"
     kind = Exposure
-
-    def _write(self, obj: Any, path: str) -> None:
-        image_fits.write_exposure(path, obj)
-
-    def _read_whole(self, path: str, bbox: Any) -> Any:
-        return image_fits.read_exposure(path, bbox=bbox)
+    writer = image_fits.write_exposure
+    reader = image_fits.read_exposure
 
 
 class FitsMaskedImageFormatter(_FitsPixelsFormatter):
@@ -67,12 +60,8 @@ class FitsMaskedImageFormatter(_FitsPixelsFormatter):
 
     name = "fits_masked_image"
     kind = MaskedImage
-
-    def _write(self, obj: Any, path: str) -> None:
-        image_fits.write_masked_image(path, obj)
-
-    def _read_whole(self, path: str, bbox: Any) -> Any:
-        return image_fits.read_masked_image(path, bbox=bbox)
+    writer = image_fits.write_masked_image
+    reader = image_fits.read_masked_image
 
 
 class FitsImageFormatter(Formatter):
