@@ -116,14 +116,18 @@ class Entry:
 
 
 def public_modules() -> list[ModuleType]:
-    """Import and return every module of the package whose dotted path has no private part."""
-    modules = [chamberlain]
+    """Import and return every module of the package whose dotted path has no private part.
+
+    The top-level package comes last: its names are lazy re-exports, walked (and named)
+    in their home modules first.
+    """
+    modules = []
     for info in pkgutil.walk_packages(chamberlain.__path__, "chamberlain."):
         parts = info.name.split(".")
         if any(p.startswith("_") for p in parts[1:]) or ".migrations" in info.name:
             continue
         modules.append(importlib.import_module(info.name))
-    return modules
+    return [*modules, chamberlain]
 
 
 def _exported(module: ModuleType) -> Iterator[tuple[str, Any]]:
