@@ -20,6 +20,11 @@ def format_choices(choices: Iterable[object], limit: int = 12) -> str:
         The valid values.
     limit
         How many to show before summarising the rest as "and N more".
+
+    Returns
+    -------
+    text : `str`
+        The distinct values' reprs, sorted and comma-separated, or ``"(none)"``.
     """
     items = sorted({repr(c) for c in choices})
     if not items:
