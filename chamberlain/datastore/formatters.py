@@ -58,6 +58,13 @@ class Formatter:
     def write(self, obj: Any, path: str) -> None:
         """Write ``obj`` to ``path`` (replacing any file there).
 
+        Parameters
+        ----------
+        obj : `object`
+            The object, of the storage class's Python type.
+        path : `str`
+            The file to write.
+
         Raises
         ------
         FormatterError
@@ -72,6 +79,25 @@ class Formatter:
 
         ``component`` is already canonical and valid for the storage class;
         ``parameters`` already checked against it.
+
+        Parameters
+        ----------
+        path : `str`
+            The file to read.
+        component : `str`, optional
+            The component to read instead of the whole object.
+        parameters : `~collections.abc.Mapping`, optional
+            Read parameters (e.g. ``bbox``) selecting part of the object.
+
+        Returns
+        -------
+        obj : `object`
+            The object, component or subset read.
+
+        Raises
+        ------
+        FormatterError
+            If the file cannot be read as this formatter's format.
         """
         raise NotImplementedError
 
@@ -98,6 +124,20 @@ class JsonFormatter(Formatter):
     extension = ".json"
 
     def write(self, obj: Any, path: str) -> None:
+        """Write ``obj`` as compact UTF-8 JSON.
+
+        Parameters
+        ----------
+        obj : `object`
+            A JSON-serialisable value (dicts, lists, strings, numbers, ...).
+        path : `str`
+            The file to write.
+
+        Raises
+        ------
+        FormatterError
+            If ``obj`` cannot be encoded as JSON.
+        """
         try:
             data = _JSON_ENCODER.encode(obj).encode()
         except (TypeError, ValueError) as err:
@@ -107,6 +147,27 @@ class JsonFormatter(Formatter):
     def read(
         self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
     ) -> Any:
+        """Read a JSON file (``component`` and ``parameters`` are not used).
+
+        Parameters
+        ----------
+        path : `str`
+            The file to read.
+        component : `str`, optional
+            Ignored (JSON storage classes have no components).
+        parameters : `~collections.abc.Mapping`, optional
+            Ignored.
+
+        Returns
+        -------
+        obj : `object`
+            The decoded value.
+
+        Raises
+        ------
+        FormatterError
+            If the file is not valid JSON.
+        """
         with open(path, "rb", buffering=0) as stream:
             data = stream.readall()
         try:
@@ -122,6 +183,20 @@ class YamlFormatter(Formatter):
     extension = ".yaml"
 
     def write(self, obj: Any, path: str) -> None:
+        """Write ``obj`` as YAML with the safe dumper (keys kept in order).
+
+        Parameters
+        ----------
+        obj : `object`
+            A value of the safe YAML subset (dicts, lists, strings, numbers, ...).
+        path : `str`
+            The file to write.
+
+        Raises
+        ------
+        FormatterError
+            If ``obj`` cannot be represented in safe YAML.
+        """
         import yaml
 
         dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -135,6 +210,27 @@ class YamlFormatter(Formatter):
     def read(
         self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
     ) -> Any:
+        """Read a YAML file with the safe loader (``component`` and ``parameters`` are not used).
+
+        Parameters
+        ----------
+        path : `str`
+            The file to read.
+        component : `str`, optional
+            Ignored.
+        parameters : `~collections.abc.Mapping`, optional
+            Ignored.
+
+        Returns
+        -------
+        obj : `object`
+            The loaded value.
+
+        Raises
+        ------
+        FormatterError
+            If the file is not valid YAML.
+        """
         import yaml
 
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -152,6 +248,20 @@ class NumpyFormatter(Formatter):
     extension = ".npy"
 
     def write(self, obj: Any, path: str) -> None:
+        """Write a NumPy array in ``.npy`` format (no pickling).
+
+        Parameters
+        ----------
+        obj : `numpy.ndarray`
+            The array; arrays of Python objects are refused.
+        path : `str`
+            The file to write.
+
+        Raises
+        ------
+        FormatterError
+            If ``obj`` is not an array or holds Python objects.
+        """
         import numpy as np
 
         if not isinstance(obj, np.ndarray):
@@ -164,6 +274,27 @@ class NumpyFormatter(Formatter):
     def read(
         self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
     ) -> Any:
+        """Read the array, or only its ``shape`` or ``dtype`` from the header.
+
+        Parameters
+        ----------
+        path : `str`
+            The file to read.
+        component : `str`, optional
+            ``"shape"`` or ``"dtype"``: read only the header.
+        parameters : `~collections.abc.Mapping`, optional
+            Ignored.
+
+        Returns
+        -------
+        obj : `numpy.ndarray`, `tuple` or `numpy.dtype`
+            The array, its shape or its dtype.
+
+        Raises
+        ------
+        FormatterError
+            If the file is not a ``.npy`` file (or holds pickled objects).
+        """
         import numpy as np
 
         with open(path, "rb") as stream:
@@ -194,13 +325,33 @@ _instances: dict[str, Formatter] = {}
 
 
 def register_formatter(name: str, formatter: type[Formatter] | str) -> None:
-    """Register a formatter class (or its ``module:Class`` path, imported lazily) under ``name``."""
+    """Register a formatter class (or its ``module:Class`` path, imported lazily) under ``name``.
+
+    Replaces any formatter registered under the same name.
+
+    Parameters
+    ----------
+    name : `str`
+        The name records store and `get_formatter` looks up.
+    formatter : `type` or `str`
+        A `Formatter` subclass, or its ``module:Class`` path.
+    """
     _registry[name] = formatter
     _instances.pop(name, None)
 
 
 def get_formatter(name: str) -> Formatter:
-    """The formatter registered as ``name``.
+    """Return the formatter registered as ``name`` (imported and instantiated on first use).
+
+    Parameters
+    ----------
+    name : `str`
+        A formatter name (see `formatter_names`).
+
+    Returns
+    -------
+    formatter : `Formatter`
+        The formatter instance, shared by every caller.
 
     Raises
     ------
@@ -228,5 +379,11 @@ def get_formatter(name: str) -> Formatter:
 
 
 def formatter_names() -> list[str]:
-    """Every registered formatter name, sorted."""
+    """Return every registered formatter name, sorted.
+
+    Returns
+    -------
+    names : `list` [`str`]
+        The names `get_formatter` accepts.
+    """
     return sorted(_registry)

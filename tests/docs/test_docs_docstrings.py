@@ -40,7 +40,6 @@ PENDING = {
     "chamberlain.butler",
     "chamberlain.butler_quantum",
     "chamberlain.cli",
-    "chamberlain.datastore",
     "chamberlain.demo",
     "chamberlain.instrument",
     "chamberlain.registry",
