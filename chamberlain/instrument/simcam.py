@@ -112,6 +112,17 @@ class SimCam(Instrument):
         contains its own start time. ``can_see_sky`` is true only for the
         observation types in `SKY_OBSERVATION_TYPES`.
 
+        Parameters
+        ----------
+        header : `~collections.abc.Mapping`
+            Mapping-like header (`dict`, `astropy.io.fits.Header`,
+            ``fitsio.FITSHDR``). Not modified.
+
+        Returns
+        -------
+        info : `RawInfo`
+            The detector ID and the ``exposure`` record.
+
         Raises
         ------
         InstrumentError

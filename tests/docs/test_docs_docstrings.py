@@ -41,7 +41,6 @@ PENDING = {
     "chamberlain.butler_quantum",
     "chamberlain.cli",
     "chamberlain.demo",
-    "chamberlain.instrument",
     "chamberlain.registry",
     "chamberlain.repository",
     "chamberlain.tasks",
