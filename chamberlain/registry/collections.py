@@ -37,7 +37,23 @@ class CollectionType(enum.IntEnum):
 
     @classmethod
     def from_name(cls, name: str | CollectionType) -> CollectionType:
-        """Parse a type name (case-insensitive)."""
+        """Parse a type name (case-insensitive).
+
+        Parameters
+        ----------
+        name : `str` or `CollectionType`
+            A type name such as ``"run"``, or a member (returned as it is).
+
+        Returns
+        -------
+        type : `CollectionType`
+            The member.
+
+        Raises
+        ------
+        CollectionTypeError
+            If ``name`` is not a type name; the message lists the valid ones.
+        """
         if isinstance(name, CollectionType):
             return name
         try:
@@ -59,10 +75,17 @@ class CollectionRecord:
 
 
 class CollectionManager:
-    """Registers, finds, chains and removes collections.
+    """Registers, finds, chains and removes collections (the engine of `Registry`'s collection methods).
 
     Collection rows are cached in memory; `refresh` forgets them (needed only
     when another process changed collections).
+
+    Parameters
+    ----------
+    db : `Database`
+        The registry's database.
+    tables : `dict` [`str`, `sqlalchemy.Table`]
+        The registry's tables (``collection``, ``run``, ``collection_chain``).
     """
 
     def __init__(self, db: Database, tables: dict[str, sa.Table]) -> None:
@@ -103,7 +126,25 @@ class CollectionManager:
     # --- lookup ------------------------------------------------------------------------
 
     def get(self, name: str) -> CollectionRecord:
-        """The record of a collection; raises `MissingCollectionError` if unknown."""
+        """Return the record of a collection (from the cache; reloaded once if unknown).
+
+        Parameters
+        ----------
+        name : `str`
+            The collection name.
+
+        Returns
+        -------
+        record : `CollectionRecord`
+            Its row.
+
+        Raises
+        ------
+        TypeError
+            If ``name`` is not a string.
+        MissingCollectionError
+            If it does not exist; the message lists the existing collections.
+        """
         if not isinstance(name, str):
             raise TypeError(f"Collection names are strings; got {name!r}.")
         rec = self._by_name.get(name)
@@ -117,7 +158,18 @@ class CollectionManager:
         return rec
 
     def by_id(self, collection_id: int) -> CollectionRecord:
-        """The record of a collection by its integer ID."""
+        """Return the record of a collection by its integer ID (reloading the cache on a miss).
+
+        Parameters
+        ----------
+        collection_id : `int`
+            The ``collection_id`` of its row.
+
+        Returns
+        -------
+        record : `CollectionRecord`
+            Its row.
+        """
         rec = self._by_id.get(collection_id)
         if rec is None:
             self._load()
@@ -125,19 +177,61 @@ class CollectionManager:
         return rec
 
     def names(self) -> list[str]:
-        """Every collection name."""
+        """Return every collection name (reads the ``collection`` table).
+
+        Returns
+        -------
+        names : `list` [`str`]
+            Sorted names.
+        """
         self._load()
         return sorted(self._by_name)
 
     def children(self, parent: str) -> list[str]:
-        """The direct children of a CHAINED collection, in order."""
+        """Return the direct children of a CHAINED collection, in order.
+
+        Parameters
+        ----------
+        parent : `str`
+            The chain's name.
+
+        Returns
+        -------
+        children : `list` [`str`]
+            The children's names.
+
+        Raises
+        ------
+        MissingCollectionError
+            If ``parent`` does not exist.
+        CollectionTypeError
+            If ``parent`` is not CHAINED.
+        """
         rec = self.get(parent)
         if rec.type is not CollectionType.CHAINED:
             raise CollectionTypeError(f"Collection {parent!r} is {rec.type.name}, not CHAINED.")
         return [self.by_id(c).name for c in self._children.get(rec.id, ())]
 
     def flatten(self, names: str | Sequence[str]) -> tuple[CollectionRecord, ...]:
-        """Expand chains depth-first into non-chained collections, first occurrence wins."""
+        """Expand chains depth-first into non-chained collections, first occurrence wins.
+
+        The result is cached per argument until a chain or collection changes.
+
+        Parameters
+        ----------
+        names : `str` or `~collections.abc.Sequence` [`str`]
+            Collection names, in search order.
+
+        Returns
+        -------
+        records : `tuple` [`CollectionRecord`, ...]
+            The non-chained collections, in search order, each once.
+
+        Raises
+        ------
+        MissingCollectionError
+            If a name does not exist.
+        """
         key = (names,) if isinstance(names, str) else tuple(names)
         cached = self._flat_cache.get(key)
         if cached is not None:
@@ -165,10 +259,24 @@ class CollectionManager:
         types: Iterable[CollectionType | str] | None = None,
         flatten_chains: bool = False,
     ) -> list[str]:
-        """Collection names matching glob pattern(s) and types, sorted by name.
+        """Return the collection names matching glob pattern(s) and types, sorted by name.
 
         With ``flatten_chains`` the children of matching chains are listed
         (recursively) in place of the chains.
+
+        Parameters
+        ----------
+        pattern : `str` or iterable of `str`, optional
+            `fnmatch` glob pattern(s), case-sensitive.
+        types : iterable of `CollectionType` or `str`, optional
+            The types to keep; all by default.
+        flatten_chains : `bool`, optional
+            List chains' children in place of the chains.
+
+        Returns
+        -------
+        names : `list` [`str`]
+            The matching names.
         """
         self._load()
         patterns = [pattern] if isinstance(pattern, str) else list(pattern)
@@ -188,8 +296,29 @@ class CollectionManager:
     def register(self, name: str, type: CollectionType, doc: str | None = None) -> bool:
         """Register a collection; True if new, False if it existed with the same type.
 
-        Raises `~chamberlain.errors.InvalidNameError` if ``name`` breaks the rules of
-        `chamberlain.naming`.
+        Safe against another process registering the same name at the same time
+        (insert-or-compare in one transaction).
+
+        Parameters
+        ----------
+        name : `str`
+            The collection name.
+        type : `CollectionType`
+            Its type.
+        doc : `str`, optional
+            A documentation string.
+
+        Returns
+        -------
+        registered : `bool`
+            True if this call created it.
+
+        Raises
+        ------
+        InvalidNameError
+            If ``name`` breaks the rules of `chamberlain.naming`.
+        CollectionTypeError
+            If it exists with a different type.
         """
         type = CollectionType.from_name(type)
         kind = "run" if type is CollectionType.RUN else f"{type.name.lower()} collection"
@@ -239,7 +368,26 @@ class CollectionManager:
         return CollectionRecord(row.collection_id, row.name, CollectionType(row.type), row.doc)
 
     def set_chain(self, parent: str, children: Sequence[str], flatten: bool = False) -> None:
-        """Replace a chain's children (serialised by a lock on the parent row)."""
+        """Replace a chain's children (serialised by a lock on the parent row).
+
+        Parameters
+        ----------
+        parent : `str`
+            The chain's name.
+        children : `~collections.abc.Sequence` [`str`]
+            The new children, in order (duplicates are dropped).
+        flatten : `bool`, optional
+            Store the non-chained collections the children expand to.
+
+        Raises
+        ------
+        MissingCollectionError
+            If ``parent`` or a child does not exist.
+        CollectionTypeError
+            If ``parent`` is not CHAINED.
+        CollectionCycleError
+            If the chain would contain itself.
+        """
         if isinstance(children, str):
             children = [children]
         with self._db.transaction() as conn:
@@ -281,21 +429,50 @@ class CollectionManager:
                     stack.append(grandchild)
 
     def extend_chain(self, parent: str, children: Sequence[str]) -> None:
-        """Append children to the end of a chain (existing members move)."""
+        """Append children to the end of a chain (existing members move).
+
+        Parameters
+        ----------
+        parent : `str`
+            The chain's name.
+        children : `~collections.abc.Sequence` [`str`]
+            The collections to append (a single name is accepted).
+        """
         children = [children] if isinstance(children, str) else list(children)
         with self._db.transaction():
             current = [c for c in self.children(parent) if c not in children]
             self.set_chain(parent, current + children)
 
     def prepend_chain(self, parent: str, children: Sequence[str]) -> None:
-        """Insert children at the start of a chain (existing members move)."""
+        """Insert children at the start of a chain (existing members move).
+
+        Parameters
+        ----------
+        parent : `str`
+            The chain's name.
+        children : `~collections.abc.Sequence` [`str`]
+            The collections to put first (a single name is accepted).
+        """
         children = [children] if isinstance(children, str) else list(children)
         with self._db.transaction():
             current = [c for c in self.children(parent) if c not in children]
             self.set_chain(parent, children + current)
 
     def remove_from_chain(self, parent: str, children: Sequence[str]) -> None:
-        """Remove children from a chain; a name not in the chain is an error."""
+        """Remove children from a chain; a name not in the chain is an error.
+
+        Parameters
+        ----------
+        parent : `str`
+            The chain's name.
+        children : `~collections.abc.Sequence` [`str`]
+            The collections to remove (a single name is accepted).
+
+        Raises
+        ------
+        MissingCollectionError
+            If a name is not in the chain; the message lists its children.
+        """
         children = [children] if isinstance(children, str) else list(children)
         with self._db.transaction():
             current = self.children(parent)
@@ -309,7 +486,18 @@ class CollectionManager:
     # --- removal -----------------------------------------------------------------------
 
     def parents(self, name: str) -> list[str]:
-        """Chains that directly contain a collection."""
+        """Return the chains that directly contain a collection (one SELECT).
+
+        Parameters
+        ----------
+        name : `str`
+            The collection name.
+
+        Returns
+        -------
+        parents : `list` [`str`]
+            Sorted chain names.
+        """
         rec = self.get(name)
         with self._db.transaction(write=False) as conn:
             rows = conn.execute(sa.select(self._chain.c.parent).where(self._chain.c.child == rec.id)).all()
@@ -322,6 +510,18 @@ class CollectionManager:
         its datasets (the butler removes their files first); removing a TAGGED
         or CALIBRATION collection removes only the associations; removing a
         chain leaves its children.
+
+        Parameters
+        ----------
+        name : `str`
+            The collection name.
+
+        Raises
+        ------
+        MissingCollectionError
+            If it does not exist.
+        OrphanedRecordError
+            If it is in a chain, or its datasets still have files.
         """
         rec = self.get(name)
         parents = self.parents(name)

@@ -44,7 +44,21 @@ def _uuid7() -> uuid.UUID:
 
 
 def overlaps_clause(begin_col: Any, end_col: Any, timespan: Timespan) -> sa.ColumnElement[bool]:
-    """SQL that is true where the stored ``[begin, end)`` overlaps ``timespan`` (NULL = unbounded)."""
+    """Build SQL that is true where the stored ``[begin, end)`` overlaps ``timespan`` (NULL = unbounded).
+
+    Parameters
+    ----------
+    begin_col, end_col : `sqlalchemy.ColumnElement`
+        The stored range's bounds, TAI nanoseconds (NULL: unbounded).
+    timespan : `Timespan`
+        The range to test against.
+
+    Returns
+    -------
+    clause : `sqlalchemy.ColumnElement` [`bool`]
+        The condition (constant false for an empty ``timespan``; a stored
+        empty range never overlaps).
+    """
     if timespan.is_empty:
         return sa.false()
     terms: list[sa.ColumnElement[bool]] = [
@@ -58,7 +72,21 @@ def overlaps_clause(begin_col: Any, end_col: Any, timespan: Timespan) -> sa.Colu
 
 
 class DatasetManager:
-    """Dataset rows and their memberships in collections."""
+    """Dataset rows and their memberships in collections (the engine of `Registry`'s dataset methods).
+
+    Parameters
+    ----------
+    db : `Database`
+        The registry's database.
+    tables : `dict` [`str`, `sqlalchemy.Table`]
+        The registry's tables by name (``dataset`` is used directly).
+    dataset_types : `DatasetTypeManager`
+        Resolves dataset types and their tags/calibs tables.
+    collections : `CollectionManager`
+        Resolves and flattens collections.
+    dimensions : `DimensionRecordManager`
+        The dimension records.
+    """
 
     def __init__(
         self,
@@ -91,7 +119,35 @@ class DatasetManager:
         id_mode: DatasetIdGenEnum = DatasetIdGenEnum.UNIQUE,
         ids: Sequence[uuid.UUID] | None = None,
     ) -> list[DatasetRef]:
-        """Insert datasets in one batch; see `Registry.insert_datasets`."""
+        """Insert datasets in one batch; see `Registry.insert_datasets`.
+
+        Parameters
+        ----------
+        dataset_type : `str` or `DatasetType`
+            A registered dataset type or its name.
+        data_ids : iterable of `DataCoordinate` or `~collections.abc.Mapping`
+            One data ID per dataset.
+        run : `str`
+            The RUN collection.
+        id_mode : `DatasetIdGenEnum`, optional
+            How to make IDs when ``ids`` is not given.
+        ids : `~collections.abc.Sequence` [`uuid.UUID`], optional
+            The IDs to use, one per data ID (for ingest and import).
+
+        Returns
+        -------
+        refs : `list` [`DatasetRef`]
+            One resolved ref per data ID, in order.
+
+        Raises
+        ------
+        CollectionTypeError
+            If ``run`` is not a RUN collection.
+        ValueError
+            If ``ids`` and ``data_ids`` differ in length.
+        ConflictingDefinitionError
+            If a data ID is given twice or already has a dataset in the run.
+        """
         rec = self._types.get(dataset_type)
         run_rec = self._collections.get(run)
         if run_rec.type is not CollectionType.RUN:
@@ -190,7 +246,7 @@ class DatasetManager:
     # --- finding -----------------------------------------------------------------------
 
     def _find_statement(self, rec: DatasetTypeRecord, calibration: bool, n_collections: int) -> _Compiled:
-        """The find query for one dataset type and number of collections, compiled once."""
+        """Return the find query for one dataset type and number of collections, compiled once."""
         key = (rec.id, calibration, n_collections)
         compiled = self._find_cache.get(key)
         if compiled is not None:
@@ -232,7 +288,29 @@ class DatasetManager:
         collections: Sequence[str] | str,
         timespan: Timespan | None = None,
     ) -> DatasetRef | None:
-        """Find-first search; see `Registry.find_dataset`."""
+        """Find-first search; see `Registry.find_dataset`.
+
+        Parameters
+        ----------
+        dataset_type : `str` or `DatasetType`
+            The dataset type or its name.
+        data_id : `DataCoordinate` or `~collections.abc.Mapping`
+            The data ID.
+        collections : `str` or `~collections.abc.Sequence` [`str`]
+            The collections to search, in order.
+        timespan : `Timespan`, optional
+            When given, CALIBRATION collections are searched too.
+
+        Returns
+        -------
+        ref : `DatasetRef` or None
+            The first match, or None.
+
+        Raises
+        ------
+        CalibrationLookupError
+            If several validity ranges in one collection overlap ``timespan``.
+        """
         rec = self._types.get(dataset_type)
         dt = rec.dataset_type
         coord = self._standardize(dt.dimensions, data_id)
@@ -278,7 +356,18 @@ class DatasetManager:
         return None
 
     def get_refs(self, ids: Iterable[uuid.UUID]) -> list[DatasetRef]:
-        """Resolve dataset IDs to refs (IDs not found are skipped)."""
+        """Resolve dataset IDs to refs (IDs not found are skipped).
+
+        Parameters
+        ----------
+        ids : iterable of `uuid.UUID`
+            Dataset IDs.
+
+        Returns
+        -------
+        refs : `list` [`DatasetRef`]
+            The refs found, grouped by dataset type.
+        """
         ids = list(ids)
         out: list[DatasetRef] = []
         by_type: dict[int, list[tuple[uuid.UUID, int]]] = {}
@@ -308,7 +397,22 @@ class DatasetManager:
     # --- TAGGED ------------------------------------------------------------------------
 
     def associate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
-        """Add datasets to a TAGGED collection (already-present ones are skipped)."""
+        """Add datasets to a TAGGED collection (already-present ones are skipped).
+
+        Parameters
+        ----------
+        collection : `str`
+            The TAGGED collection.
+        refs : iterable of `DatasetRef`
+            The datasets.
+
+        Raises
+        ------
+        CollectionTypeError
+            If the collection is not TAGGED.
+        ConflictingDefinitionError
+            If it has a different dataset with the same type and data ID.
+        """
         coll = self._collections.get(collection)
         if coll.type is not CollectionType.TAGGED:
             raise CollectionTypeError(
@@ -338,7 +442,20 @@ class DatasetManager:
                     self._db.connection.execute(rec.tags.insert(), list(chunk))
 
     def disassociate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
-        """Remove datasets from a TAGGED collection."""
+        """Remove datasets from a TAGGED collection.
+
+        Parameters
+        ----------
+        collection : `str`
+            The TAGGED collection.
+        refs : iterable of `DatasetRef`
+            The datasets.
+
+        Raises
+        ------
+        CollectionTypeError
+            If the collection is not TAGGED.
+        """
         coll = self._collections.get(collection)
         if coll.type is not CollectionType.TAGGED:
             raise CollectionTypeError(
@@ -378,6 +495,24 @@ class DatasetManager:
         runs while the database write lock is held. A dataset already
         certified in the collection over exactly ``timespan`` is left as it is
         (certifying it again changes nothing, so re-running an import works).
+
+        Parameters
+        ----------
+        collection : `str`
+            The CALIBRATION collection.
+        refs : iterable of `DatasetRef`
+            The calibration datasets.
+        timespan : `Timespan`
+            The validity range.
+
+        Raises
+        ------
+        CollectionTypeError
+            If the collection is not CALIBRATION.
+        DatasetTypeError
+            If a dataset type is not a calibration type.
+        ConflictingDefinitionError
+            If a validity range for the same type and data ID would overlap.
         """
         with self._db.transaction() as conn:
             for name, type_refs in _group_by_type(refs).items():
@@ -473,7 +608,26 @@ class DatasetManager:
         timespan: Timespan,
         data_ids: Iterable[DataCoordinate | Mapping[str, Any]] | None = None,
     ) -> None:
-        """Remove a time range from the validity of certified datasets (punching holes)."""
+        """Remove a time range from the validity of certified datasets (punching holes).
+
+        Parameters
+        ----------
+        collection : `str`
+            The CALIBRATION collection.
+        dataset_type : `str` or `DatasetType`
+            The calibration dataset type.
+        timespan : `Timespan`
+            The range to remove.
+        data_ids : iterable of `DataCoordinate` or `~collections.abc.Mapping`, optional
+            Only these data IDs; all by default.
+
+        Raises
+        ------
+        CollectionTypeError
+            If the collection is not CALIBRATION.
+        DatasetTypeError
+            If the dataset type is not a calibration type.
+        """
         name = dataset_type if isinstance(dataset_type, str) else dataset_type.name
         with self._db.transaction() as conn:
             coll, rec, calibs = self._calib_target(collection, name)
@@ -503,7 +657,18 @@ class DatasetManager:
     # --- removal -----------------------------------------------------------------------
 
     def remove(self, refs: Iterable[DatasetRef]) -> None:
-        """Delete datasets from the registry (and every collection)."""
+        """Delete datasets from the registry (and every collection).
+
+        Parameters
+        ----------
+        refs : iterable of `DatasetRef`
+            The datasets.
+
+        Raises
+        ------
+        OrphanedRecordError
+            If a dataset still has files in the datastore.
+        """
         ids = [r.id for r in refs]
         try:
             with self._db.transaction() as conn:

@@ -53,7 +53,13 @@ class Node:
     """Offset just past the node's last character in the expression."""
 
     def children(self) -> tuple[Node, ...]:
-        """Return the direct sub-nodes, in source order."""
+        """Return the direct sub-nodes, in source order.
+
+        Returns
+        -------
+        children : `tuple` [`Node`, ...]
+            Empty for a leaf.
+        """
         return ()
 
 
@@ -121,6 +127,13 @@ class TupleLiteral(Node):
     items: tuple[Node, ...]
 
     def children(self) -> tuple[Node, ...]:
+        """Return the items, in source order.
+
+        Returns
+        -------
+        children : `tuple` [`Node`, ...]
+            `items`.
+        """
         return self.items
 
 
@@ -136,6 +149,13 @@ class UnaryOp(Node):
     operand: Node
 
     def children(self) -> tuple[Node, ...]:
+        """Return the operand.
+
+        Returns
+        -------
+        children : `tuple` [`Node`]
+            ``(operand,)``.
+        """
         return (self.operand,)
 
 
@@ -153,6 +173,13 @@ class BinaryOp(Node):
     rhs: Node
 
     def children(self) -> tuple[Node, ...]:
+        """Return both operands.
+
+        Returns
+        -------
+        children : `tuple` [`Node`, `Node`]
+            ``(lhs, rhs)``.
+        """
         return (self.lhs, self.rhs)
 
 
@@ -172,6 +199,13 @@ class LogicalOp(Node):
     """The terms combined (at least two; none is a `LogicalOp` with the same ``op``)."""
 
     def children(self) -> tuple[Node, ...]:
+        """Return the operands, in source order.
+
+        Returns
+        -------
+        children : `tuple` [`Node`, ...]
+            `operands`.
+        """
         return self.operands
 
 
@@ -188,6 +222,13 @@ class InList(Node):
     negated: bool = False
 
     def children(self) -> tuple[Node, ...]:
+        """Return the left-hand side, then the items.
+
+        Returns
+        -------
+        children : `tuple` [`Node`, ...]
+            ``(lhs, *items)``.
+        """
         return (self.lhs, *self.items)
 
 
@@ -199,6 +240,13 @@ class IsNull(Node):
     negated: bool = False
 
     def children(self) -> tuple[Node, ...]:
+        """Return the operand.
+
+        Returns
+        -------
+        children : `tuple` [`Node`]
+            ``(operand,)``.
+        """
         return (self.operand,)
 
 
@@ -214,6 +262,13 @@ class FunctionCall(Node):
     args: tuple[Node, ...]
 
     def children(self) -> tuple[Node, ...]:
+        """Return the arguments, in order.
+
+        Returns
+        -------
+        children : `tuple` [`Node`, ...]
+            `args`.
+        """
         return self.args
 
 
@@ -245,14 +300,36 @@ class NodeVisitor:
     """
 
     def visit(self, node: Node) -> Any:
-        """Visit one node and return what its ``visit_*`` method returns."""
+        """Visit one node and return what its ``visit_*`` method returns.
+
+        Parameters
+        ----------
+        node : `Node`
+            The node.
+
+        Returns
+        -------
+        result : `object`
+            What ``visit_<ClassName>`` (or `generic_visit`) returns.
+        """
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is None:
             return self.generic_visit(node)
         return method(node)
 
     def generic_visit(self, node: Node) -> Any:
-        """Visit every child of ``node``; return `None`."""
+        """Visit every child of ``node``; return `None`.
+
+        Parameters
+        ----------
+        node : `Node`
+            The node whose children to visit.
+
+        Returns
+        -------
+        None
+            Always.
+        """
         for child in node.children():
             self.visit(child)
         return None
