@@ -49,13 +49,13 @@ def _uuid_from_hex_checked(text: str) -> uuid.UUID:
 
     Parameters
     ----------
-    text : `str`
-        32 hexadecimal digits, as SQLite stores dataset IDs.
+    text
+        As for `_uuid_from_hex_fast`.
 
     Returns
     -------
-    id : `uuid.UUID`
-        The UUID those digits spell.
+    uuid.UUID
+        The same value `_uuid_from_hex_fast` gives, made by `uuid.UUID`.
 
     Raises
     ------

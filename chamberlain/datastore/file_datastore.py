@@ -220,7 +220,7 @@ class FileDatastore:
         Parameters
         ----------
         ref : `DatasetRef`
-            The dataset.
+            A resolved ref; the template is applied to its data ID and run.
 
         Returns
         -------
@@ -413,7 +413,7 @@ class FileDatastore:
         Parameters
         ----------
         ref : `DatasetRef`
-            The dataset.
+            The dataset (only its ID is used, as by `knows`, `exists` and `uri`).
 
         Returns
         -------
@@ -427,7 +427,7 @@ class FileDatastore:
 
         Parameters
         ----------
-        ref : `DatasetRef`
+        ref
             The dataset.
 
         Returns
@@ -444,7 +444,7 @@ class FileDatastore:
 
         Parameters
         ----------
-        ref : `DatasetRef`
+        ref
             The dataset.
 
         Returns
@@ -460,7 +460,7 @@ class FileDatastore:
 
         Parameters
         ----------
-        ref : `DatasetRef`
+        ref
             The dataset.
 
         Returns

@@ -46,8 +46,10 @@ __all__ = [
 class Formatter:
     """Base class of formatters: write one object to a file, read it (or part of it) back.
 
-    Subclasses set `name` and `extension` and implement `write` and `read`.
-    Formatters are stateless; one instance serves every call.
+    Subclasses set `name` and `extension` and implement `write` and `read`,
+    which keep the docstrings below (what is particular to a format is in the
+    subclass's docstring). Formatters are stateless; one instance serves every
+    call.
     """
 
     #: The name records store and `get_formatter` looks up.
@@ -123,51 +125,16 @@ class JsonFormatter(Formatter):
     name = "json"
     extension = ".json"
 
-    def write(self, obj: Any, path: str) -> None:
-        """Write ``obj`` as compact UTF-8 JSON.
-
-        Parameters
-        ----------
-        obj : `object`
-            A JSON-serialisable value (dicts, lists, strings, numbers, ...).
-        path : `str`
-            The file to write.
-
-        Raises
-        ------
-        FormatterError
-            If ``obj`` cannot be encoded as JSON.
-        """
+    def write(self, obj: Any, path: str) -> None:  # noqa: D102
         try:
             data = _JSON_ENCODER.encode(obj).encode()
         except (TypeError, ValueError) as err:
             raise FormatterError(f"Cannot write {type(obj).__name__} as JSON to {path}: {err}.") from None
         _write_bytes(path, data)
 
-    def read(
+    def read(  # noqa: D102
         self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
     ) -> Any:
-        """Read a JSON file (``component`` and ``parameters`` are not used).
-
-        Parameters
-        ----------
-        path : `str`
-            The file to read.
-        component : `str`, optional
-            Ignored (JSON storage classes have no components).
-        parameters : `~collections.abc.Mapping`, optional
-            Ignored.
-
-        Returns
-        -------
-        obj : `object`
-            The decoded value.
-
-        Raises
-        ------
-        FormatterError
-            If the file is not valid JSON.
-        """
         with open(path, "rb", buffering=0) as stream:
             data = stream.readall()
         try:
@@ -182,21 +149,7 @@ class YamlFormatter(Formatter):
     name = "yaml"
     extension = ".yaml"
 
-    def write(self, obj: Any, path: str) -> None:
-        """Write ``obj`` as YAML with the safe dumper (keys kept in order).
-
-        Parameters
-        ----------
-        obj : `object`
-            A value of the safe YAML subset (dicts, lists, strings, numbers, ...).
-        path : `str`
-            The file to write.
-
-        Raises
-        ------
-        FormatterError
-            If ``obj`` cannot be represented in safe YAML.
-        """
+    def write(self, obj: Any, path: str) -> None:  # noqa: D102
         import yaml
 
         dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -207,30 +160,9 @@ class YamlFormatter(Formatter):
         with open(path, "w", encoding="utf-8") as stream:
             stream.write(text)
 
-    def read(
+    def read(  # noqa: D102
         self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
     ) -> Any:
-        """Read a YAML file with the safe loader (``component`` and ``parameters`` are not used).
-
-        Parameters
-        ----------
-        path : `str`
-            The file to read.
-        component : `str`, optional
-            Ignored.
-        parameters : `~collections.abc.Mapping`, optional
-            Ignored.
-
-        Returns
-        -------
-        obj : `object`
-            The loaded value.
-
-        Raises
-        ------
-        FormatterError
-            If the file is not valid YAML.
-        """
         import yaml
 
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -247,21 +179,7 @@ class NumpyFormatter(Formatter):
     name = "npy"
     extension = ".npy"
 
-    def write(self, obj: Any, path: str) -> None:
-        """Write a NumPy array in ``.npy`` format (no pickling).
-
-        Parameters
-        ----------
-        obj : `numpy.ndarray`
-            The array; arrays of Python objects are refused.
-        path : `str`
-            The file to write.
-
-        Raises
-        ------
-        FormatterError
-            If ``obj`` is not an array or holds Python objects.
-        """
+    def write(self, obj: Any, path: str) -> None:  # noqa: D102
         import numpy as np
 
         if not isinstance(obj, np.ndarray):
@@ -271,30 +189,9 @@ class NumpyFormatter(Formatter):
         with open(path, "wb") as stream:
             np.save(stream, obj, allow_pickle=False)
 
-    def read(
+    def read(  # noqa: D102
         self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
     ) -> Any:
-        """Read the array, or only its ``shape`` or ``dtype`` from the header.
-
-        Parameters
-        ----------
-        path : `str`
-            The file to read.
-        component : `str`, optional
-            ``"shape"`` or ``"dtype"``: read only the header.
-        parameters : `~collections.abc.Mapping`, optional
-            Ignored.
-
-        Returns
-        -------
-        obj : `numpy.ndarray`, `tuple` or `numpy.dtype`
-            The array, its shape or its dtype.
-
-        Raises
-        ------
-        FormatterError
-            If the file is not a ``.npy`` file (or holds pickled objects).
-        """
         import numpy as np
 
         with open(path, "rb") as stream:

@@ -205,7 +205,7 @@ class RecordStorage(Protocol):
         Parameters
         ----------
         dataset_ids : iterable of `uuid.UUID`
-            The dataset IDs.
+            The datasets whose records go to the trash.
 
         Returns
         -------

@@ -209,23 +209,18 @@ class Instrument(abc.ABC):
         return CameraGeometry(self.detectors)
 
     def get_detector(self, detector_id: int) -> DetectorGeometry:
-        """Return the detector with this ID.
+        """Return the detector with this ID; see `CameraGeometry.detector`.
 
         Parameters
         ----------
-        detector_id : `int`
-            The detector ID.
+        detector_id
+            As for `CameraGeometry.detector`, which raises `InstrumentError`
+            (listing the valid IDs) if there is no such detector.
 
         Returns
         -------
-        detector : `DetectorGeometry`
-            Its geometry.
-
-        Raises
-        ------
-        InstrumentError
-            If there is no such detector (or the ID is not an integer); the
-            message lists the valid IDs.
+        DetectorGeometry
+            The detector.
         """
         return self.camera.detector(detector_id)
 
@@ -239,8 +234,8 @@ class Instrument(abc.ABC):
 
         Returns
         -------
-        detector : `DetectorGeometry`
-            Its geometry.
+        DetectorGeometry
+            The first detector of `detectors` with that name.
 
         Raises
         ------
@@ -393,22 +388,13 @@ class Instrument(abc.ABC):
 
         Parameters
         ----------
-        detector_id : `int`
-            The detector.
-        ra_deg, dec_deg : `float`
-            Boresight, ICRS degrees.
-        rotation_deg : `float`
-            Sky angle: position angle of focal-plane ``+v``, degrees East of North.
+        detector_id, ra_deg, dec_deg, rotation_deg
+            As ``detector_id, ra, dec, rotation`` of `CameraGeometry.wcs_header`.
 
         Returns
         -------
         wcs : `astropy.wcs.WCS`
-            The detector's WCS.
-
-        Raises
-        ------
-        InstrumentError
-            If there is no such detector.
+            From `CameraGeometry.detector_wcs`.
         """
         return self.camera.detector_wcs(detector_id, ra_deg, dec_deg, rotation_deg)
 
@@ -419,24 +405,13 @@ class Instrument(abc.ABC):
 
         Parameters
         ----------
-        detector_id : `int`
-            The detector.
-        ra, dec : `float`
-            Boresight, ICRS degrees.
-        rotation : `float`
-            Sky angle, degrees East of North.
-        padding_pixels : `float`, optional
-            Pixels added on every side of the detector box.
+        detector_id, ra, dec, rotation, padding_pixels
+            As ``detector_id, ra, dec, rotation, padding`` of `CameraGeometry.detector_region`.
 
         Returns
         -------
         region : `lsst.sphgeom.ConvexPolygon`
-            The detector's footprint on the sky.
-
-        Raises
-        ------
-        InstrumentError
-            If there is no such detector.
+            From `CameraGeometry.detector_region`.
         """
         return self.camera.detector_region(detector_id, ra, dec, rotation, padding_pixels)
 
@@ -447,17 +422,13 @@ class Instrument(abc.ABC):
 
         Parameters
         ----------
-        ra, dec : `float`
-            Boresight, ICRS degrees.
-        rotation : `float`
-            Sky angle, degrees East of North.
-        padding : `float`, optional
-            Pixels added on every side of each detector box.
+        ra, dec, rotation, padding
+            As for `CameraGeometry.detector_regions`.
 
         Returns
         -------
         regions : `dict` [`int`, `lsst.sphgeom.ConvexPolygon`]
-            The footprints, by detector ID.
+            From `CameraGeometry.detector_regions`.
         """
         return self.camera.detector_regions(ra, dec, rotation, padding)
 
@@ -468,17 +439,13 @@ class Instrument(abc.ABC):
 
         Parameters
         ----------
-        ra, dec : array-like
-            Boresights, ICRS degrees.
-        rotation : array-like
-            Sky angles, degrees East of North.
-        padding : `float`, optional
-            Pixels added on every side of each detector box.
+        ra, dec, rotation, padding
+            As for `CameraGeometry.detector_regions_many`.
 
         Returns
         -------
         regions : `list` [`dict` [`int`, `lsst.sphgeom.ConvexPolygon`]]
-            For each pointing, the footprints by detector ID.
+            From `CameraGeometry.detector_regions_many`.
         """
         return self.camera.detector_regions_many(ra, dec, rotation, padding)
 
@@ -487,17 +454,13 @@ class Instrument(abc.ABC):
 
         Parameters
         ----------
-        ra, dec : `float`
-            Boresight, ICRS degrees.
-        rotation : `float`
-            Sky angle, degrees East of North.
-        padding : `float`, optional
-            Pixels added on every side of each detector box.
+        ra, dec, rotation, padding
+            As for `CameraGeometry.visit_region`.
 
         Returns
         -------
         region : `lsst.sphgeom.ConvexPolygon`
-            The visit's footprint.
+            From `CameraGeometry.visit_region`.
         """
         return self.camera.visit_region(ra, dec, rotation, padding)
 

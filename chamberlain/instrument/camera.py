@@ -314,17 +314,12 @@ class CameraGeometry:
         Parameters
         ----------
         detector_id, ra, dec, rotation, binning
-            As for `wcs_header`.
+            As for `wcs_header`, which raises the same errors.
 
         Returns
         -------
         wcs : `astropy.wcs.WCS`
             The WCS, with ``pixel_shape`` set to the (binned) image size.
-
-        Raises
-        ------
-        InstrumentError
-            If there is no such detector or ``binning`` is not positive.
         """
         header = self.wcs_header(detector_id, ra, dec, rotation, binning=binning)
         det = self.detector(detector_id)
@@ -350,24 +345,15 @@ class CameraGeometry:
 
         Parameters
         ----------
-        detector_id : `int`
-            The detector.
-        ra, dec : `float`
-            Boresight, ICRS degrees.
-        rotation : `float`
-            Sky angle, degrees East of North.
-        padding : `float`, optional
-            Pixels added on every side of the detector box.
+        detector_id
+            The detector (`InstrumentError` if there is none).
+        ra, dec, rotation, padding
+            As for `corner_vectors`, scalars only.
 
         Returns
         -------
         region : `lsst.sphgeom.ConvexPolygon`
             The detector's footprint on the sky.
-
-        Raises
-        ------
-        InstrumentError
-            If there is no such detector.
         """
         det = self.detector(detector_id)
         wcs = self.detector_wcs(detector_id, ra, dec, rotation)
@@ -447,12 +433,8 @@ class CameraGeometry:
 
         Parameters
         ----------
-        ra, dec : `float`
-            Boresight, ICRS degrees.
-        rotation : `float`
-            Sky angle, degrees East of North.
-        padding : `float`, optional
-            Pixels added on every side of each detector box.
+        ra, dec, rotation, padding
+            As for `corner_vectors`, scalars only.
 
         Returns
         -------
@@ -469,16 +451,13 @@ class CameraGeometry:
         rotation: npt.ArrayLike,
         padding: float = 0.0,
     ) -> list[dict[int, ConvexPolygon]]:
-        """Compute `detector_regions` for many pointings (1-D arrays of equal length) in one pass.
+        """Compute `detector_regions` for many pointings in one pass.
 
         Parameters
         ----------
-        ra, dec : array-like
-            Boresights, ICRS degrees.
-        rotation : array-like
-            Sky angles, degrees East of North.
-        padding : `float`, optional
-            Pixels added on every side of each detector box.
+        ra, dec, rotation, padding
+            As for `corner_vectors`, with ``ra``, ``dec`` and ``rotation`` 1-D
+            arrays of equal length.
 
         Returns
         -------
@@ -496,12 +475,8 @@ class CameraGeometry:
 
         Parameters
         ----------
-        ra, dec : `float`
-            Boresight, ICRS degrees.
-        rotation : `float`
-            Sky angle, degrees East of North.
-        padding : `float`, optional
-            Pixels added on every side of each detector box.
+        ra, dec, rotation, padding
+            One pointing and a padding, as for `detector_regions`.
 
         Returns
         -------
@@ -527,16 +502,12 @@ class CameraGeometry:
 
         Parameters
         ----------
-        detector_id : `int`
-            The detector.
-        vectors : `numpy.ndarray`
+        detector_id
+            The detector (`InstrumentError` if there is none).
+        vectors
             Unit vectors, shape ``(..., 3)``.
-        ra, dec : `float`
-            Boresight, ICRS degrees.
-        rotation : `float`
-            Sky angle, degrees East of North.
-        binning : `float`, optional
-            Pixel binning factor of the image.
+        ra, dec, rotation, binning
+            Boresight, sky angle and binning, as for `wcs_header`.
 
         Returns
         -------
@@ -545,11 +516,6 @@ class CameraGeometry:
         valid : `numpy.ndarray` [`bool`]
             False for points too far from the boresight to project (their
             ``x``, ``y`` are meaningless).
-
-        Raises
-        ------
-        InstrumentError
-            If there is no such detector.
         """
         det = self.detector(detector_id)
         xi, eta, front = project(vectors, tangent_basis(ra, dec))

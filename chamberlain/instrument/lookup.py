@@ -115,8 +115,8 @@ def instrument_from_class_name(class_name: str) -> Instrument:
 
     Returns
     -------
-    instrument : `Instrument`
-        A new instance.
+    Instrument
+        A new instance of that class.
 
     Raises
     ------

@@ -114,13 +114,12 @@ class SimCam(Instrument):
 
         Parameters
         ----------
-        header : `~collections.abc.Mapping`
-            Mapping-like header (`dict`, `astropy.io.fits.Header`,
-            ``fitsio.FITSHDR``). Not modified.
+        header
+            As for `Instrument.translate_raw_header`.
 
         Returns
         -------
-        info : `RawInfo`
+        RawInfo
             The detector ID and the ``exposure`` record.
 
         Raises

@@ -296,7 +296,7 @@ def simulate_headers(
     Raises
     ------
     InstrumentError
-        If an argument is out of range or a detector ID is unknown.
+        As for `simulate_raws`.
     """
     camera = SimCam()
     detector_ids = _check_args(n_exposures, image_size, detectors, camera)

@@ -130,20 +130,13 @@ class CollectionManager:
 
         Parameters
         ----------
-        name : `str`
-            The collection name.
+        name
+            The collection name (`TypeError` if not a string).
 
         Returns
         -------
-        record : `CollectionRecord`
-            Its row.
-
-        Raises
-        ------
-        TypeError
-            If ``name`` is not a string.
-        MissingCollectionError
-            If it does not exist; the message lists the existing collections.
+        CollectionRecord
+            Its row; `MissingCollectionError`, listing the existing collections, if none.
         """
         if not isinstance(name, str):
             raise TypeError(f"Collection names are strings; got {name!r}.")
@@ -192,20 +185,13 @@ class CollectionManager:
 
         Parameters
         ----------
-        parent : `str`
-            The chain's name.
+        parent
+            As for `Registry.get_collection_chain`, which documents the errors.
 
         Returns
         -------
-        children : `list` [`str`]
+        list [str]
             The children's names.
-
-        Raises
-        ------
-        MissingCollectionError
-            If ``parent`` does not exist.
-        CollectionTypeError
-            If ``parent`` is not CHAINED.
         """
         rec = self.get(parent)
         if rec.type is not CollectionType.CHAINED:
@@ -266,16 +252,12 @@ class CollectionManager:
 
         Parameters
         ----------
-        pattern : `str` or iterable of `str`, optional
-            `fnmatch` glob pattern(s), case-sensitive.
-        types : iterable of `CollectionType` or `str`, optional
-            The types to keep; all by default.
-        flatten_chains : `bool`, optional
-            List chains' children in place of the chains.
+        pattern, types, flatten_chains
+            As ``pattern, collection_types, flatten_chains`` of `Registry.query_collections`.
 
         Returns
         -------
-        names : `list` [`str`]
+        list [str]
             The matching names.
         """
         self._load()
@@ -297,28 +279,18 @@ class CollectionManager:
         """Register a collection; True if new, False if it existed with the same type.
 
         Safe against another process registering the same name at the same time
-        (insert-or-compare in one transaction).
+        (insert-or-compare in one transaction). `Registry.register_collection`
+        documents the errors.
 
         Parameters
         ----------
-        name : `str`
-            The collection name.
-        type : `CollectionType`
-            Its type.
-        doc : `str`, optional
-            A documentation string.
+        name, type, doc
+            The collection's name, `CollectionType` and documentation string.
 
         Returns
         -------
-        registered : `bool`
+        bool
             True if this call created it.
-
-        Raises
-        ------
-        InvalidNameError
-            If ``name`` breaks the rules of `chamberlain.naming`.
-        CollectionTypeError
-            If it exists with a different type.
         """
         type = CollectionType.from_name(type)
         kind = "run" if type is CollectionType.RUN else f"{type.name.lower()} collection"
@@ -372,21 +344,8 @@ class CollectionManager:
 
         Parameters
         ----------
-        parent : `str`
-            The chain's name.
-        children : `~collections.abc.Sequence` [`str`]
-            The new children, in order (duplicates are dropped).
-        flatten : `bool`, optional
-            Store the non-chained collections the children expand to.
-
-        Raises
-        ------
-        MissingCollectionError
-            If ``parent`` or a child does not exist.
-        CollectionTypeError
-            If ``parent`` is not CHAINED.
-        CollectionCycleError
-            If the chain would contain itself.
+        parent, children, flatten
+            As for `Registry.set_collection_chain`, which documents the errors.
         """
         if isinstance(children, str):
             children = [children]
@@ -433,10 +392,8 @@ class CollectionManager:
 
         Parameters
         ----------
-        parent : `str`
-            The chain's name.
-        children : `~collections.abc.Sequence` [`str`]
-            The collections to append (a single name is accepted).
+        parent, children
+            As for `Registry.extend_collection_chain`.
         """
         children = [children] if isinstance(children, str) else list(children)
         with self._db.transaction():
@@ -448,10 +405,8 @@ class CollectionManager:
 
         Parameters
         ----------
-        parent : `str`
-            The chain's name.
-        children : `~collections.abc.Sequence` [`str`]
-            The collections to put first (a single name is accepted).
+        parent, children
+            As for `Registry.prepend_collection_chain`.
         """
         children = [children] if isinstance(children, str) else list(children)
         with self._db.transaction():
@@ -463,15 +418,8 @@ class CollectionManager:
 
         Parameters
         ----------
-        parent : `str`
-            The chain's name.
-        children : `~collections.abc.Sequence` [`str`]
-            The collections to remove (a single name is accepted).
-
-        Raises
-        ------
-        MissingCollectionError
-            If a name is not in the chain; the message lists its children.
+        parent, children
+            As for `Registry.remove_from_collection_chain`.
         """
         children = [children] if isinstance(children, str) else list(children)
         with self._db.transaction():
@@ -486,17 +434,17 @@ class CollectionManager:
     # --- removal -----------------------------------------------------------------------
 
     def parents(self, name: str) -> list[str]:
-        """Return the chains that directly contain a collection (one SELECT).
+        """Return the chains that directly contain a collection (one SELECT), sorted.
 
         Parameters
         ----------
-        name : `str`
+        name
             The collection name.
 
         Returns
         -------
-        parents : `list` [`str`]
-            Sorted chain names.
+        list [str]
+            The names of the chains.
         """
         rec = self.get(name)
         with self._db.transaction(write=False) as conn:
@@ -504,7 +452,7 @@ class CollectionManager:
         return sorted(self.by_id(r[0]).name for r in rows)
 
     def remove(self, name: str) -> None:
-        """Remove a collection.
+        """Remove a collection; see `Registry.remove_collection`.
 
         A collection still in a chain cannot be removed. Removing a RUN removes
         its datasets (the butler removes their files first); removing a TAGGED
@@ -513,15 +461,8 @@ class CollectionManager:
 
         Parameters
         ----------
-        name : `str`
+        name
             The collection name.
-
-        Raises
-        ------
-        MissingCollectionError
-            If it does not exist.
-        OrphanedRecordError
-            If it is in a chain, or its datasets still have files.
         """
         rec = self.get(name)
         parents = self.parents(name)

@@ -100,18 +100,14 @@ class DatasetTypeManager:
 
         Parameters
         ----------
-        name : `str` or `DatasetType`
-            The name, or a dataset type whose name is used.
+        name
+            The name, or a `DatasetType` whose name is used.
 
         Returns
         -------
-        record : `DatasetTypeRecord`
-            The dataset type with its ID and tables.
-
-        Raises
-        ------
-        MissingDatasetTypeError
-            If none has that name; the message suggests close names.
+        DatasetTypeRecord
+            The dataset type with its ID and tables (`MissingDatasetTypeError`,
+            suggesting close names, if none).
         """
         if isinstance(name, DatasetType):
             name = name.name
@@ -153,12 +149,12 @@ class DatasetTypeManager:
 
         Parameters
         ----------
-        pattern : `str` or iterable of `str`, optional
-            `fnmatch` glob pattern(s), case-sensitive.
+        pattern
+            As for `Registry.query_dataset_types`.
 
         Returns
         -------
-        dataset_types : `list` [`DatasetType`]
+        list [DatasetType]
             The matching definitions.
         """
         self.refresh()
@@ -185,24 +181,17 @@ class DatasetTypeManager:
 
         Creates the tags (and calibs) table and analyst view of its dimension
         group if missing, under a registration lock, in one transaction.
+        `Registry.register_dataset_type` documents the errors.
 
         Parameters
         ----------
-        dataset_type : `DatasetType`
+        dataset_type
             The definition.
 
         Returns
         -------
-        registered : `bool`
+        bool
             True if this call registered it.
-
-        Raises
-        ------
-        DatasetTypeError
-            For component dataset types (register the composite), or one from
-            another dimension universe.
-        ConflictingDefinitionError
-            If a different definition exists under the same name.
         """
         if dataset_type.is_component:
             raise DatasetTypeError(
@@ -300,19 +289,12 @@ class DatasetTypeManager:
         return int(found)
 
     def remove(self, name: str) -> None:
-        """Remove a dataset type that has no datasets.
+        """Remove a dataset type that has no datasets; see `Registry.remove_dataset_type`.
 
         Parameters
         ----------
-        name : `str`
+        name
             The dataset type name.
-
-        Raises
-        ------
-        MissingDatasetTypeError
-            If none has that name.
-        OrphanedRecordError
-            If it still has datasets.
         """
         rec = self.get(name)
         dataset = self._tables["dataset"]

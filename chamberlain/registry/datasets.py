@@ -119,34 +119,20 @@ class DatasetManager:
         id_mode: DatasetIdGenEnum = DatasetIdGenEnum.UNIQUE,
         ids: Sequence[uuid.UUID] | None = None,
     ) -> list[DatasetRef]:
-        """Insert datasets in one batch; see `Registry.insert_datasets`.
+        """Insert datasets in one batch; see `Registry.insert_datasets`, which documents the errors.
 
         Parameters
         ----------
-        dataset_type : `str` or `DatasetType`
-            A registered dataset type or its name.
-        data_ids : iterable of `DataCoordinate` or `~collections.abc.Mapping`
-            One data ID per dataset.
-        run : `str`
-            The RUN collection.
-        id_mode : `DatasetIdGenEnum`, optional
-            How to make IDs when ``ids`` is not given.
-        ids : `~collections.abc.Sequence` [`uuid.UUID`], optional
-            The IDs to use, one per data ID (for ingest and import).
+        dataset_type, data_ids, run, id_mode
+            As for `Registry.insert_datasets`.
+        ids
+            The IDs to use, one per data ID (for ingest and import); `ValueError`
+            if the lengths differ.
 
         Returns
         -------
-        refs : `list` [`DatasetRef`]
+        list [DatasetRef]
             One resolved ref per data ID, in order.
-
-        Raises
-        ------
-        CollectionTypeError
-            If ``run`` is not a RUN collection.
-        ValueError
-            If ``ids`` and ``data_ids`` differ in length.
-        ConflictingDefinitionError
-            If a data ID is given twice or already has a dataset in the run.
         """
         rec = self._types.get(dataset_type)
         run_rec = self._collections.get(run)
@@ -288,28 +274,17 @@ class DatasetManager:
         collections: Sequence[str] | str,
         timespan: Timespan | None = None,
     ) -> DatasetRef | None:
-        """Find-first search; see `Registry.find_dataset`.
+        """Find-first search; see `Registry.find_dataset`, which documents the errors.
 
         Parameters
         ----------
-        dataset_type : `str` or `DatasetType`
-            The dataset type or its name.
-        data_id : `DataCoordinate` or `~collections.abc.Mapping`
-            The data ID.
-        collections : `str` or `~collections.abc.Sequence` [`str`]
-            The collections to search, in order.
-        timespan : `Timespan`, optional
-            When given, CALIBRATION collections are searched too.
+        dataset_type, data_id, collections, timespan
+            As for `Registry.find_dataset`.
 
         Returns
         -------
-        ref : `DatasetRef` or None
+        DatasetRef or None
             The first match, or None.
-
-        Raises
-        ------
-        CalibrationLookupError
-            If several validity ranges in one collection overlap ``timespan``.
         """
         rec = self._types.get(dataset_type)
         dt = rec.dataset_type
@@ -360,12 +335,12 @@ class DatasetManager:
 
         Parameters
         ----------
-        ids : iterable of `uuid.UUID`
-            Dataset IDs.
+        ids
+            Dataset IDs (`uuid.UUID`).
 
         Returns
         -------
-        refs : `list` [`DatasetRef`]
+        list [DatasetRef]
             The refs found, grouped by dataset type.
         """
         ids = list(ids)
@@ -397,21 +372,12 @@ class DatasetManager:
     # --- TAGGED ------------------------------------------------------------------------
 
     def associate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
-        """Add datasets to a TAGGED collection (already-present ones are skipped).
+        """Add datasets to a TAGGED collection (already-present ones are skipped); see `Registry.associate`.
 
         Parameters
         ----------
-        collection : `str`
-            The TAGGED collection.
-        refs : iterable of `DatasetRef`
-            The datasets.
-
-        Raises
-        ------
-        CollectionTypeError
-            If the collection is not TAGGED.
-        ConflictingDefinitionError
-            If it has a different dataset with the same type and data ID.
+        collection, refs
+            The TAGGED collection and the datasets.
         """
         coll = self._collections.get(collection)
         if coll.type is not CollectionType.TAGGED:
@@ -442,19 +408,12 @@ class DatasetManager:
                     self._db.connection.execute(rec.tags.insert(), list(chunk))
 
     def disassociate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
-        """Remove datasets from a TAGGED collection.
+        """Remove datasets from a TAGGED collection; see `Registry.disassociate`.
 
         Parameters
         ----------
-        collection : `str`
-            The TAGGED collection.
-        refs : iterable of `DatasetRef`
-            The datasets.
-
-        Raises
-        ------
-        CollectionTypeError
-            If the collection is not TAGGED.
+        collection, refs
+            As for `associate`.
         """
         coll = self._collections.get(collection)
         if coll.type is not CollectionType.TAGGED:
@@ -495,24 +454,12 @@ class DatasetManager:
         runs while the database write lock is held. A dataset already
         certified in the collection over exactly ``timespan`` is left as it is
         (certifying it again changes nothing, so re-running an import works).
+        `Registry.certify` documents the errors.
 
         Parameters
         ----------
-        collection : `str`
-            The CALIBRATION collection.
-        refs : iterable of `DatasetRef`
-            The calibration datasets.
-        timespan : `Timespan`
-            The validity range.
-
-        Raises
-        ------
-        CollectionTypeError
-            If the collection is not CALIBRATION.
-        DatasetTypeError
-            If a dataset type is not a calibration type.
-        ConflictingDefinitionError
-            If a validity range for the same type and data ID would overlap.
+        collection, refs, timespan
+            As for `Registry.certify`.
         """
         with self._db.transaction() as conn:
             for name, type_refs in _group_by_type(refs).items():
@@ -612,21 +559,8 @@ class DatasetManager:
 
         Parameters
         ----------
-        collection : `str`
-            The CALIBRATION collection.
-        dataset_type : `str` or `DatasetType`
-            The calibration dataset type.
-        timespan : `Timespan`
-            The range to remove.
-        data_ids : iterable of `DataCoordinate` or `~collections.abc.Mapping`, optional
-            Only these data IDs; all by default.
-
-        Raises
-        ------
-        CollectionTypeError
-            If the collection is not CALIBRATION.
-        DatasetTypeError
-            If the dataset type is not a calibration type.
+        collection, dataset_type, timespan, data_ids
+            As for `Registry.decertify`, which documents the errors.
         """
         name = dataset_type if isinstance(dataset_type, str) else dataset_type.name
         with self._db.transaction() as conn:
@@ -657,17 +591,12 @@ class DatasetManager:
     # --- removal -----------------------------------------------------------------------
 
     def remove(self, refs: Iterable[DatasetRef]) -> None:
-        """Delete datasets from the registry (and every collection).
+        """Delete datasets from the registry (and every collection); see `Registry.remove_datasets`.
 
         Parameters
         ----------
-        refs : iterable of `DatasetRef`
+        refs
             The datasets.
-
-        Raises
-        ------
-        OrphanedRecordError
-            If a dataset still has files in the datastore.
         """
         ids = [r.id for r in refs]
         try:

@@ -62,12 +62,12 @@ class DatastoreRecords:
     # --- transactions ----------------------------------------------------------------------
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
-        """Open a nestable registry transaction.
+        """Open a nestable registry transaction (the registry database's; joins an open one).
 
         Returns
         -------
-        context : `contextlib.AbstractContextManager`
-            The registry database's transaction (joins an open one).
+        contextlib.AbstractContextManager
+            As for ``RecordStorage.transaction`` of `chamberlain.datastore`.
         """
         return self._db.transaction()
 
@@ -76,13 +76,8 @@ class DatastoreRecords:
 
         Parameters
         ----------
-        callback : `~collections.abc.Callable`
-            Called with no arguments.
-
-        Raises
-        ------
-        RuntimeError
-            If no transaction is open.
+        callback
+            Called with no arguments; `RuntimeError` if no transaction is open.
         """
         if not self._db.in_transaction:
             raise RuntimeError("on_commit needs an open transaction.")
@@ -93,13 +88,8 @@ class DatastoreRecords:
 
         Parameters
         ----------
-        callback : `~collections.abc.Callable`
-            Called with no arguments.
-
-        Raises
-        ------
-        RuntimeError
-            If no transaction is open.
+        callback
+            As for `on_commit`.
         """
         if not self._db.in_transaction:
             raise RuntimeError("on_rollback needs an open transaction.")
@@ -115,10 +105,9 @@ class DatastoreRecords:
 
         Parameters
         ----------
-        rows : `~collections.abc.Sequence` [`tuple`]
-            ``(dataset_id, component, path, formatter, storage_class, checksum, file_size)`` rows.
-        replace : `bool`, optional
-            Overwrite rows with the same keys instead of failing.
+        rows, replace
+            As for ``RecordStorage.insert``: record tuples in the column order
+            of ``datastore_record``, and whether to overwrite.
         """
         if not rows:
             return
@@ -151,12 +140,12 @@ class DatastoreRecords:
 
         Parameters
         ----------
-        dataset_id : `uuid.UUID`
-            The dataset ID.
+        dataset_id
+            The dataset's `uuid.UUID`.
 
         Returns
         -------
-        rows : `list` [`tuple`]
+        list [tuple]
             Its record rows; empty if it has none.
         """
         if self._sqlite:
@@ -173,12 +162,12 @@ class DatastoreRecords:
 
         Parameters
         ----------
-        dataset_ids : iterable of `uuid.UUID`
-            The dataset IDs.
+        dataset_ids
+            `uuid.UUID` values.
 
         Returns
         -------
-        rows : `dict` [`uuid.UUID`, `list` [`tuple`]]
+        dict [uuid.UUID, list [tuple]]
             The record rows of each dataset that has some.
         """
         out: dict[uuid.UUID, list[Row]] = {}
@@ -205,11 +194,11 @@ class DatastoreRecords:
             yield tuple(row)
 
     def delete_records(self, keys: Iterable[tuple[uuid.UUID, str]]) -> None:
-        """Delete records by (dataset_id, component) without trashing their files.
+        """Delete records by (dataset_id, component) without trashing their files (a DELETE per key).
 
         Parameters
         ----------
-        keys : iterable of `tuple` [`uuid.UUID`, `str`]
+        keys
             ``(dataset_id, component)`` pairs.
         """
         table = self._table
@@ -224,12 +213,12 @@ class DatastoreRecords:
 
         Parameters
         ----------
-        paths : iterable of `str`
-            Recorded paths.
+        paths
+            Recorded paths (duplicates are fine).
 
         Returns
         -------
-        in_use : `set` [`str`]
+        set [str]
             The paths still named by a record.
         """
         found: set[str] = set()
@@ -247,12 +236,12 @@ class DatastoreRecords:
 
         Parameters
         ----------
-        dataset_ids : iterable of `uuid.UUID`
-            The dataset IDs.
+        dataset_ids
+            `uuid.UUID` values, handled in chunks of 10,000.
 
         Returns
         -------
-        count : `int`
+        int
             The number of records deleted.
         """
         table, trash = self._table, self._trash
@@ -266,11 +255,11 @@ class DatastoreRecords:
         return count
 
     def trash(self) -> list[tuple[int, str, uuid.UUID | None]]:
-        """Return every trash entry.
+        """Return every trash entry (one SELECT).
 
         Returns
         -------
-        entries : `list` [`tuple` [`int`, `str`, `uuid.UUID` or None]]
+        list [tuple [int, str, uuid.UUID or None]]
             ``(trash id, path, dataset_id)`` rows.
         """
         trash = self._trash
@@ -279,12 +268,12 @@ class DatastoreRecords:
         return [(r[0], r[1], r[2]) for r in rows]
 
     def delete_trash(self, trash_ids: Iterable[int]) -> None:
-        """Delete trash entries (after their files are gone).
+        """Delete trash entries (after their files are gone), in chunks of 10,000 IDs.
 
         Parameters
         ----------
-        trash_ids : iterable of `int`
-            The entries' IDs.
+        trash_ids
+            The entries' IDs, as `trash` gives them.
         """
         trash = self._trash
         with self._db.transaction() as conn:

@@ -189,7 +189,7 @@ class DimensionRecordManager:
         Parameters
         ----------
         element : `DimensionElement`
-            The element.
+            An element with a table of its own.
 
         Returns
         -------
@@ -218,32 +218,19 @@ class DimensionRecordManager:
         skip_existing: bool = False,
         replace: bool = False,
     ) -> int:
-        """Insert records in bulk; see `Registry.insert_dimension_records`.
+        """Insert records in bulk; see `Registry.insert_dimension_records`, which documents the errors.
 
         Parameters
         ----------
-        element : `DimensionElement`
-            The element.
-        records : iterable of `DimensionRecord` or `~collections.abc.Mapping`
-            The records.
-        skip_existing : `bool`, optional
-            Keep existing records with the same keys.
-        replace : `bool`, optional
-            Overwrite existing records with the same keys.
+        element
+            The `DimensionElement`.
+        records, skip_existing, replace
+            As for `Registry.insert_dimension_records` (`ValueError` if both flags are set).
 
         Returns
         -------
-        count : `int`
+        int
             How many rows were given.
-
-        Raises
-        ------
-        ValueError
-            If both ``skip_existing`` and ``replace`` are set.
-        DimensionRecordError
-            If a field is unknown, missing or badly typed.
-        ConflictingRecordError
-            If a record with the same keys exists (and neither flag is set).
         """
         if skip_existing and replace:
             raise ValueError("skip_existing and replace cannot both be True.")
@@ -374,23 +361,16 @@ class DimensionRecordManager:
 
         Parameters
         ----------
-        element : `DimensionElement`
-            The element.
-        record : `DimensionRecord` or `~collections.abc.Mapping`
-            The record.
-        update : `bool`, optional
-            Overwrite a differing stored record.
+        element
+            The `DimensionElement`.
+        record, update
+            As for `Registry.sync_dimension_record`.
 
         Returns
         -------
-        inserted : `bool` or `dict`
+        bool or dict
             True if inserted, False if an identical record existed, or (with
             ``update``) a dict of the old values of fields that were changed.
-
-        Raises
-        ------
-        ConflictingRecordError
-            If the stored record differs and ``update`` is False.
         """
         validator = self.validator(element)
         row = validator.row(record)
@@ -552,25 +532,16 @@ class DimensionRecordManager:
 
         Parameters
         ----------
-        data_id : `DataCoordinate`
-            The data ID.
-        group : `DimensionGroup`
-            Its dimensions.
-        given : `~collections.abc.Mapping`, optional
+        data_id, group
+            The data ID and its dimensions.
+        given
             Implied values the caller supplied; each is checked against the
             value the records imply.
 
         Returns
         -------
-        data_id : `DataCoordinate`
-            The expanded data ID, with records.
-
-        Raises
-        ------
-        DataIdValueError
-            If a value has no record.
-        InconsistentDataIdError
-            If values contradict each other or the records.
+        DataCoordinate
+            The expanded data ID, with records (errors as for `Registry.expand_data_id`).
         """
         self._drop_if_changed_elsewhere()
         values: dict[str, Any] = dict(data_id.items() if data_id.has_full() else data_id.required)

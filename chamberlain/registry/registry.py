@@ -559,42 +559,28 @@ class Registry(RegistryQueries):
     def extend_collection_chain(self, parent: str, children: Sequence[str] | str) -> None:
         """Append children to a chain (a child already present moves to the end).
 
+        Reads the chain and stores the new one in one transaction; the errors
+        are those of `set_collection_chain`.
+
         Parameters
         ----------
         parent : `str`
             The chain's name.
         children : `str` or `~collections.abc.Sequence` [`str`]
             The collection(s) to append.
-
-        Raises
-        ------
-        MissingCollectionError
-            If ``parent`` or a child does not exist.
-        CollectionTypeError
-            If ``parent`` is not a CHAINED collection.
-        CollectionCycleError
-            If the chain would contain itself.
         """
         self._collections.extend_chain(parent, children)
 
     def prepend_collection_chain(self, parent: str, children: Sequence[str] | str) -> None:
         """Insert children at the front of a chain (a child already present moves).
 
+        Like `extend_collection_chain`, but the children go first, in the order
+        given.
+
         Parameters
         ----------
-        parent : `str`
-            The chain's name.
-        children : `str` or `~collections.abc.Sequence` [`str`]
-            The collection(s) to put first, in this order.
-
-        Raises
-        ------
-        MissingCollectionError
-            If ``parent`` or a child does not exist.
-        CollectionTypeError
-            If ``parent`` is not a CHAINED collection.
-        CollectionCycleError
-            If the chain would contain itself.
+        parent, children
+            As for `extend_collection_chain`.
         """
         self._collections.prepend_chain(parent, children)
 
@@ -603,10 +589,8 @@ class Registry(RegistryQueries):
 
         Parameters
         ----------
-        parent : `str`
-            The chain's name.
-        children : `str` or `~collections.abc.Sequence` [`str`]
-            The collection(s) to remove.
+        parent, children
+            As for `extend_collection_chain`.
 
         Raises
         ------
@@ -924,16 +908,13 @@ class Registry(RegistryQueries):
         Parameters
         ----------
         collection : `str`
-            The TAGGED collection.
+            The TAGGED collection (`MissingCollectionError` if it does not exist,
+            `CollectionTypeError` if it has another type).
         refs : iterable of `DatasetRef`
             Resolved refs of datasets in the registry.
 
         Raises
         ------
-        MissingCollectionError
-            If the collection does not exist.
-        CollectionTypeError
-            If it is not a TAGGED collection.
         ConflictingDefinitionError
             If the collection has a different dataset with the same type and data ID.
         """
@@ -942,21 +923,13 @@ class Registry(RegistryQueries):
     def disassociate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
         """Remove datasets from a TAGGED collection (one transaction; bulk DELETEs).
 
-        Refs that are not in the collection are ignored.
+        Refs that are not in the collection are ignored; the datasets stay in
+        their runs. The errors are those of `associate` for the collection.
 
         Parameters
         ----------
-        collection : `str`
-            The TAGGED collection.
-        refs : iterable of `DatasetRef`
-            The datasets to remove from it (they stay in their runs).
-
-        Raises
-        ------
-        MissingCollectionError
-            If the collection does not exist.
-        CollectionTypeError
-            If it is not a TAGGED collection.
+        collection, refs
+            As for `associate`.
         """
         self._datasets.disassociate(collection, refs)
 
@@ -1000,7 +973,8 @@ class Registry(RegistryQueries):
 
         Ranges that overlap ``timespan`` are deleted and what is left of them
         outside it is inserted again, so a range may be split in two; one
-        transaction.
+        transaction. The collection and dataset type are checked as by `certify`
+        (same errors).
 
         Parameters
         ----------
@@ -1012,15 +986,6 @@ class Registry(RegistryQueries):
             The time range to remove.
         data_ids : iterable of `~collections.abc.Mapping`, optional
             Limit the change to these data IDs; all data IDs by default.
-
-        Raises
-        ------
-        MissingCollectionError
-            If the collection does not exist.
-        CollectionTypeError
-            If it is not a CALIBRATION collection.
-        DatasetTypeError
-            If the dataset type is not a calibration type.
         """
         self._datasets.decertify(collection, dataset_type, timespan, data_ids)
 

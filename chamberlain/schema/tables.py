@@ -340,17 +340,14 @@ def tags_table(metadata: sa.MetaData, name: str, group: DimensionGroup) -> sa.Ta
 
     Parameters
     ----------
-    metadata : `sqlalchemy.MetaData`
-        The metadata to add the table to.
-    name : `str`
-        The table's name; if ``metadata`` already has it, that table is returned.
-    group : `DimensionGroup`
-        The dimensions of the dataset types the table serves.
+    metadata, name, group
+        As for `calibs_table`.
 
     Returns
     -------
-    table : `sqlalchemy.Table`
-        The table.
+    sqlalchemy.Table
+        The tags table, with its primary key, unique data ID constraint and
+        foreign keys.
     """
     if name in metadata.tables:
         return metadata.tables[name]

@@ -153,10 +153,8 @@ def create_views(conn: sa.Connection, tables: Mapping[str, sa.Table], universe: 
 
     Parameters
     ----------
-    conn : `sqlalchemy.Connection`
-        An open connection to the repository database.
-    tables : `~collections.abc.Mapping` [`str`, `sqlalchemy.Table`]
-        The repository's tables, by name.
+    conn, tables
+        As for `create_dataset_view`.
     universe : `DimensionUniverse`
         The repository's dimension universe.
     tags_tables : iterable of `sqlalchemy.Table`, optional

@@ -126,14 +126,7 @@ class TupleLiteral(Node):
 
     items: tuple[Node, ...]
 
-    def children(self) -> tuple[Node, ...]:
-        """Return the items, in source order.
-
-        Returns
-        -------
-        children : `tuple` [`Node`, ...]
-            `items`.
-        """
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return self.items
 
 
@@ -148,14 +141,7 @@ class UnaryOp(Node):
     op: str
     operand: Node
 
-    def children(self) -> tuple[Node, ...]:
-        """Return the operand.
-
-        Returns
-        -------
-        children : `tuple` [`Node`]
-            ``(operand,)``.
-        """
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return (self.operand,)
 
 
@@ -172,14 +158,7 @@ class BinaryOp(Node):
     lhs: Node
     rhs: Node
 
-    def children(self) -> tuple[Node, ...]:
-        """Return both operands.
-
-        Returns
-        -------
-        children : `tuple` [`Node`, `Node`]
-            ``(lhs, rhs)``.
-        """
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return (self.lhs, self.rhs)
 
 
@@ -198,14 +177,7 @@ class LogicalOp(Node):
     operands: tuple[Node, ...]
     """The terms combined (at least two; none is a `LogicalOp` with the same ``op``)."""
 
-    def children(self) -> tuple[Node, ...]:
-        """Return the operands, in source order.
-
-        Returns
-        -------
-        children : `tuple` [`Node`, ...]
-            `operands`.
-        """
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return self.operands
 
 
@@ -221,14 +193,7 @@ class InList(Node):
     items: tuple[Node, ...]
     negated: bool = False
 
-    def children(self) -> tuple[Node, ...]:
-        """Return the left-hand side, then the items.
-
-        Returns
-        -------
-        children : `tuple` [`Node`, ...]
-            ``(lhs, *items)``.
-        """
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return (self.lhs, *self.items)
 
 
@@ -239,14 +204,7 @@ class IsNull(Node):
     operand: Node
     negated: bool = False
 
-    def children(self) -> tuple[Node, ...]:
-        """Return the operand.
-
-        Returns
-        -------
-        children : `tuple` [`Node`]
-            ``(operand,)``.
-        """
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return (self.operand,)
 
 
@@ -261,14 +219,7 @@ class FunctionCall(Node):
     name: str
     args: tuple[Node, ...]
 
-    def children(self) -> tuple[Node, ...]:
-        """Return the arguments, in order.
-
-        Returns
-        -------
-        children : `tuple` [`Node`, ...]
-            `args`.
-        """
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return self.args
 
 
