@@ -11,23 +11,23 @@ import pytest
 
 import chamberlain
 
-# Each top-level name and the module users imported it from before the namespace existed.
-HOMES = {
-    "Butler": "chamberlain.butler",
-    "Registry": "chamberlain.registry",
-    "CollectionType": "chamberlain.registry",
-    "DatasetRef": "chamberlain.datasets",
-    "DatasetType": "chamberlain.datasets",
-    "DataCoordinate": "chamberlain.dimensions",
-    "DimensionUniverse": "chamberlain.dimensions",
-    "Timespan": "chamberlain.geometry",
-    "ChamberlainError": "chamberlain.errors",
-    "ConfigError": "chamberlain.errors",
-    "DatasetNotFoundError": "chamberlain.errors",
-    "InvalidQueryError": "chamberlain.errors",
-    "MissingCollectionError": "chamberlain.errors",
-    "MissingDatasetTypeError": "chamberlain.errors",
+# The home module of each top-level name: where users imported it from before the namespace existed.
+BY_MODULE = {
+    "chamberlain.butler": ["Butler"],
+    "chamberlain.registry": ["Registry", "CollectionType"],
+    "chamberlain.datasets": ["DatasetRef", "DatasetType"],
+    "chamberlain.dimensions": ["DataCoordinate", "DimensionUniverse"],
+    "chamberlain.geometry": ["Timespan"],
+    "chamberlain.errors": [
+        "ChamberlainError",
+        "ConfigError",
+        "DatasetNotFoundError",
+        "InvalidQueryError",
+        "MissingCollectionError",
+        "MissingDatasetTypeError",
+    ],
 }
+HOMES = {name: module for module, names in BY_MODULE.items() for name in names}
 
 
 def _run(code: str) -> str:

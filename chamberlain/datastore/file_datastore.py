@@ -445,7 +445,7 @@ class FileDatastore:
         Parameters
         ----------
         ref
-            The dataset.
+            The dataset; its records are fetched as by `knows`.
 
         Returns
         -------

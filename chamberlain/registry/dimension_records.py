@@ -430,7 +430,8 @@ class DimensionRecordManager:
         Parameters
         ----------
         element : `DimensionElement`
-            The element.
+            An element with a table (cached elements are read too: this
+            bypasses the cache).
 
         Returns
         -------

@@ -506,7 +506,7 @@ class Registry(RegistryQueries):
         Raises
         ------
         MissingCollectionError
-            If it does not exist.
+            If no collection has that name.
         """
         return self._collections.get(name).doc
 
