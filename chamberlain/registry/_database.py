@@ -346,7 +346,7 @@ class Database:
     # --- dialect helpers ----------------------------------------------------------------
 
     def insert(self, table: sa.Table) -> Any:
-        """A dialect-specific INSERT (with ``on_conflict_do_nothing``/``do_update``)."""
+        """Return a dialect-specific INSERT (with ``on_conflict_do_nothing``/``do_update``)."""
         if self.dialect == "sqlite":
             return sqlite.insert(table)
         return postgresql.insert(table)
