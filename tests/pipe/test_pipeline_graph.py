@@ -173,7 +173,11 @@ def test_dimension_mismatch_between_producer_and_consumer_and_between_consumers(
 
 def test_prerequisites_and_init_datasets() -> None:
     graph = pipeline(
-        ("maker", "Calibrated", {"schema_in": "schema_root", "result": "calibrated", "schema_out": "schema_a"}),
+        (
+            "maker",
+            "Calibrated",
+            {"schema_in": "schema_root", "result": "calibrated", "schema_out": "schema_a"},
+        ),
         ("user", "Calibrated", {"schema_in": "schema_a", "result": "calibrated2", "schema_out": "schema_b"}),
     ).resolve()
     assert list(graph.tasks) == ["maker", "user"]
