@@ -258,24 +258,7 @@ class Pipeline:
         """The contracts, in order."""
         return self.data.contracts
 
-    def task_entry(self, label: str) -> TaskEntry:
-        """Return a task as written.
-
-        Parameters
-        ----------
-        label : `str`
-            A task label.
-
-        Returns
-        -------
-        entry : `TaskEntry`
-            Its class name and config blocks.
-
-        Raises
-        ------
-        PipelineError
-            If the label is not a task of the pipeline.
-        """
+    def _entry(self, label: str) -> TaskEntry:
         if label not in self.data.tasks:
             raise PipelineError(
                 f"Pipeline {self.name}: no task labelled {label!r}; labels: {format_choices(self.data.tasks)}."
@@ -300,7 +283,7 @@ class Pipeline:
         PipelineError
             If the label is not a task of the pipeline.
         """
-        written = self.task_entry(label).class_name
+        written = self._entry(label).class_name
         return TASK_ALIASES.get(written, written)
 
     def config_overrides(self, label: str) -> list[tuple[str, Any]]:
@@ -323,7 +306,7 @@ class Pipeline:
             If the label is unknown or a value references an undefined parameter.
         """
         out: list[tuple[str, Any]] = []
-        for block in self.task_entry(label).config:
+        for block in self._entry(label).config:
             out += [("file", f) for f in block.files]
             if block.python is not None:
                 out.append(("python", block.python))
@@ -362,7 +345,7 @@ class Pipeline:
             if files:
                 raise PipelineError("Config files cannot set parameters; use parameters:NAME=VALUE.")
             return self.with_parameters(values)
-        entry = self.task_entry(label)
+        entry = self._entry(label)
         block = ConfigBlock(values=values, files=files, trusted=True, source="caller")
         tasks = {**self.data.tasks, label: replace(entry, config=(*entry.config, block))}
         return replace(self, data=replace(self.data, tasks=tasks))
@@ -408,7 +391,7 @@ class Pipeline:
             if name in self.data.subsets:
                 keep.update(self.data.subsets[name].tasks)
             else:
-                keep.add(self.task_entry(name).label)
+                keep.add(self._entry(name).label)
         subsets = {n: s for n, s in self.data.subsets.items() if set(s.tasks) <= keep}
         data = replace(
             self.data,
@@ -486,7 +469,7 @@ class Pipeline:
         return PipelineGraph.build(nodes)
 
     def _configure(self, label: str, allow_python: bool) -> tuple[type[PipelineTask], PipelineTaskConfig]:
-        entry = self.task_entry(label)
+        entry = self._entry(label)
         task_class = resolve_task_class(entry.class_name, label)
         config = task_class.ConfigClass()
         if not isinstance(config, PipelineTaskConfig):

@@ -7,7 +7,8 @@ allows only: literals (numbers, strings, None, True/False, tuples, lists, sets,
 dicts), task labels, attribute access on configs (their declared fields only,
 never ``_private`` or dunder names; Rubin's camelCase spelling of a field is
 accepted), subscripts of the values read, unary and
-binary arithmetic (``+ - * / // %``; ``**`` with an exponent up to 64),
+binary arithmetic (``+ - * / // %``; ``**`` with an exponent up to 64; no
+result beyond 100,000 bits or a repeated sequence beyond 1,000,000 items),
 comparisons (``== != < <= > >= in not in is is not``), ``and``/``or``/``not``,
 conditional expressions, and calls of ``abs all any len max min round set
 sorted sum``. Anything else (lambdas, comprehensions, other calls, names that
@@ -57,6 +58,8 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.IsNot: operator.is_not,
 }
 _MAX_EXPONENT = 64
+_MAX_BITS = 100_000
+_MAX_LENGTH = 1_000_000
 
 
 class _Unsupported(Exception):
@@ -88,6 +91,8 @@ def evaluate_contract(expression: str, configs: Mapping[str, Config]) -> bool:
         tree = ast.parse(expression, mode="eval")
     except SyntaxError as err:
         raise PipelineError(f"Contract {expression!r} is not an expression: {err.msg}.") from None
+    except (RecursionError, MemoryError):
+        raise PipelineError(f"Contract {expression[:40]!r}... is nested too deeply.") from None
     try:
         return bool(_Evaluator(configs).visit(tree.body))
     except _Unsupported as err:
@@ -177,8 +182,16 @@ class _Evaluator:
         if op is None:
             raise _Unsupported(f"operator {type(node.op).__name__} is not supported in contracts.")
         left, right = self.visit(node.left), self.visit(node.right)
-        if isinstance(node.op, ast.Pow) and isinstance(right, int | float) and abs(right) > _MAX_EXPONENT:
-            raise _Unsupported(f"exponent {right!r} is larger than {_MAX_EXPONENT}.")
+        if isinstance(node.op, ast.Pow) and isinstance(right, int | float):
+            if abs(right) > _MAX_EXPONENT:
+                raise _Unsupported(f"exponent {right!r} is larger than {_MAX_EXPONENT}.")
+            if isinstance(left, int) and left.bit_length() * abs(right) > _MAX_BITS:
+                raise _Unsupported(f"the power has more than {_MAX_BITS} bits.")
+        if isinstance(node.op, ast.Mult):
+            for count, sequence in ((left, right), (right, left)):
+                repeats = isinstance(count, int) and isinstance(sequence, str | list | tuple)
+                if repeats and count * len(sequence) > _MAX_LENGTH:
+                    raise _Unsupported(f"repeating a sequence to more than {_MAX_LENGTH} items.")
         return op(left, right)
 
     def visit_Compare(self, node: ast.Compare) -> Any:

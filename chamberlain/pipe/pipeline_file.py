@@ -38,8 +38,11 @@ __all__ = [
 ]
 
 _PARAMETER = re.compile(r"parameters\.([A-Za-z_][A-Za-z0-9_]*)")
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _ENV = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+#: Most values a pipeline file may hold, YAML aliases expanded (a file of 100 tasks holds a few thousand).
+MAX_VALUES = 100_000
 #: Functions a contract may call (see `chamberlain.pipe.pipeline_contracts`).
 CONTRACT_FUNCTIONS = frozenset({"abs", "all", "any", "len", "max", "min", "round", "set", "sorted", "sum"})
 
@@ -372,14 +375,38 @@ def _read(path: Path, stack: tuple[Path, ...]) -> PipelineData:
     return replace(data, source=path)
 
 
+def _expanded_size(value: Any, limit: int) -> int:
+    """Count the values ``value`` holds with YAML aliases expanded, stopping past ``limit``."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        item, children_done = stack.pop()
+        children = list(item.keys()) + list(item.values()) if isinstance(item, dict) else item
+        if not isinstance(item, dict | list):
+            sizes.setdefault(id(item), 1)
+        elif children_done:
+            sizes[id(item)] = min(limit + 1, 1 + sum(sizes.get(id(c), 1) for c in children))
+        elif id(item) not in sizes:
+            sizes[id(item)] = limit + 1  # provisional, guards against self-reference
+            stack.append((item, True))
+            stack.extend((c, False) for c in children if isinstance(c, dict | list))
+    return sizes[id(value)]
+
+
 def _parse(text: str, source: str) -> _PipelineModel:
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_LOADER)  # a safe loader (libyaml's when installed)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise PipelineError(f"Pipeline file {source} is not YAML: {problem}{where}.") from None
+    except RecursionError:
+        raise PipelineError(f"Pipeline file {source} is nested too deeply to read.") from None
+    if _expanded_size(raw, MAX_VALUES) > MAX_VALUES:
+        raise PipelineError(
+            f"Pipeline file {source} holds more than {MAX_VALUES:,} values once its YAML aliases are expanded."
+        )
     if not isinstance(raw, dict):
         raise PipelineError(
             f"Pipeline file {source} must be a YAML mapping with a 'description' key, "

@@ -168,23 +168,32 @@ def _edges(graph: PipelineGraph, drawn: list[str]) -> list[tuple[str, str, str]]
     return sorted(set(edges), key=edges.index)
 
 
-def _mermaid(graph: PipelineGraph) -> str:
+def _draw(
+    graph: PipelineGraph, task_node: Any, dataset_node: Any, arrow: Any, head: list[str], tail: list[str]
+) -> str:
+    """Draw the DAG: ``task_node(label, class_name)``, ``dataset_node(name)``, ``arrow(a, b)`` make lines."""
     drawn = _drawn(graph)
-    task_ids = {label: f"t{i}" for i, label in enumerate(graph.tasks)}
-    dataset_ids = {name: f"d{i}" for i, name in enumerate(drawn)}
-    lines = ["flowchart TD"]
-    for label, node in graph.tasks.items():
-        lines.append(
-            f'  {task_ids[label]}["{_mermaid_text(label)}<br/>{_mermaid_text(node.task_class.__name__)}"]'
-        )
-    for name in drawn:
-        lines.append(f'  {dataset_ids[name]}[("{_mermaid_text(name)}")]')
+    lines = list(head)
+    lines += [task_node(label, node.task_class.__name__) for label, node in graph.tasks.items()]
+    lines += [dataset_node(name) for name in drawn]
     for kind, a, b in _edges(graph, drawn):
-        if kind == "read":
-            lines.append(f"  {dataset_ids[a]} --> {task_ids[b]}")
-        else:
-            lines.append(f"  {task_ids[a]} --> {dataset_ids[b]}")
-    return "\n".join(lines) + "\n"
+        lines.append(
+            arrow(("dataset", a), ("task", b)) if kind == "read" else arrow(("task", a), ("dataset", b))
+        )
+    return "\n".join(lines + tail) + "\n"
+
+
+def _mermaid(graph: PipelineGraph) -> str:
+    ids = {("task", label): f"t{i}" for i, label in enumerate(graph.tasks)}
+    ids |= {("dataset", name): f"d{i}" for i, name in enumerate(_drawn(graph))}
+    return _draw(
+        graph,
+        lambda label, cls: f'  {ids["task", label]}["{_mermaid_text(label)}<br/>{_mermaid_text(cls)}"]',
+        lambda name: f'  {ids["dataset", name]}[("{_mermaid_text(name)}")]',
+        lambda a, b: f"  {ids[a]} --> {ids[b]}",
+        ["flowchart TD"],
+        [],
+    )
 
 
 def _mermaid_text(text: str) -> str:
@@ -192,21 +201,16 @@ def _mermaid_text(text: str) -> str:
 
 
 def _dot(graph: PipelineGraph) -> str:
-    drawn = _drawn(graph)
-    lines = ["digraph pipeline {", "  rankdir=TB;"]
-    for label, node in graph.tasks.items():
-        lines.append(
-            f"  {_dot_id('task:' + label)} [shape=box, label={_dot_id(label + chr(10) + node.task_class.__name__)}];"
-        )
-    for name in drawn:
-        lines.append(f"  {_dot_id('dataset:' + name)} [shape=ellipse, label={_dot_id(name)}];")
-    for kind, a, b in _edges(graph, drawn):
-        if kind == "read":
-            lines.append(f"  {_dot_id('dataset:' + a)} -> {_dot_id('task:' + b)};")
-        else:
-            lines.append(f"  {_dot_id('task:' + a)} -> {_dot_id('dataset:' + b)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return _draw(
+        graph,
+        lambda label, cls: (
+            f"  {_dot_id('task:' + label)} [shape=box, label={_dot_id(label + chr(10) + cls)}];"
+        ),
+        lambda name: f"  {_dot_id('dataset:' + name)} [shape=ellipse, label={_dot_id(name)}];",
+        lambda a, b: f"  {_dot_id(':'.join(a))} -> {_dot_id(':'.join(b))};",
+        ["digraph pipeline {", "  rankdir=TB;"],
+        ["}"],
+    )
 
 
 def _dot_id(text: str) -> str:

@@ -523,3 +523,42 @@ def test_subset_selects_tasks_and_drops_what_refers_outside(tmp_path: Path) -> N
     assert [c.expression for c in front.contracts] == ["isr.threshold == 1.5", "calib.threshold < 5"]
     with pytest.raises(PipelineError, match="no task labelled 'ghost'"):
         pipeline.subset(["ghost"])
+
+
+# ---------------------------------------------------------------------- hostile input
+
+
+def test_alias_bombs_and_deep_nesting_are_refused() -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    bomb = (
+        "description: d\nparameters:\n"
+        + "".join(f"  {line}\n" for line in levels)
+        + f"tasks:\n  a: {HERE}.StepTask\n"
+    )
+    with pytest.raises(PipelineError, match="more than 100,000 values once its YAML aliases are expanded"):
+        Pipeline.from_text(bomb)
+    recursive = f"description: d\nparameters:\n  loop: &loop [*loop]\ntasks:\n  a: {HERE}.StepTask\n"
+    with pytest.raises(PipelineError, match="aliases are expanded"):
+        Pipeline.from_text(recursive)
+    shared = (
+        "description: d\nparameters:\n  base: &b [1, 2]\n  again: *b\n" + f"tasks:\n  a: {HERE}.StepTask\n"
+    )
+    assert Pipeline.from_text(shared).parameters["again"] == [1, 2]  # small aliases are fine
+    deep = "description: d\nparameters:\n  p: " + "[" * 50_000 + "]" * 50_000 + "\n"
+    with pytest.raises(PipelineError, match="nested too deeply|not YAML"):
+        Pipeline.from_text(deep)
+
+
+@pytest.mark.parametrize(
+    ("contract", "pattern"),
+    [
+        ("len('x' * 10 ** 9) > 0", "repeating a sequence to more than 1000000 items"),
+        ("((10 ** 60) ** 60) ** 60 > 0", "more than 100000 bits"),
+        ("2 ** 64 ** 2 > 0", "exponent 4096 is larger than 64"),
+    ],
+)
+def test_contracts_cannot_exhaust_memory(contract: str, pattern: str) -> None:
+    pipeline = Pipeline.from_text(one_task("a", f"contracts:\n  - {contract!r}\n"))
+    with pytest.raises(PipelineError, match=pattern):
+        pipeline.resolve()
