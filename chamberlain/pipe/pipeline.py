@@ -176,7 +176,9 @@ class Pipeline:
         Parameters
         ----------
         pipeline : `str` or `os.PathLike`
-            A path, or the name of a pipeline in `shipped_pipelines`.
+            A path, or the name of a pipeline in `shipped_pipelines`; as in
+            Rubin's ``pipetask``, ``FILE#a,b`` keeps only the tasks or subsets
+            labelled ``a`` and ``b`` (see `subset`).
 
         Returns
         -------
@@ -186,10 +188,19 @@ class Pipeline:
         Raises
         ------
         PipelineError
-            If the file is missing or invalid (see `read_pipeline_file`).
+            If the file is missing or invalid (see `read_pipeline_file`), or a
+            label after ``#`` is unknown.
         """
-        path = find_pipeline(pipeline)
-        return cls(read_pipeline_file(path), str(path))
+        text = os.fspath(pipeline)
+        selection: list[str] = []
+        if "#" in text and not Path(text).is_file():
+            text, _, labels = text.rpartition("#")
+            selection = [label.strip() for label in labels.split(",") if label.strip()]
+            if not selection:
+                raise PipelineError(f"Pipeline {os.fspath(pipeline)!r}: no labels after '#'.")
+        path = find_pipeline(text)
+        result = cls(read_pipeline_file(path), str(path))
+        return result.subset(selection) if selection else result
 
     @classmethod
     def from_text(cls, text: str, *, source: str = "<string>", base: Path | None = None) -> Pipeline:

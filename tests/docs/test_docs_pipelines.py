@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ def test_shell_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     ]
     assert len(commands) >= 4
     for command in commands:
-        args = command.split("|")[0].split()[1:]
+        args = shlex.split(command.split("|")[0])[1:]
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, (command, result.output)
         assert result.stdout.strip()

@@ -562,3 +562,14 @@ def test_contracts_cannot_exhaust_memory(contract: str, pattern: str) -> None:
     pipeline = Pipeline.from_text(one_task("a", f"contracts:\n  - {contract!r}\n"))
     with pytest.raises(PipelineError, match=pattern):
         pipeline.resolve()
+
+
+def test_hash_selects_labels_as_pipetask_does(tmp_path: Path) -> None:
+    path = _base_file(tmp_path)
+    assert Pipeline.from_file(f"{path}#measure,front").labels == ["isr", "calib", "measure"]
+    assert Pipeline.from_file(f"{path}#calib").labels == ["calib"]
+    assert Pipeline.from_file("templates#getDcrTemplate").labels == ["getDcrTemplate"]
+    with pytest.raises(PipelineError, match="no task labelled 'ghost'"):
+        Pipeline.from_file(f"{path}#ghost")
+    with pytest.raises(PipelineError, match="no labels after '#'"):
+        Pipeline.from_file(f"{path}#")
