@@ -108,7 +108,10 @@ def _json(value: Any) -> Any:
 
 
 def _text(pipeline: Pipeline, graph: PipelineGraph | None) -> str:
-    lines = [f"Pipeline {pipeline.name}", f"  {pipeline.description.strip()}"]
+    lines = [
+        f"Pipeline {pipeline.name}",
+        *(f"  {line}" for line in pipeline.description.strip().splitlines()),
+    ]
     if pipeline.instrument:
         lines.append(f"Instrument: {pipeline.instrument}")
     if pipeline.parameters:
