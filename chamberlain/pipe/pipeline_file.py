@@ -528,10 +528,8 @@ def _select(imported: PipelineData, spec: _ImportModel, where: str) -> PipelineD
     return replace(imported, tasks=tasks, subsets=subsets, contracts=contracts, steps=steps)
 
 
-def _merge_imports(
-    model: _PipelineModel, source: str, base: Path, stack: tuple[Path, ...]
-) -> tuple[PipelineData, dict[str, str]]:
-    """Return the union of the imports and the import each label came from."""
+def _merge_imports(model: _PipelineModel, source: str, base: Path, stack: tuple[Path, ...]) -> PipelineData:
+    """Return the union of the imports (refusing a label or subset defined by two)."""
     tasks: dict[str, TaskEntry] = {}
     origin: dict[str, str] = {}
     subsets: dict[str, Subset] = {}
@@ -576,13 +574,13 @@ def _merge_imports(
         steps=tuple(steps),
         contracts=tuple(contracts),
     )
-    return merged, origin
+    return merged
 
 
 def _build(
     model: _PipelineModel, source: str, base: Path, stack: tuple[Path, ...], path: Path | None
 ) -> PipelineData:
-    merged, _ = _merge_imports(model, source, base, stack)
+    merged = _merge_imports(model, source, base, stack)
     tasks = dict(merged.tasks)
     for label, task in model.tasks.items():
         blocks = tuple(_config_block(b, label, source, base) for b in task.config)

@@ -159,3 +159,20 @@ def test_show_imports_no_task_module() -> None:
     )
     assert '"getTemplate"' in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_python_in_a_pipeline_file_runs_only_with_allow_python(tmp_path: Path) -> None:
+    path = tmp_path / "python.yaml"
+    marker = tmp_path / "ran"
+    path.write_text(
+        "description: python config\nimports: []\ntasks:\n  getTemplate:\n"
+        "    class: chamberlain.tasks.GetTemplateTask\n    config:\n      python: |\n"
+        f"        open({str(marker)!r}, 'w').close()\n        config.interp_length = 77\n"
+    )
+    code, out, _ = run("show", str(path))
+    assert code == 0 and "python = <2 line(s) of Python>" in out and not marker.exists()
+    code, _, err = run("show", str(path), "--graph")
+    assert code == 1 and "executes Python" in err and "--allow-python" in err and not marker.exists()
+    code, out, _ = run("show", str(path), "--graph", "--allow-python", "--format", "json")
+    assert code == 0 and marker.exists()
+    assert json.loads(out)["graph"]["tasks"][0]["label"] == "getTemplate"
