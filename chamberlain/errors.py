@@ -132,6 +132,10 @@ class CalibrationLookupError(ChamberlainError, LookupError):
     """A calibration lookup is ambiguous or lacks the time it needs."""
 
 
+class ButlerUsageError(ChamberlainError, ValueError):
+    """A butler method was called with options that do not fit together."""
+
+
 class InvalidNameError(ChamberlainError, ValueError):
     """A collection or dataset type name breaks the rules of `chamberlain.naming`."""
 

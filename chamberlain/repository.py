@@ -281,3 +281,21 @@ def check_outside_repository(path: str | os.PathLike[str], root: str | os.PathLi
             f"Cannot write {str(path)!r}: it is inside the repository {str(root)!r}, which {what} does "
             "not change; choose a file outside it."
         )
+
+
+def url_without_password(url: str) -> str:
+    """A database URL as it may be shown: any password replaced by ``***``.
+
+    Parameters
+    ----------
+    url
+        A SQLAlchemy URL.
+
+    Returns
+    -------
+    str
+        The URL with its password hidden.
+    """
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
