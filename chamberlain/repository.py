@@ -283,19 +283,26 @@ def check_outside_repository(path: str | os.PathLike[str], root: str | os.PathLi
         )
 
 
-def url_without_password(url: str) -> str:
-    """A database URL as it may be shown: any password replaced by ``***``.
+def describe_repository(config: RepositoryConfig) -> dict[str, Any]:
+    """Describe where a repository's database is, as it may be shown: any password hidden.
 
     Parameters
     ----------
-    url
-        A SQLAlchemy URL.
+    config
+        The repository's ``chamberlain.yaml``.
 
     Returns
     -------
-    str
-        The URL with its password hidden.
+    dict
+        ``root`` (str), ``db`` (the URL, None for SQLite inside the root),
+        ``namespace`` and ``url`` (the effective URL), passwords replaced by ``***``.
     """
     import sqlalchemy as sa
 
-    return sa.engine.make_url(url).render_as_string(hide_password=True)
+    url = sa.engine.make_url(config.url).render_as_string(hide_password=True)
+    return {
+        "root": str(config.root),
+        "db": None if config.db is None else url,
+        "namespace": config.namespace,
+        "url": url,
+    }

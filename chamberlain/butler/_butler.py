@@ -293,7 +293,7 @@ class Butler:
         return [collections] if isinstance(collections, str) else collections
 
     def _search_path(self, collections: str | Sequence[str] | None) -> list[str]:
-        """Collection names to search, with glob patterns expanded (sorted, first occurrence kept)."""
+        """Return the collection names to search, with glob patterns expanded (sorted, first occurrence kept)."""
         out: list[str] = []
         for name in self._collections(collections):
             if isinstance(name, str) and _GLOB & set(name):
@@ -346,7 +346,7 @@ class Butler:
         timespan: Timespan | None = None,
         **kwargs: Any,
     ) -> DatasetRef | None:
-        """The first dataset of a type and data ID in the collections, or None (one SQL query).
+        """Find the first dataset of a type and data ID in the collections (one SQL query).
 
         A component name (``calexp.wcs``) finds the parent dataset. No file is
         touched.
@@ -486,7 +486,7 @@ class Butler:
         collections: str | Sequence[str] | None = None,
         **kwargs: Any,
     ) -> DatasetExistence:
-        """How much of a dataset exists: registry entry, datastore record, file.
+        """Tell how much of a dataset exists: registry entry, datastore record, file.
 
         Runs one or two SQL queries; with ``full_check`` also checks the file
         exists (a ``stat``).
@@ -537,7 +537,7 @@ class Butler:
         collections: str | Sequence[str] | None = None,
         **kwargs: Any,
     ) -> str:
-        """Absolute path of a dataset's file (SQL only; the file is not opened).
+        """Return the absolute path of a dataset's file (SQL only; the file is not opened).
 
         Parameters
         ----------
@@ -579,7 +579,7 @@ class Butler:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """One transaction over registry and datastore.
+        """Open one transaction over registry and datastore.
 
         If the block raises, the registry rolls back and files written in it
         are deleted; files removed in it are deleted only once it commits.
@@ -817,7 +817,7 @@ class Butler:
         with_dimension_records: bool = False,
         **options: Unpack[QueryOptions],
     ) -> DatasetQueryResults:
-        """Datasets of one or more types in the collections (lazy; one SQL statement per type).
+        """Query datasets of one or more types in the collections (lazy; one SQL statement per type).
 
         Parameters
         ----------
@@ -864,7 +864,7 @@ class Butler:
         collections: str | Sequence[str] | None = None,
         **options: Unpack[QueryOptions],
     ) -> DataCoordinateQueryResults:
-        """Data IDs of some dimensions satisfying the constraints (lazy); see `Registry.query_data_ids`.
+        """Query data IDs of some dimensions satisfying the constraints (lazy); see `Registry.query_data_ids`.
 
         Parameters
         ----------
@@ -904,7 +904,7 @@ class Butler:
         collections: str | Sequence[str] | None = None,
         **options: Unpack[QueryOptions],
     ) -> DimensionRecordQueryResults:
-        """Records of one element satisfying the constraints (lazy); see `Registry.query_dimension_records`.
+        """Query records of one element (lazy); see `Registry.query_dimension_records`.
 
         Parameters
         ----------
@@ -935,7 +935,7 @@ class Butler:
     def _dataset_search(
         self, datasets: str | Iterable[str] | None, collections: str | Sequence[str] | None
     ) -> list[str] | None:
-        """The collections a data ID or record query searches for ``datasets`` (expanded), if any."""
+        """Return the collections a data ID or record query searches for ``datasets`` (expanded), if any."""
         if datasets is not None and collections is None:
             collections = self._collections(None)
         return None if collections is None else self._search_path(collections)
@@ -950,7 +950,7 @@ class Butler:
         skymap: str | None = None,
         exact: bool = True,
     ) -> list[DataCoordinate]:
-        """The (skymap, tract, patch) data IDs whose regions overlap a region or a visit's detector.
+        """Find the (skymap, tract, patch) data IDs whose regions overlap a region or a visit's detector.
 
         For a stored visit (and detector) this reads the exact overlaps stored
         when the records were inserted (one SQL statement); for any other
@@ -1475,7 +1475,7 @@ class Butler:
         return self.datastore.empty_trash()
 
     def dump_config(self) -> dict[str, Any]:
-        """The repository's configuration with the effective defaults filled in (reads two files, no SQL).
+        """Return the repository's configuration with the effective defaults filled in (reads two files).
 
         Returns
         -------

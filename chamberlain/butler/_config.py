@@ -20,7 +20,7 @@ from chamberlain.repository import (
     DATASTORE_CONFIG_NAME,
     SQLITE_NAME,
     RepositoryConfig,
-    url_without_password,
+    describe_repository,
 )
 
 __all__ = ["REPOSITORY_FILES", "datastore_options", "effective_config", "write_datastore_options"]
@@ -72,7 +72,7 @@ def _read(path: Path) -> Any:
 
 
 def datastore_options(root: Path) -> dict[str, Any]:
-    """The `FileDatastore` keyword arguments stored in ``root``'s ``datastore.yaml`` (none if it is missing).
+    """Read the `FileDatastore` keyword arguments in ``root``'s ``datastore.yaml`` (none if it is missing).
 
     Parameters
     ----------
@@ -99,7 +99,7 @@ def datastore_options(root: Path) -> dict[str, Any]:
 
 
 def effective_config(config: RepositoryConfig) -> dict[str, Any]:
-    """The repository's configuration with the effective defaults filled in (see `Butler.dump_config`).
+    """Return the repository's configuration with the effective defaults filled in (see `Butler.dump_config`).
 
     Parameters
     ----------
@@ -126,14 +126,8 @@ def effective_config(config: RepositoryConfig) -> dict[str, Any]:
         name: overrides.get(name, get_storage_class(name).formatter) for name in storage_class_names()
     }
     formatters.update(overrides)
-    url = url_without_password(config.url)
     return {
-        "repository": {
-            "root": str(root),
-            "db": None if config.db is None else url,
-            "namespace": config.namespace,
-            "url": url,
-        },
+        "repository": describe_repository(config),
         "datastore": {
             "templates": templates,
             "formatters": dict(sorted(formatters.items())),

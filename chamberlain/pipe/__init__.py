@@ -1,8 +1,13 @@
-"""The task framework: `Task`, `Config`, `Struct`, `PipelineTask` and connections."""
+"""The task framework: `Task`, `Config`, `Struct`, `PipelineTask` and connections, and quantum execution.
+
+`run_quantum`, `make_quantum_refs` and `ButlerQuantumContext` run a quantum
+against a `~chamberlain.butler.Butler`.
+"""
 
 from __future__ import annotations
 
 from . import connection_types
+from ._execution import ButlerQuantumContext, make_quantum_refs, run_quantum
 from .config import Config, HistoryEntry, choice_field, config_field, field, range_field
 from .configurable import (
     ConfigurableField,
@@ -29,6 +34,7 @@ from .task import Task
 from .timing import time_method
 
 __all__ = [
+    "ButlerQuantumContext",
     "Config",
     "ConfigurableField",
     "DeferredRef",
@@ -61,7 +67,9 @@ __all__ = [
     "field",
     "import_object",
     "import_path",
+    "make_quantum_refs",
     "range_field",
     "register_configurable",
+    "run_quantum",
     "time_method",
 ]

@@ -14,12 +14,14 @@ from ..dimensions import DataCoordinate, DimensionElement, DimensionGroup, Dimen
 from ..errors import (
     ConflictingRecordError,
     DataIdValueError,
+    DimensionNameError,
     DimensionRecordError,
     InconsistentDataIdError,
     format_choices,
 )
 from ..geometry import Timespan
 from ._database import chunks
+from ._record_lookup import RecordLookup
 
 if TYPE_CHECKING:
     from ._database import Database
@@ -163,6 +165,8 @@ class DimensionRecordManager:
         self._spatial = spatial
         self._validators: dict[str, _Validator] = {}
         self._cache: dict[str, dict[tuple[Any, ...], DimensionRecord]] = {}
+        #: Records of any element by key, for file templates (`Registry.lookup_dimension_record`).
+        self.lookup = RecordLookup(db, universe, tables)
         db.rollback_listeners.append(self.clear_cache)  # the cache may hold rolled-back rows
 
     def validator(self, element: DimensionElement) -> _Validator:
@@ -422,6 +426,7 @@ class DimensionRecordManager:
     def clear_cache(self) -> None:
         """Forget cached records (after another process changed them)."""
         self._cache.clear()
+        self.lookup.clear()
 
     def _reloaded(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
         """The cache of ``element`` read afresh (after a miss: another connection may have added records)."""
@@ -432,6 +437,23 @@ class DimensionRecordManager:
         """Drop the cache if another connection committed since the last check (SQLite only)."""
         if self._cache and self._db.changed_elsewhere():
             self.clear_cache()
+
+    def match(
+        self, element: DimensionElement, fields: Mapping[str, Any], limit: int | None
+    ) -> list[DimensionRecord]:
+        """Records of ``element`` whose fields equal ``fields`` (one SELECT); see `Registry.match_dimension_records`."""
+        table = self.table(element)
+        valid = [f for f in element.field_names if f not in ("region", "timespan")]
+        unknown = [f for f in fields if f not in valid]
+        if unknown:
+            raise DimensionNameError(
+                f"{element.name!r} has no field {unknown[0]!r} to match; fields are {format_choices(valid)}."
+            )
+        stmt = sa.select(table).where(*[table.c[f] == v for f, v in fields.items()])
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._db.transaction(write=False) as conn:
+            return [self._row_to_record(element, r._mapping) for r in conn.execute(stmt)]
 
     # --- expansion ---------------------------------------------------------------------
 

@@ -305,6 +305,70 @@ class Registry(RegistryQueries):
         coord = DataCoordinate.standardize(data_id, dimensions=el.minimal_group, **kwargs)
         return self._dimensions.fetch_one(el, tuple(coord[d.name] for d in el.required))
 
+    def match_dimension_records(
+        self, element: str, fields: Mapping[str, Any], *, limit: int | None = None
+    ) -> list[DimensionRecord]:
+        """Records of one element whose fields equal the given values (one SQL SELECT, not cached).
+
+        Used to resolve friendly data IDs (``exposure.obs_id``, ``day_obs`` and
+        ``seq_num``, a detector's ``full_name``) to dimension keys.
+
+        Parameters
+        ----------
+        element
+            Element name, e.g. ``"exposure"``; it must have a table.
+        fields
+            Field values the records must have (``{"obs_id": "OBS_1"}``);
+            any non-spatial, non-temporal field of the element, its key
+            dimensions included. Empty matches every record.
+        limit
+            Return at most this many records (``2`` tells one from several).
+
+        Returns
+        -------
+        list[DimensionRecord]
+            The matching records, in no particular order.
+
+        Raises
+        ------
+        DimensionNameError
+            If a field is not a field of the element (the message lists them).
+        DimensionRecordError
+            If the element has no table (``band``, sky pixels).
+        """
+        return self._dimensions.match(self.universe[element], fields, limit)
+
+    def lookup_dimension_record(self, element: str, data_id: DataCoordinate) -> Any:
+        """The record of ``element`` for a (possibly unexpanded) data ID, from the registry's cache.
+
+        Each record is fetched once (one SQL query by primary key) and kept
+        in the registry's dimension-record cache, which `refresh` and every
+        rollback clear. Implied values the element's key needs (a visit's
+        ``day_obs``) are found through the record of the element implying
+        them, so no full expansion runs. File templates naming record fields
+        (``{exposure.obs_id}``) use this for every put.
+
+        Parameters
+        ----------
+        element
+            Element name, e.g. ``"exposure"``; it must have a table.
+        data_id
+            A data ID holding (or implying) the element's key dimensions.
+
+        Returns
+        -------
+        types.SimpleNamespace or None
+            The record's non-spatial, non-temporal fields as attributes (and
+            the dimension's name for its primary key), or None if there is no
+            such record.
+
+        Raises
+        ------
+        DimensionNameError
+            If the data ID lacks a dimension the element's key needs.
+        """
+        return self._dimensions.lookup(element, data_id)
+
     def expand_data_id(
         self,
         data_id: Mapping[str, Any] | None = None,

@@ -61,7 +61,9 @@ def _names(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _split(options: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...], int | None]:
+def _split(
+    options: Mapping[str, Any],
+) -> tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...], int | None]:
     """``(where, bind, data ID values, order_by, limit)`` of `QueryOptions` (other keys are data ID values)."""
     values = dict(options)
     where = values.pop("where", "")
