@@ -9,7 +9,7 @@ Besides plain dimension values a butler data ID may hold
   finds the exposure (or visit) with that day and sequence number.
 
 These are resolved with one SELECT per element
-(`~chamberlain.registry.Registry.match_dimension_records`).
+(`~chamberlain.registry.Registry.fetch_dimension_records`).
 """
 
 from __future__ import annotations
@@ -174,7 +174,11 @@ class DataIdRewriter:
         for other in (*dim.required[:-1], *dim.implied):
             if other.name in out:
                 contradicted |= fields.setdefault(other.name, out[other.name]) != out[other.name]
-        records = [] if contradicted else self._registry.match_dimension_records(name, fields, limit=2)
+        records = (
+            []
+            if contradicted
+            else self._registry.fetch_dimension_records(name, [tuple(fields.values())], fields=list(fields))
+        )
         described = ", ".join(f"{k}={v!r}" for k, v in where.items())
         if not records:
             raise DataIdValueError(f"No {name!r} record has {described} (given {out or 'nothing else'}).")

@@ -14,7 +14,6 @@ from ..dimensions import DataCoordinate, DimensionElement, DimensionGroup, Dimen
 from ..errors import (
     ConflictingRecordError,
     DataIdValueError,
-    DimensionNameError,
     DimensionRecordError,
     InconsistentDataIdError,
     format_choices,
@@ -385,6 +384,13 @@ class DimensionRecordManager:
                 self._row_to_record(element, r._mapping) for r in conn.execute(sa.select(self.table(element)))
             ]
 
+    def fetch_matching(
+        self, element: DimensionElement, fields: Sequence[str], values: Sequence[tuple[Any, ...]]
+    ) -> list[DimensionRecord]:
+        """Records whose ``fields`` take one of the ``values`` tuples (chunked by the parameter limit)."""
+        self.table(element)  # elements without a table are an error
+        return self._fetch_rows(element, list(values), list(fields))
+
     def _cached(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
         cache = self._cache.get(element.name)
         if cache is None:
@@ -437,23 +443,6 @@ class DimensionRecordManager:
         """Drop the cache if another connection committed since the last check (SQLite only)."""
         if self._cache and self._db.changed_elsewhere():
             self.clear_cache()
-
-    def match(
-        self, element: DimensionElement, fields: Mapping[str, Any], limit: int | None
-    ) -> list[DimensionRecord]:
-        """Records of ``element`` whose fields equal ``fields`` (one SELECT); see `Registry.match_dimension_records`."""
-        table = self.table(element)
-        valid = [f for f in element.field_names if f not in ("region", "timespan")]
-        unknown = [f for f in fields if f not in valid]
-        if unknown:
-            raise DimensionNameError(
-                f"{element.name!r} has no field {unknown[0]!r} to match; fields are {format_choices(valid)}."
-            )
-        stmt = sa.select(table).where(*[table.c[f] == v for f, v in fields.items()])
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        with self._db.transaction(write=False) as conn:
-            return [self._row_to_record(element, r._mapping) for r in conn.execute(stmt)]
 
     # --- expansion ---------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from .._gc import collector_paused
 from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType
 from ..dimensions import DataCoordinate, DimensionGroup, DimensionRecord, DimensionUniverse
-from ..errors import ConfigError, DatabaseError, SchemaVersionError
+from ..errors import ConfigError, DatabaseError, DimensionRecordError, SchemaVersionError
 from ..geometry import Timespan
 from ..schema import SCHEMA_VERSION, build_metadata, versioning
 from ..schema.views import create_views
@@ -293,9 +293,69 @@ class Registry(RegistryQueries):
         """
         return self._dimensions.sync(self.universe[element], record, update=update)
 
-    def fetch_dimension_records(self, element: str) -> list[DimensionRecord]:
-        """Every record of an element (for large elements prefer the query API)."""
-        return self._dimensions.fetch_all(self.universe[element])
+    def fetch_dimension_records(
+        self,
+        element: str,
+        values: Iterable[Any] | None = None,
+        *,
+        fields: Sequence[str] | None = None,
+    ) -> list[DimensionRecord]:
+        """Records of an element: all of them, or those matching many keys at once (bulk).
+
+        Without ``values`` every record is returned (for large elements prefer
+        the query API). With ``values`` the records whose ``fields`` take one of
+        the given value tuples are returned, in no particular order; values
+        that match nothing are left out. Runs one SELECT per chunk of values
+        sized to the backend's parameter limit, never one per value.
+
+        Parameters
+        ----------
+        element
+            Element name, e.g. ``"exposure"``.
+        values
+            Value tuples, one value per name in ``fields`` (a bare value is
+            accepted when there is one field). None: every record.
+        fields
+            Record fields the values are compared with; by default the
+            element's key, e.g. ``("instrument", "id")`` for ``exposure``
+            (the values of a data ID's ``instrument`` and ``exposure``).
+
+        Returns
+        -------
+        list[DimensionRecord]
+            The matching records, each once.
+
+        Raises
+        ------
+        DimensionNameError
+            If ``element`` names no element.
+        DimensionRecordError
+            If a field is not a column of the element (``region`` and
+            ``timespan`` cannot be matched), a value tuple has the wrong
+            length, or the element has no table.
+        """
+        el = self.universe[element]
+        if values is None:
+            if fields is not None:
+                raise DimensionRecordError(f"fields={list(fields)!r} needs values to match them with.")
+            return self._dimensions.fetch_all(el)
+        names = list(fields) if fields is not None else self._dimensions.validator(el).key_fields
+        columns = [c.name for c in el.columns()]
+        bad = [f for f in names if f not in columns]
+        if bad or not names:
+            raise DimensionRecordError(
+                f"Cannot match {element!r} records on field(s) {bad or names!r}; fields that can be matched: "
+                f"{', '.join(columns)}."
+            )
+        keys: dict[tuple[Any, ...], None] = {}
+        for v in values:
+            key = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+            if len(key) != len(names):
+                raise DimensionRecordError(
+                    f"Value {v!r} does not match the fields {names!r} of {element!r} (one value per field)."
+                )
+            keys[key] = None
+        return self._dimensions.fetch_matching(el, names, list(keys))
 
     def get_dimension_record(
         self, element: str, data_id: Mapping[str, Any] | None = None, **kwargs: Any
@@ -304,39 +364,6 @@ class Registry(RegistryQueries):
         el = self.universe[element]
         coord = DataCoordinate.standardize(data_id, dimensions=el.minimal_group, **kwargs)
         return self._dimensions.fetch_one(el, tuple(coord[d.name] for d in el.required))
-
-    def match_dimension_records(
-        self, element: str, fields: Mapping[str, Any], *, limit: int | None = None
-    ) -> list[DimensionRecord]:
-        """Records of one element whose fields equal the given values (one SQL SELECT, not cached).
-
-        Used to resolve friendly data IDs (``exposure.obs_id``, ``day_obs`` and
-        ``seq_num``, a detector's ``full_name``) to dimension keys.
-
-        Parameters
-        ----------
-        element
-            Element name, e.g. ``"exposure"``; it must have a table.
-        fields
-            Field values the records must have (``{"obs_id": "OBS_1"}``);
-            any non-spatial, non-temporal field of the element, its key
-            dimensions included. Empty matches every record.
-        limit
-            Return at most this many records (``2`` tells one from several).
-
-        Returns
-        -------
-        list[DimensionRecord]
-            The matching records, in no particular order.
-
-        Raises
-        ------
-        DimensionNameError
-            If a field is not a field of the element (the message lists them).
-        DimensionRecordError
-            If the element has no table (``band``, sky pixels).
-        """
-        return self._dimensions.match(self.universe[element], fields, limit)
 
     def lookup_dimension_record(self, element: str, data_id: DataCoordinate) -> Any:
         """The record of ``element`` for a (possibly unexpanded) data ID, from the registry's cache.
