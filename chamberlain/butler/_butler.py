@@ -909,22 +909,19 @@ class Butler:
         Parameters
         ----------
         element
-            The dimension element, e.g. ``"exposure"``.
-        datasets, collections
+            The element whose records are returned (``"exposure"``, ``"visit_detector_region"``).
+        datasets, collections, **options
             As for `query_data_ids`.
-        **options
-            ``where``, ``bind``, ``data_id``, ``order_by``, ``limit`` and data
-            ID values: see `~chamberlain.registry.queries.QueryOptions`.
 
         Returns
         -------
         DimensionRecordQueryResults
-            Lazy results; nothing runs until they are iterated.
+            Lazy results (regions decoded per row as they are read).
 
         Raises
         ------
         MissingCollectionError
-            If a collection does not exist or a pattern matches none.
+            If a collection of ``collections`` does not exist, or one of its patterns matches none.
         InvalidQueryError
             For an unknown element or a bad expression.
         """

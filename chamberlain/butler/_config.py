@@ -104,12 +104,12 @@ def effective_config(config: RepositoryConfig) -> dict[str, Any]:
     Parameters
     ----------
     config
-        The repository's ``chamberlain.yaml``.
+        Where the repository is (its root holds ``datastore.yaml``, if any).
 
     Returns
     -------
     dict
-        ``repository``, ``datastore`` and ``files`` sections.
+        The ``repository``, ``datastore`` and ``files`` sections.
 
     Raises
     ------

@@ -31,12 +31,8 @@ class RecordLookup:
 
     Parameters
     ----------
-    db
-        The database.
-    universe
-        The dimension universe.
-    tables
-        The repository's tables by name.
+    db, universe, tables
+        The registry's database, dimension universe and tables by name.
     limit
         Entries kept before the cache is cleared.
     """

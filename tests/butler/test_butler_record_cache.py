@@ -7,21 +7,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _butler_setup import make_repo
+from _butler_setup import EXPOSURE_10, make_repo
 
 from chamberlain.butler import Butler
 from chamberlain.dimensions import DataCoordinate
 from chamberlain.errors import DataIdValueError
-
-EXPOSURE_10 = {
-    "instrument": "Cam",
-    "id": 10,
-    "obs_id": "OBS10",
-    "physical_filter": "Cam-r",
-    "group": "g1",
-    "day_obs": 20240301,
-    "seq_num": 5,
-}
 
 
 @pytest.fixture
