@@ -10,6 +10,7 @@ import them. Beside it: `DatasetExistence` and `DeferredDatasetHandle`
 
 from chamberlain.datastore import FileDataset
 from chamberlain.errors import ButlerUsageError
+from chamberlain.repository import DATASTORE_CONFIG_NAME
 
 from ._butler import Butler
 from ._data_ids import DataIdRewriter
@@ -17,6 +18,7 @@ from ._file_table import FILE_COLUMN, read_file_table
 from ._handles import DatasetExistence, DeferredDatasetHandle
 
 __all__ = [
+    "DATASTORE_CONFIG_NAME",
     "FILE_COLUMN",
     "Butler",
     "ButlerUsageError",

@@ -427,13 +427,15 @@ class Butler:
         Raises
         ------
         DatasetNotFoundError
-            If no dataset matches, or the dataset has no file.
+            If no dataset matches, or the datastore has no record of its file.
         MissingCollectionError
             If no collections are given and the butler has no defaults.
+        MissingFileError
+            If the recorded file is gone.
         FileIntegrityError
-            If the file's size or checksum differs from the recorded one.
-        UnknownComponentError
-            If the storage class has no such component.
+            If the file's size differs from the recorded one.
+        UnknownComponentError, FormatterError
+            For an unknown component or read parameter.
         """
         ref, component = self._resolve(dataset_type, data_id, collections, timespan, kwargs)
         return self.datastore.get(

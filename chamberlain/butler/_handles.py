@@ -76,7 +76,7 @@ class DeferredDatasetHandle:
         component: str | None = None,
         storage_class: str | None = None,
     ) -> Any:
-        """Read the dataset now: one SQL query for its file record, then the file (or the part asked for).
+        """Read the dataset now: one SQL query for its file record, then the file (or only the part asked for).
 
         Parameters
         ----------
@@ -95,11 +95,11 @@ class DeferredDatasetHandle:
         Raises
         ------
         DatasetNotFoundError
-            If the dataset's file record is gone (the dataset was removed).
-        FileIntegrityError
-            If the file's size or checksum differs from the recorded one.
-        UnknownComponentError
-            If the storage class has no such component.
+            If the datastore no longer has a record of the file (the dataset was removed).
+        MissingFileError
+            If the recorded file is gone.
+        UnknownComponentError, FormatterError
+            For an unknown component or read parameter.
         """
         merged = dict(self.parameters or {})
         merged.update(parameters or {})
