@@ -250,7 +250,9 @@ def run(
         handles.append(butler.get_deferred(ref))
     step(f"Wrote {len(handles)} simulated '{band}' coadds to run demo/coadds.")
 
-    exposure_id = registry.query_data_ids(["exposure"], where=f"visit = {visit.id}", instrument="SimCam")
+    exposure_id = registry.query_data_ids(
+        ["exposure"], where=f"visit = {visit.id}", data_id={"instrument": "SimCam"}
+    )
     first_exposure = next(iter(exposure_id))["exposure"]
     raw_id = {"instrument": "SimCam", "exposure": first_exposure, "detector": detector}
     wcs = butler.get("raw.wcs", raw_id, collections="SimCam/raw/all")

@@ -243,6 +243,10 @@ class CalibrationLookupError(ChamberlainError, LookupError):
     """
 
 
+class ButlerUsageError(ChamberlainError, ValueError):
+    """A butler method was called with options that do not fit together."""
+
+
 class InvalidNameError(ChamberlainError, ValueError):
     """A collection or dataset type name breaks the rules of `chamberlain.naming`.
 

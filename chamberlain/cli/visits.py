@@ -6,9 +6,9 @@ import contextlib
 
 import click
 
-from chamberlain.butler_quantum import raw_wcs_from_butler
 from chamberlain.errors import ConfigError, DataIdValueError, InstrumentError, format_choices
 from chamberlain.instrument import get_instrument
+from chamberlain.pipe._execution import raw_wcs_from_butler
 from chamberlain.tasks import DefineVisitsConfig, DefineVisitsTask
 from chamberlain.tasks._visits_grouping import GROUP_EXPOSURES
 
@@ -119,7 +119,7 @@ def define_visits(
                     "single-raw-wcs regions read each raw's WCS: give --collections naming where the raws are."
                 )
             raw_wcs = raw_wcs_from_butler(butler, searched)
-        results = butler.query_dimension_records("exposure", where=where, instrument=instrument)
+        results = butler.query_dimension_records("exposure", where=where, data_id={"instrument": instrument})
         exposures = list(results)
         if not exposures:
             note(f"no exposures of {instrument!r} match" + explain(results.explain_no_results()))

@@ -20,6 +20,7 @@ from ..errors import (
 )
 from ..geometry import Timespan
 from ._database import chunks
+from ._record_lookup import RecordLookup
 
 if TYPE_CHECKING:
     from ._database import Database
@@ -163,6 +164,8 @@ class DimensionRecordManager:
         self._spatial = spatial
         self._validators: dict[str, _Validator] = {}
         self._cache: dict[str, dict[tuple[Any, ...], DimensionRecord]] = {}
+        #: Records of any element by key, for file templates (`Registry.lookup_dimension_record`).
+        self.lookup = RecordLookup(db, universe, tables)
         db.rollback_listeners.append(self.clear_cache)  # the cache may hold rolled-back rows
 
     def validator(self, element: DimensionElement) -> _Validator:
@@ -443,6 +446,13 @@ class DimensionRecordManager:
                 self._row_to_record(element, r._mapping) for r in conn.execute(sa.select(self.table(element)))
             ]
 
+    def fetch_matching(
+        self, element: DimensionElement, fields: Sequence[str], values: Sequence[tuple[Any, ...]]
+    ) -> list[DimensionRecord]:
+        """Return the records whose ``fields`` take one of the ``values`` tuples (chunked by the parameter limit)."""
+        self.table(element)  # elements without a table are an error
+        return self._fetch_rows(element, list(values), list(fields))
+
     def _cached(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
         cache = self._cache.get(element.name)
         if cache is None:
@@ -513,6 +523,7 @@ class DimensionRecordManager:
     def clear_cache(self) -> None:
         """Forget cached records (after another process changed them)."""
         self._cache.clear()
+        self.lookup.clear()
 
     def _reloaded(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
         """Return the cache of ``element`` read afresh (after a miss: another connection may have added records)."""

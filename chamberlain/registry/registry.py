@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from .._gc import collector_paused
 from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType
 from ..dimensions import DataCoordinate, DimensionGroup, DimensionRecord, DimensionUniverse
-from ..errors import ConfigError, DatabaseError, SchemaVersionError
+from ..errors import ConfigError, DatabaseError, DimensionRecordError, SchemaVersionError
 from ..geometry import Timespan
 from ..schema import SCHEMA_VERSION, build_metadata, versioning
 from ..schema.views import create_views
@@ -321,22 +321,69 @@ class Registry(RegistryQueries):
         """
         return self._dimensions.sync(self.universe[element], record, update=update)
 
-    def fetch_dimension_records(self, element: str) -> list[DimensionRecord]:
-        """Return every record of an element (one SELECT of its whole table).
+    def fetch_dimension_records(
+        self,
+        element: str,
+        values: Iterable[Any] | None = None,
+        *,
+        fields: Sequence[str] | None = None,
+    ) -> list[DimensionRecord]:
+        """Return records of an element: all of them, or those matching many keys at once (bulk).
 
-        For large elements prefer the query API, which filters in SQL.
+        Without ``values`` every record is returned (for large elements prefer
+        the query API). With ``values`` the records whose ``fields`` take one of
+        the given value tuples are returned, in no particular order; values
+        that match nothing are left out. Runs one SELECT per chunk of values
+        sized to the backend's parameter limit, never one per value.
 
         Parameters
         ----------
-        element : `str`
-            Element name, e.g. ``"detector"``.
+        element
+            Element name, e.g. ``"exposure"``.
+        values
+            Value tuples, one value per name in ``fields`` (a bare value is
+            accepted when there is one field). None: every record.
+        fields
+            Record fields the values are compared with; by default the
+            element's key, e.g. ``("instrument", "id")`` for ``exposure``
+            (the values of a data ID's ``instrument`` and ``exposure``).
 
         Returns
         -------
-        records : `list` [`DimensionRecord`]
-            All stored records of the element, in no particular order.
+        list[DimensionRecord]
+            The matching records, each once.
+
+        Raises
+        ------
+        DimensionNameError
+            If ``element`` names no element.
+        DimensionRecordError
+            If a field is not a column of the element (``region`` and
+            ``timespan`` cannot be matched), a value tuple has the wrong
+            length, or the element has no table.
         """
-        return self._dimensions.fetch_all(self.universe[element])
+        el = self.universe[element]
+        if values is None:
+            if fields is not None:
+                raise DimensionRecordError(f"fields={list(fields)!r} needs values to match them with.")
+            return self._dimensions.fetch_all(el)
+        names = list(fields) if fields is not None else self._dimensions.validator(el).key_fields
+        columns = [c.name for c in el.columns()]
+        bad = [f for f in names if f not in columns]
+        if bad or not names:
+            raise DimensionRecordError(
+                f"Cannot match {element!r} records on field(s) {bad or names!r}; fields that can be matched: "
+                f"{', '.join(columns)}."
+            )
+        keys: dict[tuple[Any, ...], None] = {}
+        for v in values:
+            key = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+            if len(key) != len(names):
+                raise DimensionRecordError(
+                    f"Value {v!r} does not match the fields {names!r} of {element!r} (one value per field)."
+                )
+            keys[key] = None
+        return self._dimensions.fetch_matching(el, names, list(keys))
 
     def get_dimension_record(
         self, element: str, data_id: Mapping[str, Any] | None = None, **kwargs: Any
@@ -368,6 +415,37 @@ class Registry(RegistryQueries):
         el = self.universe[element]
         coord = DataCoordinate.standardize(data_id, dimensions=el.minimal_group, **kwargs)
         return self._dimensions.fetch_one(el, tuple(coord[d.name] for d in el.required))
+
+    def lookup_dimension_record(self, element: str, data_id: DataCoordinate) -> Any:
+        """Return the record of ``element`` for a (possibly unexpanded) data ID, from the registry's cache.
+
+        Each record is fetched once (one SQL query by primary key) and kept
+        in the registry's dimension-record cache, which `refresh` and every
+        rollback clear. Implied values the element's key needs (a visit's
+        ``day_obs``) are found through the record of the element implying
+        them, so no full expansion runs. File templates naming record fields
+        (``{exposure.obs_id}``) use this for every put.
+
+        Parameters
+        ----------
+        element
+            Element name, e.g. ``"exposure"``; it must have a table.
+        data_id
+            A data ID holding (or implying) the element's key dimensions.
+
+        Returns
+        -------
+        types.SimpleNamespace or None
+            The record's non-spatial, non-temporal fields as attributes (and
+            the dimension's name for its primary key), or None if there is no
+            such record.
+
+        Raises
+        ------
+        DimensionNameError
+            If the data ID lacks a dimension the element's key needs.
+        """
+        return self._dimensions.lookup(element, data_id)
 
     def expand_data_id(
         self,

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
+from chamberlain.butler_quantum import ButlerRawWcs, raw_wcs_from_butler
 
 from chamberlain.butler import Butler
-from chamberlain.butler_quantum import ButlerRawWcs, raw_wcs_from_butler
 from chamberlain.datasets import DatasetType
 from chamberlain.errors import DatasetNotFoundError, TaskError
 from chamberlain.image import Exposure, Image, MaskedImage

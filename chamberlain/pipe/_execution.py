@@ -1,4 +1,4 @@
-"""Running a `PipelineTask` quantum against a real repository, and Butler-backed task helpers.
+"""Quantum execution: running a `PipelineTask` quantum against a real repository.
 
 `ButlerQuantumContext` is the `QuantumContext` whose reads and writes go to a
 `Butler`; `make_quantum_refs` finds a quantum's input datasets in collections
@@ -8,10 +8,10 @@ leaves no output behind.
 
 `raw_wcs_from_butler` gives `DefineVisitsTask` (``single-raw-wcs`` regions) a
 ``raw_wcs(instrument, exposure, detector)`` callable that reads only the
-header of each raw.
+header of each raw (it moves to `chamberlain.tasks`).
 
-This module sits above both `chamberlain.pipe` and `chamberlain.butler` so
-that neither imports the other.
+The task framework sits above `chamberlain.butler` (ARCHITECTURE.md), so this
+module may use the `Butler`; the rest of `chamberlain.pipe` does not need it.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from chamberlain.butler import Butler, DeferredDatasetHandle
 from chamberlain.datasets import DatasetRef, DatasetType
 from chamberlain.dimensions import DataCoordinate
 from chamberlain.errors import MissingDatasetTypeError, TaskError
-from chamberlain.pipe import PipelineTask
-from chamberlain.pipe.connection_types import DimensionedConnection, Input, PrerequisiteInput
-from chamberlain.pipe.connections import PipelineTaskConnections
-from chamberlain.pipe.quantum_context import ExecutionResources, QuantumContext
-from chamberlain.pipe.refs import InputRefs, OutputRefs
+
+from .connection_types import DimensionedConnection, Input, PrerequisiteInput
+from .connections import PipelineTaskConnections
+from .pipeline_task import PipelineTask
+from .quantum_context import ExecutionResources, QuantumContext
+from .refs import InputRefs, OutputRefs
 
 __all__ = [
     "ButlerQuantumContext",
@@ -76,7 +77,7 @@ class ButlerQuantumContext(QuantumContext):
         return self.butler.get(self._ref(ref))
 
     def _get_deferred(self, ref: Hashable) -> DeferredDatasetHandle:
-        """A handle that reads nothing until its ``get`` (``bbox``/component reads stay partial)."""
+        """Return a handle that reads nothing until its ``get`` (``bbox``/component reads stay partial)."""
         return self.butler.get_deferred(self._ref(ref))
 
     def _put_one(self, obj: Any, ref: Hashable) -> None:
@@ -85,7 +86,7 @@ class ButlerQuantumContext(QuantumContext):
 
 
 def _dataset_type(butler: Butler, attr: str, conn: DimensionedConnection, *, register: bool) -> DatasetType:
-    """The registered dataset type of a connection, checked against its declaration."""
+    """Return the registered dataset type of a connection, checked against its declaration."""
     registry = butler.registry
     try:
         dataset_type = registry.get_dataset_type(conn.name)
@@ -310,7 +311,7 @@ class ButlerRawWcs:
         self._butler = None
 
     def __call__(self, instrument: str, exposure: int, detector: int) -> Any:
-        """The WCS of the raw of this exposure and detector (reads only the file's header).
+        """Read the WCS of the raw of this exposure and detector (only the file's header).
 
         Raises
         ------
@@ -326,7 +327,7 @@ class ButlerRawWcs:
 def raw_wcs_from_butler(
     butler: Butler, collections: str | Sequence[str], dataset_type: str = "raw"
 ) -> ButlerRawWcs:
-    """A ``raw_wcs(instrument, exposure, detector) -> WCS`` callable for `DefineVisitsTask`.
+    """Make a ``raw_wcs(instrument, exposure, detector) -> WCS`` callable for `DefineVisitsTask`.
 
     Each call finds the raw in ``collections`` and reads only the ``wcs``
     component (the file's header). See `ButlerRawWcs`.
