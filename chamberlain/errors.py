@@ -364,6 +364,23 @@ class ExportFormatError(ChamberlainError, ValueError):
     """
 
 
+class PipelineError(ConfigError):
+    """A pipeline file, or a pipeline built from one, is invalid.
+
+    Raised by `chamberlain.pipe.Pipeline` when a file is not YAML, has an
+    unknown key, imports a missing file, or names a task class or config
+    field that does not exist.
+    """
+
+
+class PipelineGraphError(PipelineError):
+    """The tasks of a pipeline do not form a valid graph.
+
+    Raised by `chamberlain.pipe.PipelineGraph` for a cycle, two producers of
+    one dataset type, or a storage-class or dimension mismatch.
+    """
+
+
 class TaskError(ChamberlainError, RuntimeError):
     """A task was misconfigured or failed.
 

@@ -449,7 +449,22 @@ class DimensionRecordManager:
     def fetch_matching(
         self, element: DimensionElement, fields: Sequence[str], values: Sequence[tuple[Any, ...]]
     ) -> list[DimensionRecord]:
-        """Return the records whose ``fields`` take one of the ``values`` tuples (chunked by the parameter limit)."""
+        """Return the records whose ``fields`` take one of the ``values`` tuples (chunked by the parameter limit).
+
+        Parameters
+        ----------
+        element
+            The element whose table is read.
+        fields
+            Column names the values are compared with.
+        values
+            Value tuples, one value per field.
+
+        Returns
+        -------
+        list[DimensionRecord]
+            The matching records.
+        """
         self.table(element)  # elements without a table are an error
         return self._fetch_rows(element, list(values), list(fields))
 

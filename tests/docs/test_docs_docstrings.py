@@ -36,7 +36,6 @@ import chamberlain
 PENDING = {
     "chamberlain.cli",
     "chamberlain.demo",
-    "chamberlain.registry._registry_queries",
     "chamberlain.registry.queries.api",
     "chamberlain.registry.queries.results",
     "chamberlain.repository",
