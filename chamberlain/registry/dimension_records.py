@@ -381,6 +381,13 @@ class DimensionRecordManager:
                 self._row_to_record(element, r._mapping) for r in conn.execute(sa.select(self.table(element)))
             ]
 
+    def fetch_matching(
+        self, element: DimensionElement, fields: Sequence[str], values: Sequence[tuple[Any, ...]]
+    ) -> list[DimensionRecord]:
+        """Records whose ``fields`` take one of the ``values`` tuples (chunked by the parameter limit)."""
+        self.table(element)  # elements without a table are an error
+        return self._fetch_rows(element, list(values), list(fields))
+
     def _cached(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
         cache = self._cache.get(element.name)
         if cache is None:
