@@ -29,9 +29,7 @@ from chamberlain.pipe.refs import InputRefs, OutputRefs
 
 __all__ = [
     "ButlerQuantumContext",
-    "ButlerRawWcs",
     "make_quantum_refs",
-    "raw_wcs_from_butler",
     "run_quantum",
 ]
 

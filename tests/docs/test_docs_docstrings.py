@@ -38,7 +38,6 @@ PENDING = {
     "chamberlain._butler_queries",
     "chamberlain._butler_transfers",
     "chamberlain.butler",
-    "chamberlain.butler_quantum",
     "chamberlain.cli",
     "chamberlain.datasets",
     "chamberlain.datastore",
