@@ -132,13 +132,13 @@ class DataIdRewriter:
 
     def _resolve(self, name: str, where: dict[str, Any], out: dict[str, Any]) -> None:
         dim: Any = self._universe[name]
-        table = self._registry.tables[name]
+        table = self._registry._tables[name]
         clauses = [table.c[column] == value for column, value in where.items()]
         for other in (*dim.required[:-1], *dim.implied):
             if other.name in out:
                 clauses.append(table.c[other.name] == out[other.name])
         key_columns = [table.c[d.name] for d in dim.required[:-1]] + [table.c[dim.primary_key.name]]
-        rows = self._registry.db.execute(sa.select(*key_columns).where(*clauses).limit(2)).all()
+        rows = self._registry._db.execute(sa.select(*key_columns).where(*clauses).limit(2)).all()
         described = ", ".join(f"{k}={v!r}" for k, v in where.items())
         if not rows:
             raise DataIdValueError(f"No {name!r} record has {described} (given {out or 'nothing else'}).")
@@ -225,7 +225,7 @@ class RecordCache:
         found = self._statements.get(element)
         if found is None:
             el: Any = self._universe[element]
-            table = self._registry.tables[element]
+            table = self._registry._tables[element]
             columns = [c for c in table.columns if c.name not in ("region", "timespan_begin", "timespan_end")]
             key_columns = [d.name for d in el.required[:-1]] + [
                 el.primary_key.name if el.is_dimension else el.required[-1].name
@@ -233,11 +233,11 @@ class RecordCache:
             stmt = sa.select(*columns).where(
                 *[table.c[c] == sa.bindparam(f"k{i}") for i, c in enumerate(key_columns)]
             )
-            compiled = stmt.compile(dialect=self._registry.db.engine.dialect)
+            compiled = stmt.compile(dialect=self._registry._db.engine.dialect)
             found = (compiled.string, [c.name for c in columns], stmt)
             self._statements[element] = found
         sql, names, stmt = found
-        db = self._registry.db
+        db = self._registry._db
         if db.dialect == "sqlite":
             dbapi = db.connection.connection.dbapi_connection
             assert dbapi is not None

@@ -70,6 +70,7 @@ def query_associations(
                     t.c.collection_id, t.c.dataset_id, t.c.validity_begin, t.c.validity_end
                 ).where(t.c.collection_id.in_(list(calib)))
                 out.extend(
-                    DatasetAssociation(calib[c], d, Timespan(b, e)) for c, d, b, e in conn.execute(stmt)
+                    DatasetAssociation(calib[row[0]], row[1], Timespan(row[2], row[3]))
+                    for row in conn.execute(stmt)
                 )
     return out

@@ -207,16 +207,6 @@ class Registry(RegistryQueries):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @property
-    def db(self) -> Database:
-        """The underlying database (engine, connection, transactions)."""
-        return self._db
-
-    @property
-    def tables(self) -> Mapping[str, sa.Table]:
-        """Every table known to this registry, by name."""
-        return self._tables
-
     def refresh(self) -> None:
         """Forget cached collections, dataset types and records (after another process changed them)."""
         self._collections.refresh()

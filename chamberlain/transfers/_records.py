@@ -18,7 +18,14 @@ from ..geometry import Timespan
 from ..registry import Registry
 from ._contents import ExportFormatError
 
-__all__ = ["RecordCollector", "key_columns", "record_from_file", "record_to_row", "row_to_file", "rows_by_keys"]
+__all__ = [
+    "RecordCollector",
+    "key_columns",
+    "record_from_file",
+    "record_to_row",
+    "row_to_file",
+    "rows_by_keys",
+]
 
 
 def key_columns(element: DimensionElement) -> list[str]:

@@ -85,8 +85,8 @@ def data_ids(ids: list[int]) -> list[dict[str, Any]]:
 
 
 def rows(registry: Registry, table: str) -> list[dict[str, Any]]:
-    t = registry.tables[table]
-    return [dict(r._mapping) for r in registry.db.execute(sa.select(t).order_by(*t.primary_key.columns))]
+    t = registry._tables[table]
+    return [dict(r._mapping) for r in registry._db.execute(sa.select(t).order_by(*t.primary_key.columns))]
 
 
 def visit_records(registry: Registry) -> dict[int, Any]:

@@ -48,8 +48,8 @@ def _check_complete(registry: Registry) -> set[int]:
     """Assert every stored visit has all its records; return the visit IDs."""
 
     def column(table: str, *names: str) -> list[Any]:
-        t = registry.tables[table]
-        return list(registry.db.execute(sa.select(*[t.c[n] for n in names])))
+        t = registry._tables[table]
+        return list(registry._db.execute(sa.select(*[t.c[n] for n in names])))
 
     visits = {r[0] for r in column("visit", "id")}
     definitions = Counter(r[0] for r in column("visit_definition", "visit"))
