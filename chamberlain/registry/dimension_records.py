@@ -384,9 +384,38 @@ class DimensionRecordManager:
     def fetch_matching(
         self, element: DimensionElement, fields: Sequence[str], values: Sequence[tuple[Any, ...]]
     ) -> list[DimensionRecord]:
-        """Records whose ``fields`` take one of the ``values`` tuples (chunked by the parameter limit)."""
-        self.table(element)  # elements without a table are an error
-        return self._fetch_rows(element, list(values), list(fields))
+        """Records whose ``fields`` take one of the ``values`` tuples (chunked by the parameter limit).
+
+        Values are grouped by all but their last field, so the common case (one
+        instrument, many IDs) is ``instrument = ? AND id IN (...)``; groups are
+        OR-ed into one statement up to the parameter limit and 250 groups
+        (SQLite's expression depth limit is 1,000; on PostgreSQL a long
+        row-value ``IN`` list exhausts the server's stack instead).
+        """
+        table = self.table(element)
+        *prefix_cols, last = [table.c[f] for f in fields]
+        groups: dict[tuple[Any, ...], list[Any]] = {}
+        for v in values:
+            groups.setdefault(tuple(v[:-1]), []).append(v[-1])
+        budget = max(len(fields) + 1, self._db.max_parameters - 10)
+        statements: list[list[sa.ColumnElement[bool]]] = [[]]
+        used = 0
+        for prefix, lasts in groups.items():
+            for chunk in chunks(lasts, budget - len(prefix)):
+                cost = len(prefix) + len(chunk)
+                if statements[-1] and (used + cost > budget or len(statements[-1]) >= 250):
+                    statements.append([])
+                    used = 0
+                eqs = [c == p for c, p in zip(prefix_cols, prefix)]
+                statements[-1].append(sa.and_(*eqs, last.in_(list(chunk))))
+                used += cost
+        out: list[DimensionRecord] = []
+        with self._db.transaction(write=False) as conn:
+            for clauses in statements:
+                if clauses:
+                    rows = conn.execute(sa.select(table).where(sa.or_(*clauses)))
+                    out.extend(self._row_to_record(element, r._mapping) for r in rows)
+        return out
 
     def _cached(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
         cache = self._cache.get(element.name)
