@@ -80,16 +80,12 @@ def raw_wcs_from_butler(
     """A ``raw_wcs(instrument, exposure, detector) -> WCS`` callable for `DefineVisitsTask`.
 
     Each call finds the raw in ``collections`` and reads only the ``wcs``
-    component (the file's header). See `ButlerRawWcs`.
+    component (the file's header).
 
     Parameters
     ----------
-    butler
-        The repository.
-    collections
-        Collections holding the raws, searched in order.
-    dataset_type
-        Name of the raw dataset type.
+    butler, collections, dataset_type
+        As for `ButlerRawWcs`.
 
     Returns
     -------
