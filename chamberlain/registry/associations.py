@@ -25,6 +25,9 @@ __all__ = ["DatasetAssociation", "query_associations"]
 class DatasetAssociation:
     """One dataset's membership in a TAGGED or CALIBRATION collection.
 
+    Returned by `Registry.query_dataset_associations`; the Rubin butler's
+    ``DatasetAssociation`` holds a resolved ref where this holds the ID.
+
     Attributes
     ----------
     collection
