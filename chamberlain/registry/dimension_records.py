@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import lsst.sphgeom as sg
@@ -409,13 +409,32 @@ class DimensionRecordManager:
                 eqs = [c == p for c, p in zip(prefix_cols, prefix)]
                 statements[-1].append(sa.and_(*eqs, last.in_(list(chunk))))
                 used += cost
+        make = self._record_maker(element)
         out: list[DimensionRecord] = []
         with self._db.transaction(write=False) as conn:
             for clauses in statements:
                 if clauses:
-                    rows = conn.execute(sa.select(table).where(sa.or_(*clauses)))
-                    out.extend(self._row_to_record(element, r._mapping) for r in rows)
+                    out.extend(
+                        make(r) for r in conn.execute(sa.select(table).where(sa.or_(*clauses))).mappings()
+                    )
         return out
+
+    def _record_maker(self, element: DimensionElement) -> Callable[[Any], DimensionRecord]:
+        """A function turning a table row of ``element`` into its record (names looked up once, not per row)."""
+        plain = [f for f in self.validator(element).fields if f not in ("region", "timespan")]
+        spatial, temporal, record_class = element.spatial, element.temporal, element.RecordClass
+
+        def make(row: Any) -> DimensionRecord:
+            values = {f: row[f] for f in plain}
+            if spatial:
+                encoded = row["region"]
+                values["region"] = None if encoded is None else sg.Region.decode(encoded)
+            if temporal:
+                begin, end = row["timespan_begin"], row["timespan_end"]
+                values["timespan"] = None if begin is None and end is None else Timespan(begin, end)
+            return record_class(**values)
+
+        return make
 
     def _cached(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
         cache = self._cache.get(element.name)
