@@ -6,17 +6,12 @@ and makes its output refs in a RUN; `run_quantum` does both and runs the task
 in one butler transaction, so a task that fails (or raises `NoWorkFound`)
 leaves no output behind.
 
-`raw_wcs_from_butler` gives `DefineVisitsTask` (``single-raw-wcs`` regions) a
-``raw_wcs(instrument, exposure, detector)`` callable that reads only the
-header of each raw (it moves to `chamberlain.tasks`).
-
 The task framework sits above `chamberlain.butler` (ARCHITECTURE.md), so this
 module may use the `Butler`; the rest of `chamberlain.pipe` does not need it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
@@ -35,9 +30,7 @@ from .refs import InputRefs, OutputRefs
 
 __all__ = [
     "ButlerQuantumContext",
-    "ButlerRawWcs",
     "make_quantum_refs",
-    "raw_wcs_from_butler",
     "run_quantum",
 ]
 
@@ -279,57 +272,3 @@ def run_quantum(
     with butler.transaction():
         task.run_quantum(context, input_refs, output_refs)
     return context
-
-
-class ButlerRawWcs:
-    """``raw_wcs(instrument, exposure, detector)`` reading the ``wcs`` component of raws (header only).
-
-    Picklable: a copy sent to a worker process opens its own read-only butler
-    on the same repository, so ``DefineVisitsTask`` may use ``processes > 1``.
-
-    Parameters
-    ----------
-    butler
-        The repository.
-    collections
-        Collections holding the raws, searched in order.
-    dataset_type
-        Name of the raw dataset type.
-    """
-
-    def __init__(self, butler: Butler, collections: str | Sequence[str], dataset_type: str = "raw") -> None:
-        self._butler: Butler | None = butler
-        self.root = os.fspath(butler.config.root)
-        self.collections = [collections] if isinstance(collections, str) else list(collections)
-        self.dataset_type = dataset_type
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"root": self.root, "collections": self.collections, "dataset_type": self.dataset_type}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._butler = None
-
-    def __call__(self, instrument: str, exposure: int, detector: int) -> Any:
-        """Read the WCS of the raw of this exposure and detector (only the file's header).
-
-        Raises
-        ------
-        DatasetNotFoundError
-            If there is no such raw in the collections.
-        """
-        if self._butler is None:
-            self._butler = Butler(self.root, writeable=False)
-        data_id = {"instrument": instrument, "exposure": exposure, "detector": detector}
-        return self._butler.get(f"{self.dataset_type}.wcs", data_id, collections=self.collections)
-
-
-def raw_wcs_from_butler(
-    butler: Butler, collections: str | Sequence[str], dataset_type: str = "raw"
-) -> ButlerRawWcs:
-    """Make a ``raw_wcs(instrument, exposure, detector) -> WCS`` callable for `DefineVisitsTask`.
-
-    Each call finds the raw in ``collections`` and reads only the ``wcs``
-    component (the file's header). See `ButlerRawWcs`.
-    """
-    return ButlerRawWcs(butler, collections, dataset_type)

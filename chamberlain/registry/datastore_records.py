@@ -49,9 +49,9 @@ class DatastoreRecords:
 
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
-        self._db = registry.db
-        self._table = registry.tables["datastore_record"]
-        self._trash = registry.tables["datastore_trash"]
+        self._db = registry._db
+        self._table = registry._tables["datastore_record"]
+        self._trash = registry._tables["datastore_trash"]
         self._sqlite = self._db.dialect == "sqlite"
         self._fetch_sql = f"SELECT {', '.join(_COLUMNS)} FROM datastore_record WHERE dataset_id = ?"
         self._insert_sql: dict[int, tuple[str, str]] = {}
@@ -378,6 +378,6 @@ class DatastoreRecords:
             If the run does not exist.
         """
         rec = self._registry._collections.get(run)
-        dataset = self._registry.tables["dataset"]
+        dataset = self._registry._tables["dataset"]
         with self._db.transaction(write=False) as conn:
             return [r[0] for r in conn.execute(sa.select(dataset.c.id).where(dataset.c.run_id == rec.id))]

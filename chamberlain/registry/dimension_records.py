@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import lsst.sphgeom as sg
@@ -451,6 +451,12 @@ class DimensionRecordManager:
     ) -> list[DimensionRecord]:
         """Return the records whose ``fields`` take one of the ``values`` tuples (chunked by the parameter limit).
 
+        Values are grouped by all but their last field, so the common case (one
+        instrument, many IDs) is ``instrument = ? AND id IN (...)``; groups are
+        OR-ed into one statement up to the parameter limit and 250 groups
+        (SQLite's expression depth limit is 1,000; on PostgreSQL a long
+        row-value ``IN`` list exhausts the server's stack instead).
+
         Parameters
         ----------
         element
@@ -465,8 +471,49 @@ class DimensionRecordManager:
         list[DimensionRecord]
             The matching records.
         """
-        self.table(element)  # elements without a table are an error
-        return self._fetch_rows(element, list(values), list(fields))
+        table = self.table(element)
+        *prefix_cols, last = [table.c[f] for f in fields]
+        groups: dict[tuple[Any, ...], list[Any]] = {}
+        for v in values:
+            groups.setdefault(tuple(v[:-1]), []).append(v[-1])
+        budget = max(len(fields) + 1, self._db.max_parameters - 10)
+        statements: list[list[sa.ColumnElement[bool]]] = [[]]
+        used = 0
+        for prefix, lasts in groups.items():
+            for chunk in chunks(lasts, budget - len(prefix)):
+                cost = len(prefix) + len(chunk)
+                if statements[-1] and (used + cost > budget or len(statements[-1]) >= 250):
+                    statements.append([])
+                    used = 0
+                eqs = [c == p for c, p in zip(prefix_cols, prefix)]
+                statements[-1].append(sa.and_(*eqs, last.in_(list(chunk))))
+                used += cost
+        make = self._record_maker(element)
+        out: list[DimensionRecord] = []
+        with self._db.transaction(write=False) as conn:
+            for clauses in statements:
+                if clauses:
+                    out.extend(
+                        make(r) for r in conn.execute(sa.select(table).where(sa.or_(*clauses))).mappings()
+                    )
+        return out
+
+    def _record_maker(self, element: DimensionElement) -> Callable[[Any], DimensionRecord]:
+        """Return a function turning a table row of ``element`` into its record (names looked up once, not per row)."""
+        plain = [f for f in self.validator(element).fields if f not in ("region", "timespan")]
+        spatial, temporal, record_class = element.spatial, element.temporal, element.RecordClass
+
+        def make(row: Any) -> DimensionRecord:
+            values = {f: row[f] for f in plain}
+            if spatial:
+                encoded = row["region"]
+                values["region"] = None if encoded is None else sg.Region.decode(encoded)
+            if temporal:
+                begin, end = row["timespan_begin"], row["timespan_end"]
+                values["timespan"] = None if begin is None and end is None else Timespan(begin, end)
+            return record_class(**values)
+
+        return make
 
     def _cached(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
         cache = self._cache.get(element.name)

@@ -12,12 +12,19 @@ import sqlalchemy as sa
 from .._gc import collector_paused
 from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType
 from ..dimensions import DataCoordinate, DimensionGroup, DimensionRecord, DimensionUniverse
-from ..errors import ConfigError, DatabaseError, DimensionRecordError, SchemaVersionError
+from ..errors import (
+    CollectionTypeError,
+    ConfigError,
+    DatabaseError,
+    DimensionRecordError,
+    SchemaVersionError,
+)
 from ..geometry import Timespan
 from ..schema import SCHEMA_VERSION, build_metadata, versioning
 from ..schema.views import create_views
 from ._database import Database
 from ._registry_queries import RegistryQueries
+from .associations import DatasetAssociation, query_associations
 from .collections import CollectionManager, CollectionType
 from .dataset_types import DatasetTypeManager
 from .datasets import DatasetManager
@@ -200,16 +207,6 @@ class Registry(RegistryQueries):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @property
-    def db(self) -> Database:
-        """The underlying database (engine, connection, transactions)."""
-        return self._db
-
-    @property
-    def tables(self) -> Mapping[str, sa.Table]:
-        """Every table known to this registry, by name."""
-        return self._tables
-
     def refresh(self) -> None:
         """Forget cached collections, dataset types and records (after another process changed them)."""
         self._collections.refresh()
@@ -384,6 +381,31 @@ class Registry(RegistryQueries):
                 )
             keys[key] = None
         return self._dimensions.fetch_matching(el, names, list(keys))
+
+    def count_overlaps(self, element: str, other: str) -> int:
+        """Return the number of stored exact overlaps between records of two spatial elements.
+
+        Parameters
+        ----------
+        element, other
+            Names of two elements of different spatial families whose
+            overlaps are stored, e.g. ``"visit_detector_region"`` and
+            ``"patch"`` (in either order).
+
+        Returns
+        -------
+        int
+            The number of overlapping record pairs (one SELECT count).
+
+        Raises
+        ------
+        DimensionNameError
+            If a name is not an element.
+        DimensionRecordError
+            If no overlaps are stored between the two; the message lists the
+            pairs that are.
+        """
+        return self._spatial.count_overlaps(self.universe[element], self.universe[other])
 
     def get_dimension_record(
         self, element: str, data_id: Mapping[str, Any] | None = None, **kwargs: Any
@@ -1066,6 +1088,63 @@ class Registry(RegistryQueries):
             Limit the change to these data IDs; all data IDs by default.
         """
         self._datasets.decertify(collection, dataset_type, timespan, data_ids)
+
+    def count_datasets(self, runs: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Return the number of datasets in RUN collections, per dataset type (one GROUP BY statement).
+
+        Parameters
+        ----------
+        runs
+            Names of RUN collections.
+
+        Returns
+        -------
+        dict[str, dict[str, int]]
+            ``{run: {dataset type name: count}}``, with every given run as a
+            key (an empty dict for a run holding no datasets).
+
+        Raises
+        ------
+        MissingCollectionError
+            If a name is not a collection.
+        CollectionTypeError
+            If a collection is not a RUN.
+        """
+        records = [self._collections.get(name) for name in dict.fromkeys(runs)]
+        for rec in records:
+            if rec.type is not CollectionType.RUN:
+                raise CollectionTypeError(
+                    f"Collection {rec.name!r} is {rec.type.name}, not a RUN; datasets are counted per RUN."
+                )
+        return self._datasets.count_by_run(records)
+
+    def query_dataset_associations(self, collections: Iterable[str]) -> list[DatasetAssociation]:
+        """Return the datasets held by TAGGED and CALIBRATION collections, with validity ranges.
+
+        Like the Rubin butler's ``queryDatasetAssociations``, but for every
+        dataset type at once and giving dataset IDs (resolve them with
+        `get_datasets`). Runs one SELECT per dataset-type table.
+
+        Parameters
+        ----------
+        collections
+            Names of TAGGED or CALIBRATION collections (chains are not
+            followed).
+
+        Returns
+        -------
+        list[DatasetAssociation]
+            One entry per membership, in no particular order; a CALIBRATION
+            membership carries its validity range.
+
+        Raises
+        ------
+        MissingCollectionError
+            If a name is not a collection.
+        CollectionTypeError
+            If a collection is neither TAGGED nor CALIBRATION.
+        """
+        return query_associations(self._db, self._collections, self._dataset_types, collections)
 
     def remove_datasets(self, refs: Iterable[DatasetRef]) -> None:
         """Remove datasets from the registry and every collection (bulk DELETEs, one transaction).
