@@ -49,7 +49,22 @@ def query_associations(
     dataset_types: DatasetTypeManager,
     names: Iterable[str],
 ) -> list[DatasetAssociation]:
-    """Return the memberships of the named collections (one SELECT per dataset-type table, all collections at once)."""
+    """Return the memberships of the named collections (one SELECT per dataset-type table, all collections at once).
+
+    Parameters
+    ----------
+    db
+        The registry's database.
+    collections, dataset_types
+        The registry's collection and dataset-type managers.
+    names
+        Names of TAGGED or CALIBRATION collections.
+
+    Returns
+    -------
+    list[DatasetAssociation]
+        See `Registry.query_dataset_associations`.
+    """
     records = [collections.get(n) for n in dict.fromkeys(names)]
     for rec in records:
         if rec.type not in (CollectionType.TAGGED, CollectionType.CALIBRATION):

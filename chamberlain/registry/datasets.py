@@ -612,7 +612,18 @@ class DatasetManager:
     # --- counting ----------------------------------------------------------------------
 
     def count_by_run(self, runs: Sequence[CollectionRecord]) -> dict[str, dict[str, int]]:
-        """``{run: {dataset type: count}}`` for RUN collections (one GROUP BY statement)."""
+        """Count the datasets of RUN collections per dataset type (one GROUP BY statement).
+
+        Parameters
+        ----------
+        runs
+            The RUN collections' records.
+
+        Returns
+        -------
+        dict[str, dict[str, int]]
+            ``{run: {dataset type: count}}`` (see `Registry.count_datasets`).
+        """
         by_id = {r.id: r.name for r in runs}
         out: dict[str, dict[str, int]] = {r.name: {} for r in runs}
         if not by_id:

@@ -151,6 +151,16 @@ class SpatialIndex:
     def count_overlaps(self, a: DimensionElement, b: DimensionElement) -> int:
         """Return the number of stored exact overlaps between records of ``a`` and ``b`` (either order).
 
+        Parameters
+        ----------
+        a, b
+            Two spatial elements of different families.
+
+        Returns
+        -------
+        int
+            See `Registry.count_overlaps`.
+
         Raises
         ------
         DimensionRecordError
