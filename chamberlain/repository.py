@@ -366,6 +366,24 @@ def check_outside_repository(path: str | os.PathLike[str], root: str | os.PathLi
         )
 
 
+def redact_url(url: str) -> str:
+    """Return a database URL as it may be shown: its password hidden.
+
+    Parameters
+    ----------
+    url
+        A SQLAlchemy database URL.
+
+    Returns
+    -------
+    str
+        The URL with ``***`` in place of any password.
+    """
+    import sqlalchemy as sa  # URL parsing only; imported late to keep this bottom module light
+
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
 def describe_repository(config: RepositoryConfig) -> dict[str, Any]:
     """Describe where a repository's database is, as it may be shown: any password hidden.
 
@@ -380,9 +398,7 @@ def describe_repository(config: RepositoryConfig) -> dict[str, Any]:
         ``root`` (str), ``db`` (the URL, None for SQLite inside the root),
         ``namespace`` and ``url`` (the effective URL), passwords replaced by ``***``.
     """
-    import sqlalchemy as sa
-
-    url = sa.engine.make_url(config.url).render_as_string(hide_password=True)
+    url = redact_url(config.url)
     return {
         "root": str(config.root),
         "db": None if config.db is None else url,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from ..dimensions import DimensionUniverse
 from ..errors import SchemaVersionError
+from ..repository import redact_url
 from ..schema import versioning
 from ._database import Database
 
@@ -87,22 +88,6 @@ def migrate(url: str, *, namespace: str | None = None, label: str | None = None)
         db.close()
     assert reached is not None
     return MigrationResult(current, head, pending, reached)
-
-
-def redact_url(url: str) -> str:
-    """Return a database URL as it may be shown: its password hidden.
-
-    Parameters
-    ----------
-    url
-        A SQLAlchemy database URL.
-
-    Returns
-    -------
-    str
-        The URL with ``***`` in place of any password.
-    """
-    return sa.make_url(url).render_as_string(hide_password=True)
 
 
 def _stored_universe(connection: sa.Connection) -> DimensionUniverse:
