@@ -379,9 +379,7 @@ def attach_records(query: Query, coords: list[DataCoordinate]) -> list[DataCoord
         table = query.registry.tables[name]
         cols = [table.c[element_key_column(el, d.name)] for d in el.required]
         records: dict[tuple[Any, ...], DimensionRecord] = {}
-        width = max(1, 10_000 // len(cols))
-        for start in range(0, len(keys), width):
-            chunk = keys[start : start + width]
+        for chunk in db.batches(keys, per_item=len(cols)):
             cond = cols[0].in_([k[0] for k in chunk]) if len(cols) == 1 else sa.tuple_(*cols).in_(chunk)
             for row in db.execute(sa.select(table).where(cond)):
                 rec = row_to_record(el, dict(row._mapping))
