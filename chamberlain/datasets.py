@@ -344,7 +344,8 @@ class RowDatasetRef(DatasetRef):
     @property
     def id(self) -> uuid.UUID:
         """The dataset's UUID (made from the row's value on each access)."""
-        return as_dataset_id(self._row[self._layout.id_index])
+        value = self._row[self._layout.id_index]
+        return value if isinstance(value, _UUID) else uuid_from_hex(value)  # as_dataset_id, inlined
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (DatasetRef, (self.dataset_type, self.data_id, self.run, self.id))

@@ -125,7 +125,9 @@ def test_conflict_variants(db: Database) -> None:
 
 def test_insert_many_refuses_bad_options(db: Database) -> None:
     with db.transaction() as conn:
-        with pytest.raises(ValueError, match="on_conflict must be 'error', 'ignore' or 'update', not 'merge'"):
+        with pytest.raises(
+            ValueError, match="on_conflict must be 'error', 'ignore' or 'update', not 'merge'"
+        ):
             db.insert_many(conn, THING, COLUMNS, [], on_conflict="merge")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="'thing' needs the key columns"):
             db.insert_many(conn, THING, COLUMNS, [], on_conflict="update")
