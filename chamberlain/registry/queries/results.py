@@ -273,7 +273,7 @@ class QueryResults(Generic[T]):
         return f"{type(self).__name__}({len(self._queries)} query(ies){limit})"
 
 
-def _driver_pages(result: sa.CursorResult[Any]) -> Iterator[list[Any]]:
+def _driver_pages(result: sa.CursorResult[Any]) -> Iterator[Sequence[Any]]:
     """Pages of up to `PAGE_ROWS` plain tuples, read from the driver's cursor under ``result``.
 
     A server-side cursor's first row is read ahead by SQLAlchemy (for the
@@ -282,12 +282,12 @@ def _driver_pages(result: sa.CursorResult[Any]) -> Iterator[list[Any]]:
     """
     strategy = result.cursor_strategy
     buffer = getattr(strategy, "_rowbuffer", None)
-    held = list(buffer) if buffer else []
+    held: list[Any] = list(buffer) if buffer else []
     if buffer:
         buffer.clear()
     fetch = result.cursor.fetchmany
     while True:
-        page = held + fetch(PAGE_ROWS - len(held)) if held else fetch(PAGE_ROWS)
+        page: Sequence[Any] = held + list(fetch(PAGE_ROWS - len(held))) if held else fetch(PAGE_ROWS)
         held = []
         if not page:
             return
