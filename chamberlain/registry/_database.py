@@ -393,13 +393,9 @@ class Database:
         if isinstance(per_item, bool) or not isinstance(per_item, int) or per_item < 1:
             raise ValueError(f"per_item must be a positive integer, not {per_item!r}.")
         values = items if isinstance(items, Sequence) else list(items)
-        size = self.batch_size(per_item)
+        size = max(1, (self.max_parameters - PARAMETER_HEADROOM) // per_item)
         for i in range(0, len(values), size):
             yield values[i : i + size]
-
-    def batch_size(self, per_item: int = 1) -> int:
-        """How many items of ``per_item`` bound parameters one statement may carry (see `batches`)."""
-        return max(1, (self.max_parameters - PARAMETER_HEADROOM) // per_item)
 
     def insert_many(
         self,
