@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .._gc import collector_paused
 from ..datasets import uuid_from_hex
 from ..errors import ConfigError, ConstraintError, DatabaseError, ReadOnlyError
 
@@ -552,21 +553,24 @@ class Database:
     def _driver_executemany(
         self, conn: sa.Connection, prepared: PreparedStatement, rows: Sequence[Sequence[Any]]
     ) -> None:
-        positions = prepared.uuid_columns
-        if positions:
-            rows = [_hex_row(r, positions) for r in rows]
-        order = prepared.columns
-        if order != tuple(range(len(order))):
-            rows = [tuple(r[i] for i in order) for r in rows]
         dbapi_conn = conn.connection.dbapi_connection
         assert dbapi_conn is not None
-        cursor = dbapi_conn.cursor()
-        try:
-            cursor.executemany(prepared.sql, rows)
-        except self.engine.dialect.loaded_dbapi.IntegrityError as err:
-            raise ConstraintError(prepared.table, prepared.sql, str(err)) from None
-        finally:
-            cursor.close()
+        with collector_paused():  # see chamberlain._gc: a new tuple per row, none in a cycle
+            positions = prepared.uuid_columns
+            if positions == (0,):
+                rows = [(r[0].hex if r[0] is not None else None, *r[1:]) for r in rows]
+            elif positions:
+                rows = [_hex_row(r, positions) for r in rows]
+            order = prepared.columns
+            if order != tuple(range(len(order))):
+                rows = [tuple(r[i] for i in order) for r in rows]
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.executemany(prepared.sql, rows)
+            except self.engine.dialect.loaded_dbapi.IntegrityError as err:
+                raise ConstraintError(prepared.table, prepared.sql, str(err)) from None
+            finally:
+                cursor.close()
 
     def _copy(
         self, conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
