@@ -4,8 +4,10 @@
 1. **Overlap search**: for N random detector regions (4k x 4k pixels at 0.2"/px, random
    pointing in RA 10-40 deg, Dec -8..+8 deg, random rotation) on an lsst_cells_v1-like
    rings skymap, find the tracts and candidate patches (`RingsSkyMap.find_tract_patch_list`)
-   and keep those whose outer box overlaps the detector exactly in the tract plane
-   (`chamberlain.skymap.overlap.patches_overlapping`, the GetTemplate task-level filter).
+   and keep those whose outer box overlaps the detector exactly in the tract plane with
+   the code `GetTemplateTask` runs (`GetTemplateTask.select_overlapping` over header-only
+   handles giving each patch's tract WCS and outer box; it calls
+   `chamberlain.skymap.overlap.wcs_polygon` and `box_overlap_area`).
 2. **Template**: 4 noiseless simulated patch coadds (2 x 2 patches of 1700 px inner + 100 px
    border, FITS files) around a 2048 x 2048 detector rotated by 10 degrees; times
    `GetTemplateTask.run` and prints the bytes it read against the coadds' total size (only
@@ -29,11 +31,13 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import contextlib
+
 from _common import fmt_number, log, machine_summary, print_table
 
+from chamberlain.errors import NoWorkFound
 from chamberlain.image import Box
 from chamberlain.skymap import RingsSkyMap
-from chamberlain.skymap.overlap import patches_overlapping
 from chamberlain.tasks._template_sim import FileCoaddHandle, TruthSky, make_patch_coadds, tan_wcs
 from chamberlain.tasks.get_template import GetTemplateTask
 
@@ -48,6 +52,17 @@ LSST_CELLS_V1 = {
 }
 
 
+class _HeaderHandle:
+    """A coadd handle answering only the header components the overlap selection reads."""
+
+    def __init__(self, wcs: object, bbox: Box) -> None:
+        self._components = {"wcs": wcs, "bbox": bbox}
+
+    def get(self, *, parameters: object = None, component: str | None = None) -> object:
+        assert component is not None
+        return self._components[component]
+
+
 def overlap_search(n_regions: int, seed: int) -> tuple[float, float, float]:
     """Seconds for the search, mean candidate patches and mean kept patches per region."""
     skymap = RingsSkyMap(LSST_CELLS_V1)
@@ -57,17 +72,28 @@ def overlap_search(n_regions: int, seed: int) -> tuple[float, float, float]:
     rots = rng.uniform(0.0, 360.0, n_regions)
     bbox = Box.from_size(0, 0, 4096, 4096)
     corners = []
+    wcses = []
     for ra, dec, rot in zip(ras, decs, rots):
         wcs = tan_wcs(float(ra), float(dec), (2047.5, 2047.5), 0.2, float(rot))
         x0, y0, x1, y1 = bbox.float_bounds()
         cra, cdec = wcs.pixel_to_world_values(np.array([x0, x1, x1, x0]), np.array([y0, y0, y1, y1]))
         corners.append(np.column_stack([cra, cdec]))
+        wcses.append(wcs)
+    task = GetTemplateTask()
     candidates = kept = 0
     t0 = time.perf_counter()
-    for points in corners:
+    for points, wcs in zip(corners, wcses):
         for tract, patches in skymap.find_tract_patch_list(points):
             candidates += len(patches)
-            kept += len(patches_overlapping(tract, patches, points))
+            handles = [
+                (
+                    _HeaderHandle(tract.wcs, p.outer_bbox),
+                    {"tract": tract.tract_id, "patch": p.sequential_index},
+                )
+                for p in patches
+            ]
+            with contextlib.suppress(NoWorkFound):
+                kept += len(task.select_overlapping(handles, bbox, wcs))
     elapsed = time.perf_counter() - t0
     return elapsed, candidates / n_regions, kept / n_regions
 

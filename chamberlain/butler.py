@@ -31,7 +31,6 @@ from chamberlain.dimensions import DataCoordinate, DimensionGroup
 from chamberlain.errors import (
     ChamberlainError,
     CollectionTypeError,
-    ConfigError,
     ConflictingDefinitionError,
     DatasetNotFoundError,
     MissingCollectionError,
@@ -605,14 +604,4 @@ class _IdOnly:
 
 
 def _datastore_options(root: Path) -> dict[str, Any]:
-    path = root / DATASTORE_CONFIG_NAME
-    if not path.exists():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path} is not valid YAML: {err}") from None
-    valid = {"templates", "formatters", "checksum"}
-    if not isinstance(data, dict) or set(data) - valid:
-        raise ConfigError(f"{path} must be a mapping with keys among {sorted(valid)}.")
-    return {k: data[k] for k in valid if k in data}
+    return RepositoryConfig.load(root).datastore_options()

@@ -14,7 +14,7 @@ from typing import Any
 import uuid_utils.compat
 
 from .dimensions import DataCoordinate, DimensionGroup, DimensionUniverse, row_coordinate_class
-from .errors import DatasetTypeError
+from .errors import DatasetIdModeError, DatasetTypeError, DatasetUsageError
 from .naming import validate_dataset_type_name
 
 #: Namespace of deterministic dataset IDs; uuid5(DNS, "lsst.org"), as in the Rubin butler,
@@ -23,7 +23,18 @@ DATASET_ID_NAMESPACE = uuid.UUID("840b31d9-05cd-5161-b2c8-00d32b280d0f")
 
 
 def _uuid_from_hex_fast(text: str) -> uuid.UUID:
-    """A `uuid.UUID` from 32-digit hex text read back from the repository (not validated)."""
+    """Make a `uuid.UUID` from 32-digit hex text read back from the repository (not validated).
+
+    Parameters
+    ----------
+    text : `str`
+        32 hexadecimal digits, as SQLite stores dataset IDs.
+
+    Returns
+    -------
+    id : `uuid.UUID`
+        The UUID those digits spell.
+    """
     # uuid.UUID.__init__ parses and validates its argument every time (~0.7 us);
     # IDs read back from our own tables are known-good 32-digit hex, so set
     # the UUID's two slots directly through their descriptors (~0.2 us).
@@ -45,7 +56,23 @@ except (KeyError, AttributeError):  # a Python whose UUID has no slots: _pick_uu
 
 
 def _uuid_from_hex_checked(text: str) -> uuid.UUID:
-    """A `uuid.UUID` from 32-digit hex text read back from the repository."""
+    """Make a `uuid.UUID` from 32-digit hex text read back from the repository.
+
+    Parameters
+    ----------
+    text
+        As for `_uuid_from_hex_fast`.
+
+    Returns
+    -------
+    uuid.UUID
+        The same value `_uuid_from_hex_fast` gives, made by `uuid.UUID`.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not a valid UUID hex string.
+    """
     return uuid.UUID(hex=text)
 
 
@@ -70,7 +97,18 @@ uuid_from_hex = _pick_uuid_from_hex()
 
 
 def as_dataset_id(value: Any) -> uuid.UUID:
-    """A dataset ID read back from a table: a `uuid.UUID` from PostgreSQL, hex text from SQLite."""
+    """Convert a dataset ID read back from a table to a `uuid.UUID`.
+
+    Parameters
+    ----------
+    value : `uuid.UUID` or `str`
+        A `uuid.UUID` (PostgreSQL) or its 32-digit hex text (SQLite).
+
+    Returns
+    -------
+    id : `uuid.UUID`
+        ``value`` itself if it is a UUID, else the UUID its digits spell.
+    """
     return value if isinstance(value, uuid.UUID) else uuid_from_hex(value)
 
 
@@ -92,6 +130,22 @@ def make_dataset_id(
 
     Deterministic modes hash ``"dataset_type=<name>[,run=<run>],<dim>=<value>,..."``
     over the required dimensions sorted by name, exactly as the Rubin butler does.
+
+    Parameters
+    ----------
+    mode : `DatasetIdGenEnum`
+        `DatasetIdGenEnum.UNIQUE` for a new UUIDv7, or a deterministic mode.
+    dataset_type : `str`
+        The dataset type name.
+    run : `str`
+        The RUN collection (hashed only by ``DATAID_TYPE_RUN``).
+    data_id : `DataCoordinate`
+        The dataset's data ID (its required values are hashed).
+
+    Returns
+    -------
+    id : `uuid.UUID`
+        The dataset ID.
     """
     if mode is DatasetIdGenEnum.UNIQUE:
         return uuid_utils.compat.uuid7()
@@ -101,12 +155,36 @@ def make_dataset_id(
 def deterministic_id(
     mode: DatasetIdGenEnum, dataset_type: str, run: str, required: dict[str, Any]
 ) -> uuid.UUID:
-    """The UUIDv5 of a dataset in a deterministic mode, from its required data ID values."""
+    """Compute the UUIDv5 of a dataset in a deterministic mode, from its required data ID values.
+
+    Parameters
+    ----------
+    mode : `DatasetIdGenEnum`
+        ``DATAID_TYPE`` or ``DATAID_TYPE_RUN``.
+    dataset_type : `str`
+        The dataset type name.
+    run : `str`
+        The RUN collection (hashed only by ``DATAID_TYPE_RUN``).
+    required : `dict` [`str`, `object`]
+        The values of the required dimensions, by name.
+
+    Returns
+    -------
+    id : `uuid.UUID`
+        A UUIDv5 in `DATASET_ID_NAMESPACE`, the same as the Rubin butler's.
+
+    Raises
+    ------
+    ValueError
+        If ``mode`` is not a deterministic mode.
+    """
     items = [f"dataset_type={dataset_type}"]
     if mode is DatasetIdGenEnum.DATAID_TYPE_RUN:
         items.append(f"run={run}")
     elif mode is not DatasetIdGenEnum.DATAID_TYPE:
-        raise ValueError(f"{mode} is not a deterministic ID mode.")
+        raise DatasetIdModeError(
+            f"{mode} is not a deterministic ID mode; valid modes: DATAID_TYPE, DATAID_TYPE_RUN."
+        )
     items += [f"{k}={required[k]}" for k in sorted(required)]
     return uuid.uuid5(DATASET_ID_NAMESPACE, ",".join(items))
 
@@ -150,7 +228,10 @@ class DatasetType:
         validate_dataset_type_name(name)
         if not isinstance(dimensions, DimensionGroup):
             if universe is None:
-                raise TypeError("DatasetType needs a universe when dimensions are given as names.")
+                raise DatasetUsageError(
+                    f"DatasetType {name!r} needs a universe when its dimensions are given as names "
+                    f"({dimensions!r}); pass universe= or a DimensionGroup."
+                )
             dimensions = universe.conform(dimensions)
         if name.split(".")[0] in dimensions.universe and dimensions.universe[name.split(".")[0]].governor:
             raise DatasetTypeError(
@@ -179,7 +260,13 @@ class DatasetType:
         return self.name.split(".", 1)[1] if self.is_component else None
 
     def describe(self) -> str:
-        """A one-line description naming every attribute (for error messages)."""
+        """Describe the dataset type on one line, naming every attribute (for error messages).
+
+        Returns
+        -------
+        text : `str`
+            ``name(dimensions; storage class S[, calibration])``.
+        """
         cal = ", calibration" if self.is_calibration else ""
         return f"{self.name}({', '.join(self.dimensions.names)}; storage class {self.storage_class}{cal})"
 
@@ -226,7 +313,23 @@ class DatasetRef:
         return f"DatasetRef({self.dataset_type.name!r}, {self.data_id}, run={self.run!r}, id={self.id})"
 
     def replace(self, **kwargs: Any) -> DatasetRef:
-        """A copy with some fields changed."""
+        """Return a copy with some fields changed.
+
+        Parameters
+        ----------
+        **kwargs
+            New values of ``dataset_type``, ``data_id``, ``run`` or ``id``.
+
+        Returns
+        -------
+        ref : `DatasetRef`
+            A new plain `DatasetRef`.
+
+        Raises
+        ------
+        TypeError
+            If a keyword is not one of those fields; the message lists them.
+        """
         values: dict[str, Any] = {
             "dataset_type": self.dataset_type,
             "data_id": self.data_id,
@@ -235,7 +338,7 @@ class DatasetRef:
         }
         unknown = set(kwargs) - values.keys()
         if unknown:
-            raise TypeError(f"DatasetRef has no field(s) {sorted(unknown)}; fields: {list(values)}.")
+            raise DatasetUsageError(f"DatasetRef has no field(s) {sorted(unknown)}; fields: {list(values)}.")
         values.update(kwargs)
         return DatasetRef(**values)
 
@@ -305,13 +408,29 @@ class RowDatasetRef(DatasetRef):
     _row: Any
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        # Calling the class (as dataclasses.replace does) makes a plain DatasetRef;
-        # query results make instances with object.__new__ and set the row.
+        """Make a plain `DatasetRef` when the class is called (as `dataclasses.replace` does).
+
+        Query results make instances with ``object.__new__`` and set the row.
+        """
         return DatasetRef(*args, **kwargs)
 
     @staticmethod
     def from_rows(layout: RowRefLayout, rows: Iterable[Any]) -> list[DatasetRef]:
-        """One ref per row (rows: data ID values, then dataset ID, then collection ID)."""
+        """Make one lazy ref per query-result row (no data ID or UUID is built yet).
+
+        Parameters
+        ----------
+        layout : `RowRefLayout`
+            The layout shared by the rows: data ID values, then dataset ID,
+            then collection ID.
+        rows : iterable
+            The rows, as the query fetched them.
+
+        Returns
+        -------
+        refs : `list` [`DatasetRef`]
+            One `RowDatasetRef` per row, in order.
+        """
         new = object.__new__
         cls = layout.ref_class
         set_row = _SET_ROW

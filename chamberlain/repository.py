@@ -19,7 +19,6 @@ as files it does not own.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import posixpath
@@ -27,6 +26,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import pydantic
+import pydantic.dataclasses
 import yaml
 
 from .errors import ConfigError
@@ -56,9 +57,28 @@ REPOSITORY_FILES = frozenset(
 )
 
 
-@dataclasses.dataclass(frozen=True)
+#: The keys each configuration file may hold (the fields of `RepositoryConfig` it sets).
+_FILE_KEYS: dict[str, tuple[str, ...]] = {
+    CONFIG_NAME: ("db", "namespace"),
+    DATASTORE_CONFIG_NAME: ("templates", "formatters", "checksum"),
+}
+_WHAT_IS_VALID = {
+    "db": "a database URL string or null",
+    "namespace": "a schema name string or null",
+    "templates": "a mapping of dataset type or storage class names to template strings",
+    "formatters": "a mapping of storage class or dataset type names to formatter names",
+    "checksum": "true or false",
+}
+
+
+@pydantic.dataclasses.dataclass(frozen=True, config=pydantic.ConfigDict(extra="forbid"))
 class RepositoryConfig:
-    """Where a repository's database is.
+    """A repository's configuration: ``chamberlain.yaml`` and the optional ``datastore.yaml``.
+
+    One pydantic model validates both files (`load`): ``chamberlain.yaml`` says
+    where the database is (``db``, ``namespace``); ``datastore.yaml`` holds the
+    datastore settings (``templates``, ``formatters``, ``checksum``), each None
+    when not set.
 
     Attributes
     ----------
@@ -68,25 +88,57 @@ class RepositoryConfig:
         Database URL, or None for the SQLite file inside ``root``.
     namespace
         PostgreSQL schema holding the tables, if any.
+    templates
+        File templates by dataset type or storage class name, from ``datastore.yaml``.
+    formatters
+        Formatter names by storage class or dataset type name, from ``datastore.yaml``.
+    checksum
+        Whether the datastore records checksums, from ``datastore.yaml``.
     """
 
     root: Path
     db: str | None = None
     namespace: str | None = None
+    templates: dict[str, str] | None = None
+    formatters: dict[str, str] | None = None
+    checksum: bool | None = None
 
     @property
     def url(self) -> str:
         """The SQLAlchemy URL of the registry database."""
         return self.db if self.db else f"sqlite:///{self.root / SQLITE_NAME}"
 
+    def datastore_options(self) -> dict[str, Any]:
+        """Return the datastore settings ``datastore.yaml`` sets, as `FileDatastore` keyword arguments.
+
+        Returns
+        -------
+        options : `dict` [`str`, `~typing.Any`]
+            ``templates``, ``formatters`` and ``checksum``, each only if set.
+        """
+        options = {"templates": self.templates, "formatters": self.formatters, "checksum": self.checksum}
+        return {key: value for key, value in options.items() if value is not None}
+
     @classmethod
     def load(cls, root: str | os.PathLike[str]) -> RepositoryConfig:
-        """Read ``chamberlain.yaml`` from a repository directory.
+        """Read and validate ``chamberlain.yaml`` (and ``datastore.yaml`` if present) of a repository.
+
+        Parameters
+        ----------
+        root : `str` or `os.PathLike`
+            The repository directory.
+
+        Returns
+        -------
+        config : `RepositoryConfig`
+            The validated configuration, with an absolute ``root``.
 
         Raises
         ------
         ConfigError
-            If the directory or its config file is missing or malformed.
+            If the directory or ``chamberlain.yaml`` is missing, or a file is not
+            valid YAML, is not a mapping, has an unknown key or a value of the wrong
+            type (one line naming the file, the key and what is valid).
         """
         path = Path(root).absolute()
         config_file = path / CONFIG_NAME
@@ -97,18 +149,23 @@ class RepositoryConfig:
                 f"{str(root)!r} is not a Chamberlain repository: it has no {CONFIG_NAME}; "
                 "create one with `chamberlain create`."
             )
+        values: dict[str, Any] = {}
+        sources: dict[str, Path] = {}
+        for file in (config_file, path / DATASTORE_CONFIG_NAME):
+            if file.name == DATASTORE_CONFIG_NAME and not file.exists():
+                continue
+            for key, value in _read_mapping(file, _FILE_KEYS[file.name]).items():
+                values[key] = value
+                sources[key] = file
         try:
-            data: Any = yaml.safe_load(config_file.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{config_file} is not valid YAML: {err}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{config_file} must hold a mapping with keys 'db' and 'namespace'.")
-        unknown = set(data) - {"db", "namespace"}
-        if unknown:
+            return cls(path, **values)
+        except pydantic.ValidationError as err:
+            error = err.errors()[0]
+            key = str(error["loc"][0]) if error["loc"] else "?"
             raise ConfigError(
-                f"{config_file} has unknown keys {sorted(unknown)}; valid keys: 'db', 'namespace'."
-            )
-        return cls(path, data.get("db"), data.get("namespace"))
+                f"{sources.get(key, config_file)}: {key!r} = {values.get(key)!r} is not valid "
+                f"({error['msg']}); it must be {_WHAT_IS_VALID.get(key, 'valid')}."
+            ) from None
 
     def save(self) -> None:
         """Write ``chamberlain.yaml`` (atomically) into the root directory."""
@@ -117,6 +174,32 @@ class RepositoryConfig:
         tmp = target.with_name(f".{CONFIG_NAME}.tmp")
         tmp.write_text(yaml.safe_dump({"db": self.db, "namespace": self.namespace}, sort_keys=False))
         os.replace(tmp, target)
+
+
+def _read_mapping(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
+    """Return the YAML mapping in ``path`` after checking it only uses ``keys``.
+
+    An empty file is an empty mapping.
+
+    Raises
+    ------
+    ConfigError
+        If the file is not valid YAML, not a mapping, or has a key not in ``keys``.
+    """
+    shown = ", ".join(repr(k) for k in keys)
+    try:
+        data: Any = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or " ".join(str(err).split())
+        raise ConfigError(f"{path} is not valid YAML{where}: {problem}.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping with keys among {shown}, got {type(data).__name__}.")
+    unknown = sorted(str(k) for k in data if k not in keys)
+    if unknown:
+        raise ConfigError(f"{path} has unknown keys {unknown}; valid keys: {shown}.")
+    return data
 
 
 def enclosing_repository(root: str | os.PathLike[str]) -> Path | None:

@@ -68,6 +68,7 @@ COMMANDS: dict[str, str] = {
     "register-skymap": "chamberlain.cli.skymap:register_skymap_command",
     "export": "chamberlain.cli.transfers:export_command",
     "import": "chamberlain.cli.transfers:import_command",
+    "pipeline": "chamberlain.cli.pipeline:pipeline",
 }
 """Command name -> ``"module:attribute"`` of its `click.Command` (imported lazily)."""
 

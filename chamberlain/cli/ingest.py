@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import sys
+import contextlib
 
 import click
 
 from chamberlain.errors import IngestError
+
+from ._progress import progress_callback
 
 __all__ = ["ingest_raws_command"]
 
@@ -65,8 +67,8 @@ def ingest_raws_command(
     if run is not None:
         validate_collection_name(run, "run")  # before the progress bar starts
     files = find_raw_files(locations)
-    bar = click.progressbar(length=len(files), label="Ingesting raws", file=sys.stderr)
-    with Butler(repo, writeable=True) as butler, bar:
+    with contextlib.ExitStack() as stack:
+        butler = stack.enter_context(Butler(repo, writeable=True))
         summary = ingest_raws(
             butler,
             files,
@@ -75,7 +77,7 @@ def ingest_raws_command(
             transfer=transfer,
             processes=processes,
             fail_fast=fail_fast,
-            progress=bar.update,
+            progress=progress_callback(stack, "Ingesting raws"),
         )
     for path, reason in summary.failed:
         click.echo(f"failed: {path}: {reason}", err=True)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 import click
 
 from chamberlain.skymap.config_file import load_skymap_config
 from chamberlain.skymap.registration import register_skymap
 
-from ._progress import progress_bar
+from ._progress import progress_callback
 from ._repo import open_registry, repo_argument
 
 __all__ = ["register_skymap_command"]
@@ -37,13 +36,7 @@ def register_skymap_command(repo: str, name: str, config_file: str) -> None:
     """
     skymap = load_skymap_config(config_file)
     with contextlib.ExitStack() as stack:
-        bar: list[Any] = []
-
-        def progress(done: int, total: int) -> None:
-            if not bar:
-                bar.append(stack.enter_context(progress_bar(total, f"Registering {name}")))
-            bar[0].update(done - bar[0].pos)
-
+        progress = progress_callback(stack, f"Registering {name}")
         registry = stack.enter_context(open_registry(repo))
         written = register_skymap(registry, name, skymap, progress=progress)
     if written:

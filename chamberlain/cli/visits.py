@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import Any
 
 import click
 
@@ -15,7 +13,7 @@ from chamberlain.tasks import DefineVisitsConfig, DefineVisitsTask
 from chamberlain.tasks._visits_grouping import GROUP_EXPOSURES
 
 from ._butler import collections_option, expand_collections, explain, note, open_butler, where_option
-from ._progress import progress_bar
+from ._progress import progress_callback
 from ._repo import repo_argument
 
 __all__ = ["define_visits"]
@@ -23,20 +21,6 @@ __all__ = ["define_visits"]
 #: Grouping used when --visit-system is not given, by the instrument's preferred visit system ID.
 _GROUPING_BY_SYSTEM = {0: "one-to-one", 1: "by-group-metadata", 2: "by-counter-and-exposure"}
 _REGION_CHOICES = ("auto", "by-camera-geometry", "single-raw-wcs")
-
-
-def _progress_callback(stack: contextlib.ExitStack, instrument: str) -> Callable[[int, int], None]:
-    """A `DefineVisitsTask.run` progress callback drawing a bar (opened when the total is known)."""
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = stack.enter_context(progress_bar(total, f"Writing visits of {instrument}"))
-        if done:
-            bar.update(1)
-
-    return progress
 
 
 def _choose_regions(instrument: str, regions: str) -> str:
@@ -149,7 +133,7 @@ def define_visits(
             processes=processes,
             update_records=update_records,
             incremental=incremental,
-            progress=_progress_callback(stack, instrument),
+            progress=progress_callback(stack, f"Writing visits of {instrument}"),
         )
     click.echo(
         f"Defined {result.n_visits} visit(s) of {instrument}: {result.n_new} new, "

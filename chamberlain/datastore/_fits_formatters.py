@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from chamberlain.datastore.formatters import Formatter
 from chamberlain.errors import FormatterError
@@ -20,50 +20,48 @@ def _check(obj: Any, kind: type, name: str) -> None:
         )
 
 
-def _pixel_component(obj: Exposure | MaskedImage, component: str) -> Any:
-    return getattr(obj, component)
+class _FitsPixelsFormatter(Formatter):
+    """Shared by the exposure and masked-image formatters: a ``bbox`` cutout of one pixel plane
+    reads only that box of the masked image; other components read only the headers."""
+
+    extension = ".fits"
+    #: The class `write` accepts.
+    kind: ClassVar[type]
+    #: ``writer(path, obj)`` and ``reader(path, bbox=...)`` of `chamberlain.image.fits`.
+    writer: ClassVar[Callable[[str, Any], None]]
+    reader: ClassVar[Callable[..., Any]]
+
+    def write(self, obj: Any, path: str) -> None:
+        _check(obj, self.kind, self.name)
+        type(self).writer(path, obj)
+
+    def read(
+        self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
+    ) -> Any:
+        bbox = (parameters or {}).get("bbox")
+        if component is None:
+            return type(self).reader(path, bbox=bbox)
+        if bbox is not None and component in _PIXELS:
+            return getattr(image_fits.read_masked_image(path, bbox=bbox), component)
+        return image_fits.read_component(path, component)
 
 
-class FitsExposureFormatter(Formatter):
+class FitsExposureFormatter(_FitsPixelsFormatter):
     """`Exposure` as multi-extension FITS; components read only the headers (and one HDU for pixels)."""
 
     name = "fits_exposure"
-    extension = ".fits"
-
-    def write(self, obj: Any, path: str) -> None:
-        _check(obj, Exposure, self.name)
-        image_fits.write_exposure(path, obj)
-
-    def read(
-        self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
-    ) -> Any:
-        bbox = (parameters or {}).get("bbox")
-        if component is None:
-            return image_fits.read_exposure(path, bbox=bbox)
-        if bbox is not None and component in _PIXELS:
-            return _pixel_component(image_fits.read_masked_image(path, bbox=bbox), component)
-        return image_fits.read_component(path, component)
+    kind = Exposure
+    writer = image_fits.write_exposure
+    reader = image_fits.read_exposure
 
 
-class FitsMaskedImageFormatter(Formatter):
+class FitsMaskedImageFormatter(_FitsPixelsFormatter):
     """`MaskedImage` as FITS HDUs IMAGE, MASK, VARIANCE."""
 
     name = "fits_masked_image"
-    extension = ".fits"
-
-    def write(self, obj: Any, path: str) -> None:
-        _check(obj, MaskedImage, self.name)
-        image_fits.write_masked_image(path, obj)
-
-    def read(
-        self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
-    ) -> Any:
-        bbox = (parameters or {}).get("bbox")
-        if component is None:
-            return image_fits.read_masked_image(path, bbox=bbox)
-        if bbox is not None and component in _PIXELS:
-            return _pixel_component(image_fits.read_masked_image(path, bbox=bbox), component)
-        return image_fits.read_component(path, component)
+    kind = MaskedImage
+    writer = image_fits.write_masked_image
+    reader = image_fits.read_masked_image
 
 
 class FitsImageFormatter(Formatter):

@@ -38,7 +38,7 @@ _ABSENT = frozenset({"psf", "photo_calib", "visit_info", "filter"})
 
 
 def _image_hdu(path: str) -> tuple[HduHeader, HduHeader, int]:
-    """The primary header, the header of the HDU holding the image, and that HDU's number."""
+    """Read the primary header, the header of the HDU holding the image, and that HDU's number."""
     with open(path, "rb", buffering=0) as stream:
         headers = read_hdu_headers(stream, 1, path)
         number = 0

@@ -23,7 +23,7 @@ _TEMPORARY_RE = re.compile(r"\A\..+\.tmp-([0-9]{1,10})\Z", re.DOTALL)
 
 
 def temporary_name(target: str) -> str:
-    """A temporary name in the directory of ``target`` (unique per process): ``.<name>.tmp-<pid>``.
+    """Return a temporary name in the directory of ``target`` (unique per process): ``.<name>.tmp-<pid>``.
 
     Parameters
     ----------
@@ -47,7 +47,7 @@ def remove_quietly(path: str) -> None:
 
 
 def _process_is_alive(pid: int) -> bool:
-    """False only if no process ``pid`` exists on this host."""
+    """Return False only if no process ``pid`` exists on this host."""
     if pid <= 0:
         return True  # not a process id we can reason about: keep the file
     try:

@@ -55,6 +55,7 @@ from chamberlain.errors import (
     FileIntegrityError,
     FormatterError,
     IngestError,
+    MissingFileError,
     format_choices,
 )
 from chamberlain.repository import read_preexisting
@@ -65,12 +66,19 @@ __all__ = ["FileDatastore", "MissingFileError", "file_checksum"]
 _NAME_MAX = 255
 
 
-class MissingFileError(DatastoreError, FileNotFoundError):
-    """A record names a file that does not exist."""
-
-
 def file_checksum(path: str) -> str:
-    """The blake2b hex digest of a file's content."""
+    """Compute the blake2b hex digest of a file's content (read in 1 MiB blocks).
+
+    Parameters
+    ----------
+    path : `str`
+        The file.
+
+    Returns
+    -------
+    digest : `str`
+        128 hexadecimal digits.
+    """
     digest = hashlib.blake2b()
     with open(path, "rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
@@ -79,7 +87,7 @@ def file_checksum(path: str) -> str:
 
 
 def _describe(ref: Any) -> str:
-    """A dataset for a message: type, data ID and run when known, else its ID."""
+    """Describe a dataset for a message: type, data ID and run when known, else its ID."""
     dataset_type = getattr(ref, "dataset_type", None)
     if dataset_type is None:
         return str(ref.id)
@@ -146,7 +154,31 @@ class FileDatastore:
     # --- lookups ---------------------------------------------------------------------------
 
     def formatter_for(self, dataset_type: DatasetType) -> tuple[StorageClass, str, Formatter]:
-        """The storage class, formatter name and formatter used to write ``dataset_type``."""
+        """Return the storage class, formatter name and formatter used to write ``dataset_type``.
+
+        A per-dataset-type override in the datastore configuration wins, then one
+        for the storage class, then the storage class's default formatter. The
+        answer is cached per dataset type.
+
+        Parameters
+        ----------
+        dataset_type : `DatasetType`
+            The dataset type.
+
+        Returns
+        -------
+        storage_class : `StorageClass`
+            Its storage class.
+        formatter_name : `str`
+            The name records store.
+        formatter : `Formatter`
+            The formatter instance.
+
+        Raises
+        ------
+        FormatterError
+            If the storage class or the formatter is unknown.
+        """
         found = self._formatter_cache.get(dataset_type)
         if found is not None:
             return found
@@ -165,11 +197,38 @@ class FileDatastore:
         return path if os.path.isabs(path) else f"{self._root}/{path}"
 
     def is_managed(self, path: str) -> bool:
-        """True if ``path`` (as recorded) is a file the datastore owns (inside the root)."""
+        """Tell whether ``path`` (as recorded) is a file the datastore owns (inside the root).
+
+        Parameters
+        ----------
+        path : `str`
+            A recorded path: relative to the root, or absolute (``direct`` ingest).
+
+        Returns
+        -------
+        managed : `bool`
+            True for a relative path or an absolute one under the root.
+        """
         return not os.path.isabs(path) or path.startswith(self._root + os.sep)
 
     def predict_path(self, ref: DatasetRef) -> str:
-        """The relative path a put of ``ref`` would write."""
+        """Return the relative path a put of ``ref`` would write (no file is touched).
+
+        Parameters
+        ----------
+        ref : `DatasetRef`
+            A resolved ref; the template is applied to its data ID and run.
+
+        Returns
+        -------
+        path : `str`
+            The path relative to the root, with the formatter's extension.
+
+        Raises
+        ------
+        FileTemplateError
+            If the dataset type's template is invalid for it or a field has no value.
+        """
         _, _, formatter = self.formatter_for(ref.dataset_type)
         template = self.templates.get(ref.dataset_type)
         return template.format(ref, lookup=self._lookup) + formatter.extension
@@ -288,6 +347,21 @@ class FileDatastore:
     def put(self, obj: Any, ref: DatasetRef) -> StoredFile:
         """Write ``obj`` as the file of ``ref`` and record it (inside the caller's transaction).
 
+        The file is written under a temporary name and renamed into place; if
+        the transaction rolls back, the file is removed.
+
+        Parameters
+        ----------
+        obj : `object`
+            The object, of the dataset type's storage class.
+        ref : `DatasetRef`
+            The resolved dataset it is stored as.
+
+        Returns
+        -------
+        stored : `StoredFile`
+            The record written (path, formatter, size and checksum).
+
         Raises
         ------
         FormatterError
@@ -331,20 +405,65 @@ class FileDatastore:
         return stored
 
     def stored_files(self, ref: DatasetRef) -> list[StoredFile]:
-        """The records of ``ref`` (empty if the datastore does not have it)."""
+        """Return the records of ``ref`` (one SELECT; empty if the datastore does not have it).
+
+        Parameters
+        ----------
+        ref : `DatasetRef`
+            The dataset (only its ID is used, as by `knows`, `exists` and `uri`).
+
+        Returns
+        -------
+        records : `list` [`StoredFile`]
+            One per file (component) of the dataset.
+        """
         return [StoredFile.from_row(r) for r in self.records.fetch(ref.id)]
 
     def knows(self, ref: DatasetRef) -> bool:
-        """True if the datastore has a record of ``ref`` (the file is not checked)."""
+        """Tell whether the datastore has a record of ``ref`` (one SELECT; the file is not checked).
+
+        Parameters
+        ----------
+        ref
+            The dataset.
+
+        Returns
+        -------
+        known : `bool`
+            True if at least one record names the dataset.
+        """
         return bool(self.records.fetch(ref.id))
 
     def exists(self, ref: DatasetRef) -> bool:
-        """True if ``ref`` has records and every file they name exists."""
+        """Tell whether ``ref`` has records and every file they name exists.
+
+        Runs one SELECT and one ``stat`` per file.
+
+        Parameters
+        ----------
+        ref
+            The dataset; its records are fetched as by `knows`.
+
+        Returns
+        -------
+        exists : `bool`
+            False if there is no record or a recorded file is missing.
+        """
         rows = self.records.fetch(ref.id)
         return bool(rows) and all(os.path.exists(self._abspath(r[2])) for r in rows)
 
     def uri(self, ref: DatasetRef) -> str:
-        """Absolute path of the file of ``ref``.
+        """Return the absolute path of the file of ``ref`` (one SELECT; the file is not checked).
+
+        Parameters
+        ----------
+        ref
+            The dataset.
+
+        Returns
+        -------
+        path : `str`
+            The absolute path of its first recorded file.
 
         Raises
         ------
@@ -367,6 +486,9 @@ class FileDatastore:
     ) -> Any:
         """Read ``ref`` (or one ``component`` of it), applying read ``parameters``.
 
+        Runs one SELECT of the records (unless ``stored`` is given), a ``stat``
+        of the file and the formatter's read.
+
         Parameters
         ----------
         ref
@@ -379,6 +501,11 @@ class FileDatastore:
             Convert the result to this storage class.
         stored
             The records, if the caller already has them.
+
+        Returns
+        -------
+        obj : `object`
+            The object read (converted, if ``storage_class`` is given).
 
         Raises
         ------
@@ -435,6 +562,18 @@ class FileDatastore:
     def resolve_transfer(self, paths: Sequence[str], transfer: str | None) -> str | None:
         """Turn ``auto`` into a concrete mode: None if every file is inside the root, else copy.
 
+        Parameters
+        ----------
+        paths : `~collections.abc.Sequence` [`str`]
+            The absolute paths of the files to ingest.
+        transfer : `str` or None
+            The transfer mode asked for.
+
+        Returns
+        -------
+        mode : `str` or None
+            ``transfer`` itself unless it is ``auto``.
+
         Raises
         ------
         IngestError
@@ -478,6 +617,9 @@ class FileDatastore:
             else symbolic), or None (the files are already inside the root).
         record_validation_info
             Record the size (and checksum, if enabled); otherwise ``file_size=-1``.
+        on_error
+            Accepted but not called: the first failing file raises and nothing is
+            recorded.
 
         Raises
         ------
@@ -594,12 +736,17 @@ class FileDatastore:
                     raise self._escape_error("delete the file of", by_id[dataset_id], full, real)
 
     def empty_trash(self) -> list[str]:
-        """Delete the files of trash entries no record still names, then the entries; returns the paths removed.
+        """Delete the files of trash entries no record still names, then the entries.
 
         Files outside the root (ingested with ``direct``) are never deleted, nor is a
         file whose directory resolves outside the root (its entry is dropped: the file
         is not the datastore's); a link is removed, not what it points to. An entry
         whose file cannot be deleted stays in the trash.
+
+        Returns
+        -------
+        removed : `list` [`str`]
+            The recorded paths of the files deleted.
         """
         rows = self.records.trash()
         if not rows:

@@ -46,8 +46,10 @@ __all__ = [
 class Formatter:
     """Base class of formatters: write one object to a file, read it (or part of it) back.
 
-    Subclasses set `name` and `extension` and implement `write` and `read`.
-    Formatters are stateless; one instance serves every call.
+    Subclasses set `name` and `extension` and implement `write` and `read`,
+    which keep the docstrings below (what is particular to a format is in the
+    subclass's docstring). Formatters are stateless; one instance serves every
+    call.
     """
 
     #: The name records store and `get_formatter` looks up.
@@ -57,6 +59,13 @@ class Formatter:
 
     def write(self, obj: Any, path: str) -> None:
         """Write ``obj`` to ``path`` (replacing any file there).
+
+        Parameters
+        ----------
+        obj : `object`
+            The object, of the storage class's Python type.
+        path : `str`
+            The file to write.
 
         Raises
         ------
@@ -72,6 +81,25 @@ class Formatter:
 
         ``component`` is already canonical and valid for the storage class;
         ``parameters`` already checked against it.
+
+        Parameters
+        ----------
+        path : `str`
+            The file to read.
+        component : `str`, optional
+            The component to read instead of the whole object.
+        parameters : `~collections.abc.Mapping`, optional
+            Read parameters (e.g. ``bbox``) selecting part of the object.
+
+        Returns
+        -------
+        obj : `object`
+            The object, component or subset read.
+
+        Raises
+        ------
+        FormatterError
+            If the file cannot be read as this formatter's format.
         """
         raise NotImplementedError
 
@@ -97,14 +125,14 @@ class JsonFormatter(Formatter):
     name = "json"
     extension = ".json"
 
-    def write(self, obj: Any, path: str) -> None:
+    def write(self, obj: Any, path: str) -> None:  # noqa: D102
         try:
             data = _JSON_ENCODER.encode(obj).encode()
         except (TypeError, ValueError) as err:
             raise FormatterError(f"Cannot write {type(obj).__name__} as JSON to {path}: {err}.") from None
         _write_bytes(path, data)
 
-    def read(
+    def read(  # noqa: D102
         self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
     ) -> Any:
         with open(path, "rb", buffering=0) as stream:
@@ -121,7 +149,7 @@ class YamlFormatter(Formatter):
     name = "yaml"
     extension = ".yaml"
 
-    def write(self, obj: Any, path: str) -> None:
+    def write(self, obj: Any, path: str) -> None:  # noqa: D102
         import yaml
 
         dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -132,7 +160,7 @@ class YamlFormatter(Formatter):
         with open(path, "w", encoding="utf-8") as stream:
             stream.write(text)
 
-    def read(
+    def read(  # noqa: D102
         self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
     ) -> Any:
         import yaml
@@ -151,7 +179,7 @@ class NumpyFormatter(Formatter):
     name = "npy"
     extension = ".npy"
 
-    def write(self, obj: Any, path: str) -> None:
+    def write(self, obj: Any, path: str) -> None:  # noqa: D102
         import numpy as np
 
         if not isinstance(obj, np.ndarray):
@@ -161,7 +189,7 @@ class NumpyFormatter(Formatter):
         with open(path, "wb") as stream:
             np.save(stream, obj, allow_pickle=False)
 
-    def read(
+    def read(  # noqa: D102
         self, path: str, *, component: str | None = None, parameters: Mapping[str, Any] | None = None
     ) -> Any:
         import numpy as np
@@ -194,13 +222,33 @@ _instances: dict[str, Formatter] = {}
 
 
 def register_formatter(name: str, formatter: type[Formatter] | str) -> None:
-    """Register a formatter class (or its ``module:Class`` path, imported lazily) under ``name``."""
+    """Register a formatter class (or its ``module:Class`` path, imported lazily) under ``name``.
+
+    Replaces any formatter registered under the same name.
+
+    Parameters
+    ----------
+    name : `str`
+        The name records store and `get_formatter` looks up.
+    formatter : `type` or `str`
+        A `Formatter` subclass, or its ``module:Class`` path.
+    """
     _registry[name] = formatter
     _instances.pop(name, None)
 
 
 def get_formatter(name: str) -> Formatter:
-    """The formatter registered as ``name``.
+    """Return the formatter registered as ``name`` (imported and instantiated on first use).
+
+    Parameters
+    ----------
+    name : `str`
+        A formatter name (see `formatter_names`).
+
+    Returns
+    -------
+    formatter : `Formatter`
+        The formatter instance, shared by every caller.
 
     Raises
     ------
@@ -228,5 +276,11 @@ def get_formatter(name: str) -> Formatter:
 
 
 def formatter_names() -> list[str]:
-    """Every registered formatter name, sorted."""
+    """Return every registered formatter name, sorted.
+
+    Returns
+    -------
+    names : `list` [`str`]
+        The names `get_formatter` accepts.
+    """
     return sorted(_registry)

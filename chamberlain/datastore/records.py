@@ -60,11 +60,28 @@ class StoredFile:
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> StoredFile:
-        """Build from a `RecordRow`."""
+        """Build a record from a `RecordRow`.
+
+        Parameters
+        ----------
+        row : `~collections.abc.Sequence`
+            ``(dataset_id, component, path, formatter, storage_class, checksum, file_size)``.
+
+        Returns
+        -------
+        stored : `StoredFile`
+            The record.
+        """
         return cls(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
 
     def to_row(self) -> RecordRow:
-        """The `RecordRow` form."""
+        """Return the `RecordRow` form.
+
+        Returns
+        -------
+        row : `RecordRow`
+            ``(dataset_id, component, path, formatter, storage_class, checksum, file_size)``.
+        """
         return (
             self.dataset_id,
             self.component,
@@ -108,37 +125,131 @@ class RecordStorage(Protocol):
     """
 
     def transaction(self) -> AbstractContextManager[Any]:
-        """A (nestable) transaction."""
+        """Open a (nestable) transaction.
+
+        Returns
+        -------
+        context : `~contextlib.AbstractContextManager`
+            Commits on a clean exit of the outermost block, rolls back on an exception.
+        """
 
     def on_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` after the current outermost transaction commits."""
+        """Run ``callback`` after the current outermost transaction commits.
+
+        Parameters
+        ----------
+        callback : `~collections.abc.Callable`
+            Called with no arguments.
+        """
 
     def on_rollback(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` after the current outermost transaction rolls back."""
+        """Run ``callback`` after the current outermost transaction rolls back.
+
+        Parameters
+        ----------
+        callback : `~collections.abc.Callable`
+            Called with no arguments.
+        """
 
     def insert(self, rows: Sequence[RecordRow], *, replace: bool = False) -> None:
-        """Insert records (replacing rows with the same keys if ``replace``)."""
+        """Insert records (replacing rows with the same keys if ``replace``).
+
+        Parameters
+        ----------
+        rows : `~collections.abc.Sequence` [`RecordRow`]
+            The records.
+        replace : `bool`, optional
+            Overwrite records with the same (dataset ID, component).
+        """
 
     def fetch(self, dataset_id: uuid.UUID) -> list[RecordRow]:
-        """The records of one dataset (fast; the hot path of get)."""
+        """Return the records of one dataset (fast; the hot path of get).
+
+        Parameters
+        ----------
+        dataset_id : `uuid.UUID`
+            The dataset ID.
+
+        Returns
+        -------
+        rows : `list` [`RecordRow`]
+            Its records; empty if it has none.
+        """
 
     def fetch_many(self, dataset_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[RecordRow]]:
-        """The records of many datasets."""
+        """Return the records of many datasets (bulk SELECTs).
+
+        Parameters
+        ----------
+        dataset_ids : iterable of `uuid.UUID`
+            The dataset IDs.
+
+        Returns
+        -------
+        rows : `dict` [`uuid.UUID`, `list` [`RecordRow`]]
+            The records of each dataset that has some.
+        """
 
     def all_records(self) -> Iterator[RecordRow]:
-        """Every record."""
+        """Iterate over every record.
+
+        Returns
+        -------
+        rows : `~collections.abc.Iterator` [`RecordRow`]
+            The records.
+        """
 
     def move_to_trash(self, dataset_ids: Iterable[uuid.UUID]) -> int:
-        """Copy the datasets' records to the trash table and delete them; returns the count."""
+        """Copy the datasets' records to the trash table and delete them.
+
+        Parameters
+        ----------
+        dataset_ids : iterable of `uuid.UUID`
+            The datasets whose records go to the trash.
+
+        Returns
+        -------
+        count : `int`
+            The number of records moved.
+        """
 
     def trash(self) -> list[TrashRow]:
-        """Every trash entry."""
+        """Return every trash entry.
+
+        Returns
+        -------
+        entries : `list` [`TrashRow`]
+            ``(trash_id, path, dataset_id)`` rows.
+        """
 
     def paths_in_use(self, paths: Iterable[str]) -> set[str]:
-        """Those of ``paths`` still named by some record."""
+        """Return those of ``paths`` still named by some record.
+
+        Parameters
+        ----------
+        paths : iterable of `str`
+            Recorded paths.
+
+        Returns
+        -------
+        in_use : `set` [`str`]
+            The paths some record names.
+        """
 
     def delete_trash(self, trash_ids: Iterable[int]) -> None:
-        """Delete trash entries."""
+        """Delete trash entries.
+
+        Parameters
+        ----------
+        trash_ids : iterable of `int`
+            The entries' IDs.
+        """
 
     def delete_records(self, keys: Iterable[tuple[uuid.UUID, str]]) -> None:
-        """Delete records by (dataset_id, component) without trashing their files."""
+        """Delete records by (dataset_id, component) without trashing their files.
+
+        Parameters
+        ----------
+        keys : iterable of `tuple` [`uuid.UUID`, `str`]
+            ``(dataset_id, component)`` pairs.
+        """

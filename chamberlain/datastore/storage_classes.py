@@ -75,7 +75,17 @@ class StorageClass:
         return _import_type(self.pytype_name)
 
     def component(self, name: str) -> str:
-        """The canonical spelling of component ``name``.
+        """Return the canonical spelling of component ``name``.
+
+        Parameters
+        ----------
+        name : `str`
+            A component name or alias.
+
+        Returns
+        -------
+        component : `str`
+            The canonical name.
 
         Raises
         ------
@@ -91,7 +101,18 @@ class StorageClass:
         return canonical
 
     def check_parameters(self, parameters: Mapping[str, Any] | None) -> None:
-        """Raise `FormatterError` naming any parameter this storage class does not accept."""
+        """Check that this storage class accepts every read parameter given.
+
+        Parameters
+        ----------
+        parameters : `~collections.abc.Mapping` or None
+            Read parameters by name; None or empty passes.
+
+        Raises
+        ------
+        FormatterError
+            Naming each parameter this storage class does not accept, and the valid ones.
+        """
         if parameters:
             unknown = [p for p in parameters if p not in self.parameters]
             if unknown:
@@ -101,7 +122,20 @@ class StorageClass:
                 )
 
     def can_accept(self, obj: Any) -> bool:
-        """True if ``obj`` is an instance of this storage class's Python type."""
+        """Tell whether ``obj`` is an instance of this storage class's Python type.
+
+        Imports the Python type on first use.
+
+        Parameters
+        ----------
+        obj : `object`
+            The object to store.
+
+        Returns
+        -------
+        accepted : `bool`
+            True if ``isinstance(obj, self.pytype)``.
+        """
         return isinstance(obj, self.pytype)
 
 
@@ -151,6 +185,13 @@ _registry: dict[str, StorageClass] = {}
 def register_storage_class(storage_class: StorageClass, *, alias: str | None = None) -> None:
     """Make a storage class known by name (and optionally by an alias).
 
+    Parameters
+    ----------
+    storage_class : `StorageClass`
+        The storage class.
+    alias : `str`, optional
+        Another name it is known by.
+
     Raises
     ------
     FormatterError
@@ -166,7 +207,17 @@ def register_storage_class(storage_class: StorageClass, *, alias: str | None = N
 
 
 def get_storage_class(name: str) -> StorageClass:
-    """The storage class called ``name``.
+    """Return the storage class called ``name``.
+
+    Parameters
+    ----------
+    name : `str`
+        A storage class name or alias.
+
+    Returns
+    -------
+    storage_class : `StorageClass`
+        The registered storage class.
 
     Raises
     ------
@@ -182,7 +233,13 @@ def get_storage_class(name: str) -> StorageClass:
 
 
 def storage_class_names() -> list[str]:
-    """Every registered storage class name (aliases included), sorted."""
+    """Return every registered storage class name (aliases included), sorted.
+
+    Returns
+    -------
+    names : `list` [`str`]
+        The names `get_storage_class` accepts.
+    """
     return sorted(_registry)
 
 
@@ -192,7 +249,17 @@ _converters: dict[tuple[str, str], Callable[[Any], Any]] = {}
 
 
 def register_converter(source: str, target: str, function: Callable[[Any], Any]) -> None:
-    """Register how to turn an object of storage class ``source`` into one of ``target``."""
+    """Register how to turn an object of storage class ``source`` into one of ``target``.
+
+    Replaces any converter registered for the same pair.
+
+    Parameters
+    ----------
+    source, target : `str`
+        Storage class names.
+    function : `~collections.abc.Callable`
+        Takes an object of ``source`` and returns one of ``target``.
+    """
     _converters[(source, target)] = function
 
 

@@ -1,4 +1,4 @@
-"""File-name templates: where the datastore puts each dataset's file.
+r"""File-name templates: where the datastore puts each dataset's file.
 
 A template is text with ``{field}`` placeholders, in the syntax of the Rubin
 butler's templates::
@@ -21,7 +21,7 @@ Alternates ``{a|b|c}``
 Every field value becomes path text that cannot leave its place (one path
 component, or with ``:/`` components of its own):
 
-- ``%``, ``\\``, control characters (NUL, newline, DEL, C1) and the Unicode
+- ``%``, ``\``, control characters (NUL, newline, DEL, C1) and the Unicode
   line and paragraph separators are percent-escaped as their UTF-8 bytes
   (``%25``, ``%5C``, ``%00``, ``%0A``, ``%E2%80%A8``);
 - a value (or, with ``:/``, a component) made only of dots (``.``, ``..``)
@@ -241,6 +241,11 @@ class FileTemplate:
     def validate(self, dataset_type: DatasetType) -> None:
         """Check that the template gives every dataset of ``dataset_type`` its own path.
 
+        Parameters
+        ----------
+        dataset_type : `DatasetType`
+            The dataset type the template would name files of.
+
         Raises
         ------
         FileTemplateError
@@ -300,7 +305,18 @@ class FileTemplate:
     # --- formatting --------------------------------------------------------------------
 
     def needs_lookup(self, group: DimensionGroup) -> bool:
-        """True if formatting a data ID of ``group`` needs dimension records or implied values."""
+        """Tell whether formatting a data ID of ``group`` needs dimension records or implied values.
+
+        Parameters
+        ----------
+        group : `DimensionGroup`
+            The dimensions of the data IDs to format.
+
+        Returns
+        -------
+        needed : `bool`
+            True if `format` needs a ``lookup`` (or expanded data IDs) for them.
+        """
         return self._plan(group)[1]
 
     def format(
@@ -310,7 +326,7 @@ class FileTemplate:
         component: str | None = None,
         lookup: RecordLookup | None = None,
     ) -> str:
-        """The relative path (without extension) of ``ref``'s file.
+        """Return the relative path (without extension) of ``ref``'s file.
 
         Parameters
         ----------
@@ -321,6 +337,11 @@ class FileTemplate:
         lookup
             Returns dimension records; needed when `needs_lookup` is true
             (if the data ID is expanded its records are used instead).
+
+        Returns
+        -------
+        path : `str`
+            The path relative to the datastore root, without the formatter's extension.
 
         Raises
         ------
@@ -439,7 +460,20 @@ class FileTemplates:
         self._validated: dict[DatasetType, FileTemplate] = {}
 
     def get(self, dataset_type: DatasetType) -> FileTemplate:
-        """The template for a dataset type, validated for it on first use.
+        """Return the template for a dataset type, validated for it on first use.
+
+        The dataset type's own template wins, then its storage class's, then
+        ``default``.
+
+        Parameters
+        ----------
+        dataset_type : `DatasetType`
+            The dataset type.
+
+        Returns
+        -------
+        template : `FileTemplate`
+            The template that names its files.
 
         Raises
         ------
@@ -460,6 +494,17 @@ class FileTemplates:
         return template
 
     def validate(self, dataset_types: list[DatasetType]) -> None:
-        """Validate the template of each dataset type (raising on the first failure)."""
+        """Validate the template of each dataset type (raising on the first failure).
+
+        Parameters
+        ----------
+        dataset_types : `list` [`DatasetType`]
+            The dataset types to check.
+
+        Raises
+        ------
+        FileTemplateError
+            If a template is not valid for its dataset type.
+        """
         for dataset_type in dataset_types:
             self.get(dataset_type)

@@ -89,7 +89,13 @@ class VerifyReport:
         )
 
     def summary(self) -> str:
-        """One line per kind of problem (or ``OK``), then one per kind of file left alone."""
+        """Summarise the report: one line per kind of problem (or ``OK``), then one per kind of file left alone.
+
+        Returns
+        -------
+        text : `str`
+            Newline-separated lines, each with a count and the first items.
+        """
         lines = []
         for label, items in (
             ("files with no record", self.orphan_files),
@@ -130,7 +136,7 @@ def _relative(path: str) -> str | None:
 
 
 def _run_folders(runs: Iterable[str]) -> set[str]:
-    """The folders datastore templates put runs' files in (``{run:/}``), normalised."""
+    """Return the folders datastore templates put runs' files in (``{run:/}``), normalised."""
     folders: set[str] = set()
     for run in runs:
         cleaned = re.sub(r"/{2,}", "/", _TEMPLATE_BAD_CHARS.sub("_", run)).strip("/")
@@ -142,7 +148,7 @@ def _run_folders(runs: Iterable[str]) -> set[str]:
 
 
 def _in_folder(rel_dir: str, folders: set[str]) -> bool:
-    """True if the normalised relative directory ``rel_dir`` is one of ``folders`` or below one."""
+    """Tell whether the normalised relative directory ``rel_dir`` is one of ``folders`` or below one."""
     if rel_dir == ".":
         return False
     parts = rel_dir.split("/")
@@ -273,7 +279,7 @@ def verify_datastore(
 
 
 def _same_as_recorded(full: str, recorded_ids: set[tuple[int, int]]) -> bool:
-    """True if ``full`` is (or links to) a file a record names under another spelling."""
+    """Tell whether ``full`` is (or links to) a file a record names under another spelling."""
     try:
         stat = os.stat(full)
     except OSError:

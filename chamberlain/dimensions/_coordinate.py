@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import DimensionNameError, DimensionRecordError
+from ..errors import DimensionNameError, DimensionRecordError, DimensionUsageError
 from ._group import DimensionGroup
 
 if TYPE_CHECKING:
@@ -246,7 +246,7 @@ class DataCoordinate(Mapping[str, DataIdValue]):
         if dimensions is not None:
             universe = dimensions.universe
         if universe is None:
-            raise TypeError(
+            raise DimensionUsageError(
                 "DataCoordinate.standardize needs a universe or dimensions when given a plain mapping."
             )
         if dimensions is None:

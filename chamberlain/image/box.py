@@ -3,7 +3,8 @@
 A `Box` is the Rubin ``Box2I``: an inclusive range of integer pixel
 coordinates ``[min_x..max_x] x [min_y..max_y]`` in some parent frame, so
 ``width = max_x - min_x + 1``. Pixel centres sit at integer coordinates and
-pixel ``i`` covers ``[i - 0.5, i + 0.5)``. Boxes are immutable and cheap; every
+pixel ``i`` covers ``[i - 0.5, i + 0.5)``. `chamberlain.skymap` uses the same class
+(``PixelBox`` is an alias). Boxes are immutable and cheap; every
 operation returns a new box.
 
 A box may be *empty* (no pixels). All empty boxes are normalised to the same
@@ -159,29 +160,50 @@ class Box:
         return cls.from_size(xy0[0], xy0[1], shape[1], shape[0])
 
     @classmethod
-    def from_float_bounds(cls, min_x: float, min_y: float, max_x: float, max_y: float) -> Box:
-        """Convert a floating-point box (pixel edges) to the integer box of every pixel it touches.
+    def from_float_bounds(
+        cls, min_x: float, min_y: float, max_x: float, max_y: float, *, touching: bool = False
+    ) -> Box:
+        """Convert a floating-point box to the integer box of the pixels it reaches.
 
-        This is the Rubin ``Box2I(Box2D, EXPAND)`` rule: ``min = floor(min + 0.5)``,
-        ``max = ceil(max - 0.5)``.
+        Pixel ``i`` spans ``[i - 0.5, i + 0.5)``; the two rules differ only where a
+        bound lies exactly on a pixel edge (a half-integer):
+
+        - ``touching=False`` (default): the pixels that share area with the float
+          box, ``min = floor(min + 0.5)``, ``max = ceil(max - 0.5)`` (the historical
+          ``lsst.afw.geom`` ``Box2I(Box2D, EXPAND)`` over a half-open ``Box2D``). A
+          pixel-edge box from `float_bounds` converts back to the same box.
+        - ``touching=True``: also the pixels that only touch its edges,
+          ``min = ceil(min - 0.5)``, ``max = floor(max + 0.5)`` (today's
+          ``lsst.geom`` ``IntervalI(IntervalD, EXPAND)`` over closed intervals). Use
+          it for the bounding box of projected points, where no point may be lost.
 
         Parameters
         ----------
         min_x, min_y : `float`
-            The lower pixel-edge bounds, in pixels.
+            The lower bounds, in pixels.
         max_x, max_y : `float`
-            The upper pixel-edge bounds, in pixels.
+            The upper bounds, in pixels.
+        touching : `bool`, optional
+            Whether pixels that only touch an edge of the float box are included.
 
         Returns
         -------
         box : `Box`
-            The integer box of the pixels the bounds touch.
+            The integer box of the pixels the bounds reach (empty for a
+            zero-width float box on a pixel edge when ``touching`` is False).
 
         Raises
         ------
         ImageError
             If the bounds give a negative size.
         """
+        if touching:
+            return cls(
+                math.ceil(min_x - 0.5),
+                math.ceil(min_y - 0.5),
+                math.floor(max_x + 0.5),
+                math.floor(max_y + 0.5),
+            )
         return cls(
             math.floor(min_x + 0.5), math.floor(min_y + 0.5), math.ceil(max_x - 0.5), math.ceil(max_y - 0.5)
         )
@@ -273,6 +295,17 @@ class Box:
             ``(min_x - 0.5, min_y - 0.5, max_x + 0.5, max_y + 0.5)``.
         """
         return self.min_x - 0.5, self.min_y - 0.5, self.max_x + 0.5, self.max_y + 0.5
+
+    def float_corners(self) -> list[tuple[float, float]]:
+        """Return the outer pixel-edge corners, counter-clockwise from ``(min_x - 0.5, min_y - 0.5)``.
+
+        Returns
+        -------
+        corners : `list` [`tuple` [`float`, `float`]]
+            The corners of `float_bounds`: min/min, max/min, max/max, min/max.
+        """
+        x0, y0, x1, y1 = self.float_bounds()
+        return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 
     # --- predicates ---------------------------------------------------------------
 

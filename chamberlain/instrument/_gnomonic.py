@@ -23,7 +23,7 @@ ARCSEC = np.pi / (180.0 * 3600.0)
 def tangent_basis(
     ra0_deg: npt.ArrayLike, dec0_deg: npt.ArrayLike
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """The boresight, East and North unit vectors (each ``(..., 3)``) at ``(ra0, dec0)``."""
+    """Return the boresight, East and North unit vectors (each ``(..., 3)``) at ``(ra0, dec0)``."""
     ra = np.radians(np.asarray(ra0_deg, dtype=np.float64))
     dec = np.radians(np.asarray(dec0_deg, dtype=np.float64))
     sin_ra, cos_ra = np.sin(ra), np.cos(ra)
@@ -37,7 +37,7 @@ def tangent_basis(
 def deproject(
     xi: FloatArray, eta: FloatArray, basis: tuple[FloatArray, FloatArray, FloatArray]
 ) -> FloatArray:
-    """Unit vectors of standard coordinates ``xi``, ``eta`` (radians).
+    """Return the unit vectors of standard coordinates ``xi``, ``eta`` (radians).
 
     ``basis`` comes from `tangent_basis`; its arrays must broadcast against
     ``xi[..., None]``.
@@ -50,7 +50,7 @@ def deproject(
 def project(
     vectors: FloatArray, basis: tuple[FloatArray, FloatArray, FloatArray]
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
-    """Standard coordinates (radians) of unit vectors, and a mask of those in front.
+    """Project unit vectors to standard coordinates (radians), with a mask of those in front.
 
     Points on or behind the plane through the sphere's centre perpendicular to
     the boresight have no projection; they are flagged `False` in the mask and

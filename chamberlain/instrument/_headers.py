@@ -49,7 +49,7 @@ class HeaderReader:
         )
 
     def string(self, key: str, default: Any = _MISSING) -> Any:
-        """The keyword as a stripped string (or ``default`` if absent)."""
+        """Return the keyword as a stripped string (or ``default`` if absent)."""
         value = self._raw(key, default)
         if value is default and default is not _MISSING:
             return default
@@ -58,7 +58,7 @@ class HeaderReader:
         return value.strip()
 
     def integer(self, key: str, default: Any = _MISSING) -> Any:
-        """The keyword as an `int` (or ``default`` if absent); accepts integral floats and strings."""
+        """Return the keyword as an `int` (or ``default`` if absent); accepts integral floats and strings."""
         value = self._raw(key, default)
         if value is default and default is not _MISSING:
             return default
@@ -73,7 +73,7 @@ class HeaderReader:
         return result
 
     def number(self, key: str, default: Any = _MISSING) -> Any:
-        """The keyword as a finite `float` (or ``default`` if absent)."""
+        """Return the keyword as a finite `float` (or ``default`` if absent)."""
         value = self._raw(key, default)
         if value is default and default is not _MISSING:
             return default
@@ -88,7 +88,7 @@ class HeaderReader:
         return result
 
     def boolean(self, key: str, default: Any = _MISSING) -> Any:
-        """The keyword as a `bool` (FITS logical ``T``/``F``), or ``default`` if absent."""
+        """Return the keyword as a `bool` (FITS logical ``T``/``F``), or ``default`` if absent."""
         value = self._raw(key, default)
         if value is default and default is not _MISSING:
             return default

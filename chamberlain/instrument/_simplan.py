@@ -102,7 +102,7 @@ def _groups(n_exposures: int, calibrations: bool) -> list[list[str]]:
 def plan_exposures(
     n_exposures: int, seed: int, start_ns: int, first_seq_num: int = 1, calibrations: bool = True
 ) -> list[PlannedExposure]:
-    """The planned exposures, in time order (see the module docstring for the pattern)."""
+    """Plan the exposures, in time order (see the module docstring for the pattern)."""
     rng = np.random.default_rng(seed)
     out: list[PlannedExposure] = []
     t = start_ns

@@ -59,7 +59,7 @@ _TAI_EPOCH_DATE = datetime.date(1970, 1, 1)
 
 
 def day_obs_from_tai_ns(tai_ns: int, offset_seconds: int = 0) -> int:
-    """The observing day ``YYYYMMDD`` of a time: the TAI calendar date of ``time - offset``.
+    """Return the observing day ``YYYYMMDD`` of a time: the TAI calendar date of ``time - offset``.
 
     Parameters
     ----------
@@ -68,6 +68,11 @@ def day_obs_from_tai_ns(tai_ns: int, offset_seconds: int = 0) -> int:
     offset_seconds
         Start of the observing day after TAI midnight (e.g. ``43200``: days
         run from noon to noon).
+
+    Returns
+    -------
+    day_obs : `int`
+        The date as ``year * 10000 + month * 100 + day``.
     """
     days = (int(tai_ns) - offset_seconds * 1_000_000_000) // _NS_PER_DAY
     date = _TAI_EPOCH_DATE + datetime.timedelta(days=days)
@@ -173,6 +178,11 @@ class Instrument(abc.ABC):
             Mapping-like header (`dict`, `astropy.io.fits.Header`,
             ``fitsio.FITSHDR``). Not modified.
 
+        Returns
+        -------
+        info : `RawInfo`
+            The detector ID and the ``exposure`` record.
+
         Raises
         ------
         InstrumentError
@@ -184,7 +194,13 @@ class Instrument(abc.ABC):
 
     @classmethod
     def class_name(cls) -> str:
-        """The importable ``module.Class`` path of this instrument class."""
+        """Return the importable ``module.Class`` path of this instrument class.
+
+        Returns
+        -------
+        path : `str`
+            What an ``instrument`` record stores as ``class_name``.
+        """
         return f"{cls.__module__}.{cls.__qualname__}"
 
     @cached_property
@@ -193,11 +209,39 @@ class Instrument(abc.ABC):
         return CameraGeometry(self.detectors)
 
     def get_detector(self, detector_id: int) -> DetectorGeometry:
-        """The detector with this ID (`InstrumentError` listing valid IDs if none)."""
+        """Return the detector with this ID; see `CameraGeometry.detector`.
+
+        Parameters
+        ----------
+        detector_id
+            As for `CameraGeometry.detector`, which raises `InstrumentError`
+            (listing the valid IDs) if there is no such detector.
+
+        Returns
+        -------
+        DetectorGeometry
+            The detector.
+        """
         return self.camera.detector(detector_id)
 
     def get_detector_by_name(self, full_name: str) -> DetectorGeometry:
-        """The detector with this full name (`InstrumentError` listing valid names if none)."""
+        """Return the detector with this full name.
+
+        Parameters
+        ----------
+        full_name : `str`
+            The detector's full name, e.g. ``"R00_S11"``.
+
+        Returns
+        -------
+        DetectorGeometry
+            The first detector of `detectors` with that name.
+
+        Raises
+        ------
+        InstrumentError
+            If there is no such detector; the message lists the valid names.
+        """
         for det in self.detectors:
             if det.full_name == full_name:
                 return det
@@ -207,7 +251,23 @@ class Instrument(abc.ABC):
         )
 
     def band_for(self, physical_filter: str) -> str:
-        """The band of a physical filter (`InstrumentError` listing valid filters if unknown)."""
+        """Return the band of a physical filter.
+
+        Parameters
+        ----------
+        physical_filter : `str`
+            A physical filter of this instrument.
+
+        Returns
+        -------
+        band : `str`
+            Its abstract band.
+
+        Raises
+        ------
+        InstrumentError
+            If the filter is unknown; the message lists the valid filters.
+        """
         try:
             return self.filters[physical_filter]
         except KeyError:
@@ -217,15 +277,29 @@ class Instrument(abc.ABC):
             ) from None
 
     def day_obs_for(self, tai_ns: int) -> int:
-        """The observing day ``YYYYMMDD`` containing a TAI time (nanoseconds since 1970)."""
+        """Return the observing day ``YYYYMMDD`` containing a TAI time.
+
+        Parameters
+        ----------
+        tai_ns : `int`
+            TAI nanoseconds since 1970.
+
+        Returns
+        -------
+        day_obs : `int`
+            The observing day, with this instrument's ``day_obs_offset_seconds``.
+        """
         return day_obs_from_tai_ns(tai_ns, self.day_obs_offset_seconds)
 
     # --- dimension records -------------------------------------------------------------------
 
     def instrument_record(self) -> dict[str, Any]:
-        """The ``instrument`` record.
+        """Return the ``instrument`` record.
 
-        Keys: ``name, visit_max, visit_system, exposure_max, detector_max, class_name``.
+        Returns
+        -------
+        record : `dict` [`str`, `object`]
+            Keys ``name, visit_max, visit_system, exposure_max, detector_max, class_name``.
         """
         return {
             "name": self.name,
@@ -237,7 +311,13 @@ class Instrument(abc.ABC):
         }
 
     def detector_records(self) -> list[dict[str, Any]]:
-        """The ``detector`` records: ``instrument, id, full_name, name_in_raft, raft, purpose``."""
+        """Return the ``detector`` records.
+
+        Returns
+        -------
+        records : `list` [`dict` [`str`, `object`]]
+            One per detector, keys ``instrument, id, full_name, name_in_raft, raft, purpose``.
+        """
         return [
             {
                 "instrument": self.name,
@@ -251,15 +331,42 @@ class Instrument(abc.ABC):
         ]
 
     def physical_filter_records(self) -> list[dict[str, Any]]:
-        """The ``physical_filter`` records: ``instrument, name, band``."""
+        """Return the ``physical_filter`` records.
+
+        Returns
+        -------
+        records : `list` [`dict` [`str`, `object`]]
+            One per filter, keys ``instrument, name, band``.
+        """
         return [{"instrument": self.name, "name": name, "band": band} for name, band in self.filters.items()]
 
     def group_record(self, group: str) -> dict[str, Any]:
-        """The ``group`` record ``{instrument, name}`` of a group name."""
+        """Return the ``group`` record of a group name.
+
+        Parameters
+        ----------
+        group : `str`
+            The group name.
+
+        Returns
+        -------
+        record : `dict` [`str`, `object`]
+            ``{instrument, name}``.
+        """
         return {"instrument": self.name, "name": str(group)}
 
     def day_obs_record(self, day_obs: int) -> dict[str, Any]:
-        """The ``day_obs`` record ``{instrument, id, timespan}``; the timespan covers the observing day.
+        """Return the ``day_obs`` record; its timespan covers the observing day.
+
+        Parameters
+        ----------
+        day_obs : `int`
+            The observing day ``YYYYMMDD``.
+
+        Returns
+        -------
+        record : `dict` [`str`, `object`]
+            ``{instrument, id, timespan}``.
 
         Raises
         ------
@@ -275,32 +382,86 @@ class Instrument(abc.ABC):
     # --- camera geometry ---------------------------------------------------------------------
 
     def detector_wcs(self, detector_id: int, ra_deg: float, dec_deg: float, rotation_deg: float) -> WCS:
-        """The TAN WCS of a detector for a boresight (ICRS degrees) and sky angle (degrees).
+        """Return the TAN WCS of a detector for a boresight (ICRS degrees) and sky angle (degrees).
 
         See `chamberlain.instrument.camera` for the conventions.
+
+        Parameters
+        ----------
+        detector_id, ra_deg, dec_deg, rotation_deg
+            As ``detector_id, ra, dec, rotation`` of `CameraGeometry.wcs_header`.
+
+        Returns
+        -------
+        wcs : `astropy.wcs.WCS`
+            From `CameraGeometry.detector_wcs`.
         """
         return self.camera.detector_wcs(detector_id, ra_deg, dec_deg, rotation_deg)
 
     def detector_region(
         self, detector_id: int, ra: float, dec: float, rotation: float, padding_pixels: float = 0.0
     ) -> ConvexPolygon:
-        """Sky polygon of a detector's pixel box grown by ``padding_pixels`` (via astropy WCS)."""
+        """Return the sky polygon of a detector's pixel box grown by ``padding_pixels`` (via astropy WCS).
+
+        Parameters
+        ----------
+        detector_id, ra, dec, rotation, padding_pixels
+            As ``detector_id, ra, dec, rotation, padding`` of `CameraGeometry.detector_region`.
+
+        Returns
+        -------
+        region : `lsst.sphgeom.ConvexPolygon`
+            From `CameraGeometry.detector_region`.
+        """
         return self.camera.detector_region(detector_id, ra, dec, rotation, padding_pixels)
 
     def detector_regions(
         self, ra: float, dec: float, rotation: float, padding: float = 0.0
     ) -> dict[int, ConvexPolygon]:
-        """Sky polygons of all detectors for one pointing, computed with numpy in one pass."""
+        """Return the sky polygons of all detectors for one pointing, computed with numpy in one pass.
+
+        Parameters
+        ----------
+        ra, dec, rotation, padding
+            As for `CameraGeometry.detector_regions`.
+
+        Returns
+        -------
+        regions : `dict` [`int`, `lsst.sphgeom.ConvexPolygon`]
+            From `CameraGeometry.detector_regions`.
+        """
         return self.camera.detector_regions(ra, dec, rotation, padding)
 
     def detector_regions_many(
         self, ra: npt.ArrayLike, dec: npt.ArrayLike, rotation: npt.ArrayLike, padding: float = 0.0
     ) -> list[dict[int, ConvexPolygon]]:
-        """`detector_regions` for many pointings (equal-length 1-D arrays) in one numpy pass."""
+        """Compute `detector_regions` for many pointings (equal-length 1-D arrays) in one numpy pass.
+
+        Parameters
+        ----------
+        ra, dec, rotation, padding
+            As for `CameraGeometry.detector_regions_many`.
+
+        Returns
+        -------
+        regions : `list` [`dict` [`int`, `lsst.sphgeom.ConvexPolygon`]]
+            From `CameraGeometry.detector_regions_many`.
+        """
         return self.camera.detector_regions_many(ra, dec, rotation, padding)
 
     def visit_region(self, ra: float, dec: float, rotation: float, padding: float = 0.0) -> ConvexPolygon:
-        """Convex hull of all detectors' padded corners for one pointing."""
+        """Return the convex hull of all detectors' padded corners for one pointing.
+
+        Parameters
+        ----------
+        ra, dec, rotation, padding
+            As for `CameraGeometry.visit_region`.
+
+        Returns
+        -------
+        region : `lsst.sphgeom.ConvexPolygon`
+            From `CameraGeometry.visit_region`.
+        """
         return self.camera.visit_region(ra, dec, rotation, padding)
 
     def __repr__(self) -> str:

@@ -87,9 +87,18 @@ class DetectorGeometry:
         return (self.width, self.height)
 
     def linear_transform(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """``(matrix, centre_pixel, centre_fp)``: ``fp = centre_fp + matrix @ (pixel - centre_pixel)``.
+        """Return the affine map from pixels to the focal plane.
 
-        ``matrix`` is in arcseconds per pixel.
+        ``fp = centre_fp + matrix @ (pixel - centre_pixel)``.
+
+        Returns
+        -------
+        matrix : `numpy.ndarray`
+            2x2, arcseconds per pixel.
+        centre_pixel : `numpy.ndarray`
+            The pixel position of the detector's centre.
+        centre_fp : `numpy.ndarray`
+            The focal-plane ``(u, v)`` of that centre, arcseconds.
         """
         phi = math.radians(self.rotation)
         c, s = math.cos(phi), math.sin(phi)
@@ -98,14 +107,36 @@ class DetectorGeometry:
         return matrix, centre_pixel, np.array([self.x_center, self.y_center])
 
     def pixel_to_focal_plane(self, x: npt.ArrayLike, y: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-        """Focal-plane ``(u, v)`` in arcseconds of pixel positions (0-based)."""
+        """Return the focal-plane ``(u, v)`` in arcseconds of pixel positions (0-based).
+
+        Parameters
+        ----------
+        x, y : array-like
+            Pixel positions.
+
+        Returns
+        -------
+        u, v : `numpy.ndarray`
+            Focal-plane coordinates, arcseconds.
+        """
         matrix, cp, cf = self.linear_transform()
         dx = np.asarray(x, dtype=np.float64) - cp[0]
         dy = np.asarray(y, dtype=np.float64) - cp[1]
         return cf[0] + matrix[0, 0] * dx + matrix[0, 1] * dy, cf[1] + matrix[1, 0] * dx + matrix[1, 1] * dy
 
     def focal_plane_to_pixel(self, u: npt.ArrayLike, v: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-        """Pixel positions (0-based) of focal-plane points ``(u, v)`` in arcseconds."""
+        """Return the pixel positions (0-based) of focal-plane points ``(u, v)`` in arcseconds.
+
+        Parameters
+        ----------
+        u, v : array-like
+            Focal-plane coordinates, arcseconds.
+
+        Returns
+        -------
+        x, y : `numpy.ndarray`
+            Pixel positions.
+        """
         matrix, cp, cf = self.linear_transform()
         inverse = np.linalg.inv(matrix)
         du = np.asarray(u, dtype=np.float64) - cf[0]
@@ -116,7 +147,18 @@ class DetectorGeometry:
         )
 
     def corners(self, padding: float = 0.0) -> FloatArray:
-        """The 4 outer corners of the pixel box grown by ``padding`` pixels, shape ``(4, 2)``."""
+        """Return the 4 outer corners of the pixel box grown by ``padding`` pixels.
+
+        Parameters
+        ----------
+        padding : `float`, optional
+            Pixels added on every side.
+
+        Returns
+        -------
+        corners : `numpy.ndarray`
+            Shape ``(4, 2)``, ``(x, y)`` counter-clockwise from the lower left.
+        """
         x0, y0 = -0.5 - padding, -0.5 - padding
         x1, y1 = self.width - 0.5 + padding, self.height - 0.5 + padding
         return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
@@ -174,12 +216,23 @@ class CameraGeometry:
         return list(self._ids)
 
     def detector(self, detector_id: int) -> DetectorGeometry:
-        """The detector with this ID.
+        """Return the detector with this ID.
+
+        Parameters
+        ----------
+        detector_id : `int`
+            The detector ID.
+
+        Returns
+        -------
+        detector : `DetectorGeometry`
+            Its geometry.
 
         Raises
         ------
         InstrumentError
-            If there is no such detector; the message lists the valid IDs.
+            If there is no such detector (or the ID is not an integer); the
+            message lists the valid IDs.
         """
         if isinstance(detector_id, bool) or not isinstance(detector_id, int | np.integer):
             raise InstrumentError(
@@ -198,7 +251,7 @@ class CameraGeometry:
     def wcs_header(
         self, detector_id: int, ra: float, dec: float, rotation: float, *, binning: float = 1.0
     ) -> dict[str, Any]:
-        """FITS TAN WCS keywords of a detector for a boresight and sky angle (degrees).
+        """Return the FITS TAN WCS keywords of a detector for a boresight and sky angle (degrees).
 
         Parameters
         ----------
@@ -212,6 +265,17 @@ class CameraGeometry:
             Pixel binning factor of the image the WCS describes (``1``: the
             detector's own pixels; ``b``: each image pixel covers ``b x b``
             detector pixels with the same outer edges).
+
+        Returns
+        -------
+        header : `dict` [`str`, `object`]
+            ``WCSAXES``, ``CTYPE*``, ``CUNIT*``, ``RADESYS``, ``EQUINOX``,
+            ``CRVAL*``, ``CRPIX*`` and ``CD*_*`` cards.
+
+        Raises
+        ------
+        InstrumentError
+            If there is no such detector or ``binning`` is not positive.
         """
         det = self.detector(detector_id)
         if not binning > 0:
@@ -242,10 +306,20 @@ class CameraGeometry:
     def detector_wcs(
         self, detector_id: int, ra: float, dec: float, rotation: float, *, binning: float = 1.0
     ) -> WCS:
-        """The astropy TAN WCS of a detector (arguments as for `wcs_header`).
+        """Return the astropy TAN WCS of a detector.
 
         Builds an astropy object: fine per file, too slow for thousands of
         regions (use `detector_regions` there).
+
+        Parameters
+        ----------
+        detector_id, ra, dec, rotation, binning
+            As for `wcs_header`, which raises the same errors.
+
+        Returns
+        -------
+        wcs : `astropy.wcs.WCS`
+            The WCS, with ``pixel_shape`` set to the (binned) image size.
         """
         header = self.wcs_header(detector_id, ra, dec, rotation, binning=binning)
         det = self.detector(detector_id)
@@ -264,10 +338,22 @@ class CameraGeometry:
     def detector_region(
         self, detector_id: int, ra: float, dec: float, rotation: float, padding: float = 0.0
     ) -> ConvexPolygon:
-        """Sky polygon of a detector's pixel box grown by ``padding`` pixels, via its astropy WCS.
+        """Return the sky polygon of a detector's pixel box grown by ``padding`` pixels, via its astropy WCS.
 
         The reference (slow) path; `detector_regions` computes the same
         polygons for all detectors at once with numpy.
+
+        Parameters
+        ----------
+        detector_id
+            The detector (`InstrumentError` if there is none).
+        ra, dec, rotation, padding
+            As for `corner_vectors`, scalars only.
+
+        Returns
+        -------
+        region : `lsst.sphgeom.ConvexPolygon`
+            The detector's footprint on the sky.
         """
         det = self.detector(detector_id)
         wcs = self.detector_wcs(detector_id, ra, dec, rotation)
@@ -280,7 +366,20 @@ class CameraGeometry:
     # --- vectorised regions -----------------------------------------------------------------
 
     def focal_plane_corners(self, padding: float = 0.0) -> FloatArray:
-        """Focal-plane ``(u, v)`` arcseconds of every detector's padded corners, ``(D, 4, 2)``."""
+        """Return the focal-plane ``(u, v)`` arcseconds of every detector's padded corners.
+
+        Cached per padding; the array is read-only.
+
+        Parameters
+        ----------
+        padding : `float`, optional
+            Pixels added on every side of each detector box.
+
+        Returns
+        -------
+        corners : `numpy.ndarray`
+            Shape ``(D, 4, 2)``, detectors in the order of `detectors`.
+        """
         key = float(padding)
         cached = self._fp_corner_cache.get(key)
         if cached is None:
@@ -297,7 +396,7 @@ class CameraGeometry:
     def corner_vectors(
         self, ra: npt.ArrayLike, dec: npt.ArrayLike, rotation: npt.ArrayLike, padding: float = 0.0
     ) -> FloatArray:
-        """Unit vectors of every detector's padded corners for one or many pointings.
+        """Return the unit vectors of every detector's padded corners for one or many pointings.
 
         Parameters
         ----------
@@ -327,10 +426,20 @@ class CameraGeometry:
     def detector_regions(
         self, ra: float, dec: float, rotation: float, padding: float = 0.0
     ) -> dict[int, ConvexPolygon]:
-        """Sky polygons of all detectors for one pointing, keyed by detector ID.
+        """Return the sky polygons of all detectors for one pointing, keyed by detector ID.
 
         Same result as calling `detector_region` for each detector, computed
         with numpy in one pass.
+
+        Parameters
+        ----------
+        ra, dec, rotation, padding
+            As for `corner_vectors`, scalars only.
+
+        Returns
+        -------
+        regions : `dict` [`int`, `lsst.sphgeom.ConvexPolygon`]
+            The footprints, by detector ID.
         """
         vectors = self.corner_vectors(ra, dec, rotation, padding).tolist()
         return {det_id: _polygon(corners) for det_id, corners in zip(self._ids, vectors, strict=True)}
@@ -342,7 +451,19 @@ class CameraGeometry:
         rotation: npt.ArrayLike,
         padding: float = 0.0,
     ) -> list[dict[int, ConvexPolygon]]:
-        """`detector_regions` for many pointings (1-D arrays of equal length) in one pass."""
+        """Compute `detector_regions` for many pointings in one pass.
+
+        Parameters
+        ----------
+        ra, dec, rotation, padding
+            As for `corner_vectors`, with ``ra``, ``dec`` and ``rotation`` 1-D
+            arrays of equal length.
+
+        Returns
+        -------
+        regions : `list` [`dict` [`int`, `lsst.sphgeom.ConvexPolygon`]]
+            For each pointing, the footprints by detector ID.
+        """
         vectors = self.corner_vectors(np.atleast_1d(ra), np.atleast_1d(dec), np.atleast_1d(rotation), padding)
         return [
             {det_id: _polygon(corners) for det_id, corners in zip(self._ids, visit, strict=True)}
@@ -350,7 +471,18 @@ class CameraGeometry:
         ]
 
     def visit_region(self, ra: float, dec: float, rotation: float, padding: float = 0.0) -> ConvexPolygon:
-        """The convex hull of all detectors' padded corners for one pointing."""
+        """Return the convex hull of all detectors' padded corners for one pointing.
+
+        Parameters
+        ----------
+        ra, dec, rotation, padding
+            One pointing and a padding, as for `detector_regions`.
+
+        Returns
+        -------
+        region : `lsst.sphgeom.ConvexPolygon`
+            The visit's footprint.
+        """
         vectors = self.corner_vectors(ra, dec, rotation, padding).reshape(-1, 3)
         return _polygon(vectors.tolist())
 
@@ -366,10 +498,24 @@ class CameraGeometry:
         *,
         binning: float = 1.0,
     ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
-        """Pixel positions (0-based, in an image binned by ``binning``) of sky unit vectors.
+        """Return the pixel positions (0-based, in an image binned by ``binning``) of sky unit vectors.
 
-        Returns ``(x, y, valid)``; ``valid`` is False for points too far from
-        the boresight to project (their ``x``, ``y`` are meaningless).
+        Parameters
+        ----------
+        detector_id
+            The detector (`InstrumentError` if there is none).
+        vectors
+            Unit vectors, shape ``(..., 3)``.
+        ra, dec, rotation, binning
+            Boresight, sky angle and binning, as for `wcs_header`.
+
+        Returns
+        -------
+        x, y : `numpy.ndarray`
+            Pixel positions.
+        valid : `numpy.ndarray` [`bool`]
+            False for points too far from the boresight to project (their
+            ``x``, ``y`` are meaningless).
         """
         det = self.detector(detector_id)
         xi, eta, front = project(vectors, tangent_basis(ra, dec))

@@ -28,7 +28,13 @@ def _entry_points() -> dict[str, importlib.metadata.EntryPoint]:
 
 
 def known_instruments() -> list[str]:
-    """Names of all instruments available through entry points or built in, sorted."""
+    """Return the names of all instruments available through entry points or built in, sorted.
+
+    Returns
+    -------
+    names : `list` [`str`]
+        The names `get_instrument` accepts (besides ``module.Class`` paths).
+    """
     return sorted(set(_entry_points()) | set(_BUILTIN))
 
 
@@ -67,6 +73,11 @@ def get_instrument(name: str) -> Instrument:
         ``module.Class`` path, such as the ``class_name`` an ``instrument``
         record stores.
 
+    Returns
+    -------
+    instrument : `Instrument`
+        A new instance.
+
     Raises
     ------
     InstrumentError
@@ -96,6 +107,16 @@ def get_instrument(name: str) -> Instrument:
 
 def instrument_from_class_name(class_name: str) -> Instrument:
     """Instantiate an instrument from its ``module.Class`` path (an ``instrument`` record's ``class_name``).
+
+    Parameters
+    ----------
+    class_name : `str`
+        The importable path of an `Instrument` subclass.
+
+    Returns
+    -------
+    Instrument
+        A new instance of that class.
 
     Raises
     ------

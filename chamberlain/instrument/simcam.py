@@ -112,6 +112,16 @@ class SimCam(Instrument):
         contains its own start time. ``can_see_sky`` is true only for the
         observation types in `SKY_OBSERVATION_TYPES`.
 
+        Parameters
+        ----------
+        header
+            As for `Instrument.translate_raw_header`.
+
+        Returns
+        -------
+        RawInfo
+            The detector ID and the ``exposure`` record.
+
         Raises
         ------
         InstrumentError

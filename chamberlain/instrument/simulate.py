@@ -72,11 +72,16 @@ class StarCatalog(NamedTuple):
 
 @lru_cache(maxsize=1)
 def star_catalog() -> StarCatalog:
-    """The stars every simulated exposure shows: uniform over RA 149.5-150.9, Dec 1.7-3.0.
+    """Return the stars every simulated exposure shows: uniform over RA 149.5-150.9, Dec 1.7-3.0.
 
     Generated from a fixed seed, independent of any exposure seed, so it is
-    the same in every call and every process. Fluxes follow a power law
-    (many faint stars, few bright ones).
+    the same in every call and every process (and cached). Fluxes follow a
+    power law (many faint stars, few bright ones).
+
+    Returns
+    -------
+    catalog : `StarCatalog`
+        Read-only arrays of positions and fluxes.
     """
     rng = np.random.default_rng(_CATALOG_SEED)
     sin_lo, sin_hi = (math.sin(math.radians(d)) for d in _CATALOG_DEC)
@@ -274,9 +279,24 @@ def simulate_headers(
     first_seq_num: int = 1,
     calibrations: bool = True,
 ) -> list[dict[str, Any]]:
-    """The primary headers `simulate_raws` would write, without pixels (one per exposure and detector).
+    """Return the primary headers `simulate_raws` would write, without pixels.
 
-    Arguments are those of `simulate_raws`. Pure computation: writes nothing.
+    Pure computation: writes nothing.
+
+    Parameters
+    ----------
+    n_exposures, seed, start_time, detectors, image_size, first_seq_num, calibrations
+        As for `simulate_raws`.
+
+    Returns
+    -------
+    headers : `list` [`dict` [`str`, `object`]]
+        One header per exposure and detector, in exposure order, then detector order.
+
+    Raises
+    ------
+    InstrumentError
+        As for `simulate_raws`.
     """
     camera = SimCam()
     detector_ids = _check_args(n_exposures, image_size, detectors, camera)
@@ -309,7 +329,7 @@ class _NoiseField:
         self._offsets = rng.permutation(self._PAD * self._PAD)
 
     def window(self, index: int) -> npt.NDArray[np.float32]:
-        """The noise of the image with this index (read-only view)."""
+        """Return the noise of the image with this index (read-only view)."""
         dy, dx = divmod(int(self._offsets[index % len(self._offsets)]), self._PAD)
         return self._field[dy : dy + self._size, dx : dx + self._size]
 

@@ -1,4 +1,4 @@
-"""Translate raw FITS headers of real instruments into Chamberlain dimension records.
+r"""Translate raw FITS headers of real instruments into Chamberlain dimension records.
 
 The translation itself is done by ``astro-metadata-translator``: its
 `~astro_metadata_translator.MetadataTranslator` subclasses (HSC, DECam,
@@ -7,7 +7,7 @@ observatory's keywords and quirks, including its table of known header
 corrections. This module chooses the translator, asks it for only the
 properties an exposure record needs, and turns the answers into the plain
 record dictionaries of the dimension universe (``exposure``, ``detector``,
-``group``, ``day_obs``, ``physical_filter``), with times as TAI `Timespan`\\ s
+``group``, ``day_obs``, ``physical_filter``), with times as TAI `Timespan`\ s
 and angles in degrees.
 
 `region_from_header` builds the sky footprint of a detector from the WCS that
@@ -160,6 +160,16 @@ def normalize_header(header: Any) -> dict[str, Any]:
     values, the last one wins. The caller's object is never modified (the
     translators edit the copy in place when they apply header corrections).
 
+    Parameters
+    ----------
+    header : mapping, `astropy.io.fits.Header` or ``fitsio.FITSHDR``
+        The header.
+
+    Returns
+    -------
+    header : `dict` [`str`, `object`]
+        The copy.
+
     Raises
     ------
     InstrumentError
@@ -186,7 +196,13 @@ def normalize_header(header: Any) -> dict[str, Any]:
 
 
 def supported_translators() -> list[str]:
-    """Names of the astro-metadata-translator classes currently registered."""
+    """Return the names of the astro-metadata-translator classes currently registered.
+
+    Returns
+    -------
+    names : `list` [`str`]
+        Sorted translator names.
+    """
     return sorted(MetadataTranslator.translators)
 
 
@@ -281,12 +297,22 @@ def _fk5_to_icrs_matrix(equinox_jyear: float) -> np.ndarray:
 
 
 def icrs_degrees(coord: SkyCoord) -> tuple[float, float]:
-    """ICRS right ascension and declination of a coordinate, in degrees.
+    """Return the ICRS right ascension and declination of a coordinate, in degrees.
 
     FK5 coordinates (what most raw headers state) use a cached rotation
     matrix, which is several times faster than a full astropy frame
     transformation and agrees with it to well under a microarcsecond; other
     frames go through astropy.
+
+    Parameters
+    ----------
+    coord : `astropy.coordinates.SkyCoord`
+        A scalar coordinate in any frame.
+
+    Returns
+    -------
+    ra, dec : `float`
+        ICRS degrees; ``ra`` in ``[0, 360)``.
     """
     frame = coord.frame
     if frame.name == "icrs":
@@ -458,7 +484,7 @@ _BAND_RULES: dict[str, Callable[[str], str | None]] = {
 
 
 def band_for_physical_filter(instrument: str, physical_filter: str) -> str:
-    """The abstract band of an instrument's physical filter.
+    """Return the abstract band of an instrument's physical filter.
 
     astro-metadata-translator has no band property, so the band is derived
     from the filter naming conventions of the instruments it supports:
@@ -472,6 +498,18 @@ def band_for_physical_filter(instrument: str, physical_filter: str) -> str:
 
     Anything else (shutter plates, engineering filters, unknown naming) uses
     the physical filter name itself as its band.
+
+    Parameters
+    ----------
+    instrument : `str`
+        The instrument name, as the translator gives it.
+    physical_filter : `str`
+        The physical filter name.
+
+    Returns
+    -------
+    band : `str`
+        The band.
     """
     rule = _BAND_RULES.get(instrument)
     band = rule(physical_filter) if rule is not None else None
@@ -502,7 +540,7 @@ def _image_shape(header: Mapping[str, Any]) -> tuple[int, int] | None:
 
 
 def region_from_header(header: Any) -> ConvexPolygon | None:
-    """The sky footprint of a detector from the WCS its own header carries.
+    """Compute the sky footprint of a detector from the WCS its own header carries.
 
     Parameters
     ----------

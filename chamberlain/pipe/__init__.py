@@ -1,4 +1,4 @@
-"""The task framework: `Task`, `Config`, `Struct`, `PipelineTask` and connections."""
+"""The task framework: `Task`, `Config`, `Struct`, `PipelineTask`, connections, and pipelines."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from .configurable import (
 from .connection_types import InitInput, InitOutput, Input, Output, PrerequisiteInput
 from .connections import PipelineTaskConnections
 from .metadata import TaskMetadata, TaskMetadataError
+from .pipeline import Pipeline, find_pipeline, shipped_pipelines
+from .pipeline_file import PipelineError, PipelineGraphError
+from .pipeline_graph import PipelineGraph
 from .pipeline_task import PipelineTask, PipelineTaskConfig
 from .quantum_context import (
     ExecutionResources,
@@ -42,6 +45,10 @@ __all__ = [
     "InputRefs",
     "Output",
     "OutputRefs",
+    "Pipeline",
+    "PipelineError",
+    "PipelineGraph",
+    "PipelineGraphError",
     "PipelineTask",
     "PipelineTaskConfig",
     "PipelineTaskConnections",
@@ -59,9 +66,11 @@ __all__ = [
     "configurable_field",
     "connection_types",
     "field",
+    "find_pipeline",
     "import_object",
     "import_path",
     "range_field",
     "register_configurable",
+    "shipped_pipelines",
     "time_method",
 ]

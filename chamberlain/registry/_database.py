@@ -354,7 +354,7 @@ class Database:
     # --- dialect helpers ----------------------------------------------------------------
 
     def insert(self, table: sa.Table) -> Any:
-        """A dialect-specific INSERT (with ``on_conflict_do_nothing``/``do_update``)."""
+        """Return a dialect-specific INSERT (with ``on_conflict_do_nothing``/``do_update``)."""
         if self.dialect == "sqlite":
             return sqlite.insert(table)
         return postgresql.insert(table)
@@ -664,7 +664,7 @@ class PreparedStatement:
 
 
 def driver_value(value: Any) -> Any:
-    """A parameter value as SQLAlchemy sends it to sqlite3 (UUIDs as 32-digit hex).
+    """Return a parameter value as SQLAlchemy sends it to sqlite3 (UUIDs as 32-digit hex).
 
     Parameters
     ----------

@@ -22,7 +22,7 @@ Side = Timespan | tuple[Any, Any]
 
 
 def timespans_overlap(a: Side, b: Side) -> sa.ColumnElement[bool]:
-    """SQL that is true where two half-open time spans share an instant.
+    """Build SQL that is true where two half-open time spans share an instant.
 
     Parameters
     ----------

@@ -37,7 +37,23 @@ class CollectionType(enum.IntEnum):
 
     @classmethod
     def from_name(cls, name: str | CollectionType) -> CollectionType:
-        """Parse a type name (case-insensitive)."""
+        """Parse a type name (case-insensitive).
+
+        Parameters
+        ----------
+        name : `str` or `CollectionType`
+            A type name such as ``"run"``, or a member (returned as it is).
+
+        Returns
+        -------
+        type : `CollectionType`
+            The member.
+
+        Raises
+        ------
+        CollectionTypeError
+            If ``name`` is not a type name; the message lists the valid ones.
+        """
         if isinstance(name, CollectionType):
             return name
         try:
@@ -59,10 +75,17 @@ class CollectionRecord:
 
 
 class CollectionManager:
-    """Registers, finds, chains and removes collections.
+    """Registers, finds, chains and removes collections (the engine of `Registry`'s collection methods).
 
     Collection rows are cached in memory; `refresh` forgets them (needed only
     when another process changed collections).
+
+    Parameters
+    ----------
+    db : `Database`
+        The registry's database.
+    tables : `dict` [`str`, `sqlalchemy.Table`]
+        The registry's tables (``collection``, ``run``, ``collection_chain``).
     """
 
     def __init__(self, db: Database, tables: dict[str, sa.Table]) -> None:
@@ -103,7 +126,18 @@ class CollectionManager:
     # --- lookup ------------------------------------------------------------------------
 
     def get(self, name: str) -> CollectionRecord:
-        """The record of a collection; raises `MissingCollectionError` if unknown."""
+        """Return the record of a collection (from the cache; reloaded once if unknown).
+
+        Parameters
+        ----------
+        name
+            The collection name (`TypeError` if not a string).
+
+        Returns
+        -------
+        CollectionRecord
+            Its row; `MissingCollectionError`, listing the existing collections, if none.
+        """
         if not isinstance(name, str):
             raise TypeError(f"Collection names are strings; got {name!r}.")
         rec = self._by_name.get(name)
@@ -117,7 +151,18 @@ class CollectionManager:
         return rec
 
     def by_id(self, collection_id: int) -> CollectionRecord:
-        """The record of a collection by its integer ID."""
+        """Return the record of a collection by its integer ID (reloading the cache on a miss).
+
+        Parameters
+        ----------
+        collection_id : `int`
+            The ``collection_id`` of its row.
+
+        Returns
+        -------
+        record : `CollectionRecord`
+            Its row.
+        """
         rec = self._by_id.get(collection_id)
         if rec is None:
             self._load()
@@ -125,19 +170,54 @@ class CollectionManager:
         return rec
 
     def names(self) -> list[str]:
-        """Every collection name."""
+        """Return every collection name (reads the ``collection`` table).
+
+        Returns
+        -------
+        names : `list` [`str`]
+            Sorted names.
+        """
         self._load()
         return sorted(self._by_name)
 
     def children(self, parent: str) -> list[str]:
-        """The direct children of a CHAINED collection, in order."""
+        """Return the direct children of a CHAINED collection, in order.
+
+        Parameters
+        ----------
+        parent
+            As for `Registry.get_collection_chain`, which documents the errors.
+
+        Returns
+        -------
+        list [str]
+            The children's names.
+        """
         rec = self.get(parent)
         if rec.type is not CollectionType.CHAINED:
             raise CollectionTypeError(f"Collection {parent!r} is {rec.type.name}, not CHAINED.")
         return [self.by_id(c).name for c in self._children.get(rec.id, ())]
 
     def flatten(self, names: str | Sequence[str]) -> tuple[CollectionRecord, ...]:
-        """Expand chains depth-first into non-chained collections, first occurrence wins."""
+        """Expand chains depth-first into non-chained collections, first occurrence wins.
+
+        The result is cached per argument until a chain or collection changes.
+
+        Parameters
+        ----------
+        names : `str` or `~collections.abc.Sequence` [`str`]
+            Collection names, in search order.
+
+        Returns
+        -------
+        records : `tuple` [`CollectionRecord`, ...]
+            The non-chained collections, in search order, each once.
+
+        Raises
+        ------
+        MissingCollectionError
+            If a name does not exist.
+        """
         key = (names,) if isinstance(names, str) else tuple(names)
         cached = self._flat_cache.get(key)
         if cached is not None:
@@ -165,10 +245,20 @@ class CollectionManager:
         types: Iterable[CollectionType | str] | None = None,
         flatten_chains: bool = False,
     ) -> list[str]:
-        """Collection names matching glob pattern(s) and types, sorted by name.
+        """Return the collection names matching glob pattern(s) and types, sorted by name.
 
         With ``flatten_chains`` the children of matching chains are listed
         (recursively) in place of the chains.
+
+        Parameters
+        ----------
+        pattern, types, flatten_chains
+            As ``pattern, collection_types, flatten_chains`` of `Registry.query_collections`.
+
+        Returns
+        -------
+        list [str]
+            The matching names.
         """
         self._load()
         patterns = [pattern] if isinstance(pattern, str) else list(pattern)
@@ -188,8 +278,19 @@ class CollectionManager:
     def register(self, name: str, type: CollectionType, doc: str | None = None) -> bool:
         """Register a collection; True if new, False if it existed with the same type.
 
-        Raises `~chamberlain.errors.InvalidNameError` if ``name`` breaks the rules of
-        `chamberlain.naming`.
+        Safe against another process registering the same name at the same time
+        (insert-or-compare in one transaction). `Registry.register_collection`
+        documents the errors.
+
+        Parameters
+        ----------
+        name, type, doc
+            The collection's name, `CollectionType` and documentation string.
+
+        Returns
+        -------
+        bool
+            True if this call created it.
         """
         type = CollectionType.from_name(type)
         kind = "run" if type is CollectionType.RUN else f"{type.name.lower()} collection"
@@ -239,7 +340,13 @@ class CollectionManager:
         return CollectionRecord(row.collection_id, row.name, CollectionType(row.type), row.doc)
 
     def set_chain(self, parent: str, children: Sequence[str], flatten: bool = False) -> None:
-        """Replace a chain's children (serialised by a lock on the parent row)."""
+        """Replace a chain's children (serialised by a lock on the parent row).
+
+        Parameters
+        ----------
+        parent, children, flatten
+            As for `Registry.set_collection_chain`, which documents the errors.
+        """
         if isinstance(children, str):
             children = [children]
         with self._db.transaction() as conn:
@@ -281,21 +388,39 @@ class CollectionManager:
                     stack.append(grandchild)
 
     def extend_chain(self, parent: str, children: Sequence[str]) -> None:
-        """Append children to the end of a chain (existing members move)."""
+        """Append children to the end of a chain (existing members move).
+
+        Parameters
+        ----------
+        parent, children
+            As for `Registry.extend_collection_chain`.
+        """
         children = [children] if isinstance(children, str) else list(children)
         with self._db.transaction():
             current = [c for c in self.children(parent) if c not in children]
             self.set_chain(parent, current + children)
 
     def prepend_chain(self, parent: str, children: Sequence[str]) -> None:
-        """Insert children at the start of a chain (existing members move)."""
+        """Insert children at the start of a chain (existing members move).
+
+        Parameters
+        ----------
+        parent, children
+            As for `Registry.prepend_collection_chain`.
+        """
         children = [children] if isinstance(children, str) else list(children)
         with self._db.transaction():
             current = [c for c in self.children(parent) if c not in children]
             self.set_chain(parent, children + current)
 
     def remove_from_chain(self, parent: str, children: Sequence[str]) -> None:
-        """Remove children from a chain; a name not in the chain is an error."""
+        """Remove children from a chain; a name not in the chain is an error.
+
+        Parameters
+        ----------
+        parent, children
+            As for `Registry.remove_from_collection_chain`.
+        """
         children = [children] if isinstance(children, str) else list(children)
         with self._db.transaction():
             current = self.children(parent)
@@ -309,19 +434,35 @@ class CollectionManager:
     # --- removal -----------------------------------------------------------------------
 
     def parents(self, name: str) -> list[str]:
-        """Chains that directly contain a collection."""
+        """Return the chains that directly contain a collection (one SELECT), sorted.
+
+        Parameters
+        ----------
+        name
+            The collection name.
+
+        Returns
+        -------
+        list [str]
+            The names of the chains.
+        """
         rec = self.get(name)
         with self._db.transaction(write=False) as conn:
             rows = conn.execute(sa.select(self._chain.c.parent).where(self._chain.c.child == rec.id)).all()
         return sorted(self.by_id(r[0]).name for r in rows)
 
     def remove(self, name: str) -> None:
-        """Remove a collection.
+        """Remove a collection; see `Registry.remove_collection`.
 
         A collection still in a chain cannot be removed. Removing a RUN removes
         its datasets (the butler removes their files first); removing a TAGGED
         or CALIBRATION collection removes only the associations; removing a
         chain leaves its children.
+
+        Parameters
+        ----------
+        name
+            The collection name.
         """
         rec = self.get(name)
         parents = self.parents(name)

@@ -45,7 +45,21 @@ def _table_name(prefix: str, group: DimensionGroup, group_id: int) -> str:
 
 
 class DatasetTypeManager:
-    """Registers and looks up dataset types; creates their tables on first use."""
+    """Registers and looks up dataset types; creates their tables on first use.
+
+    The engine of `Registry`'s dataset-type methods.
+
+    Parameters
+    ----------
+    db : `Database`
+        The registry's database.
+    universe : `DimensionUniverse`
+        The repository's dimension universe.
+    metadata : `sqlalchemy.MetaData`
+        The registry's metadata; per-dimension-group tables are added to it.
+    tables : `dict` [`str`, `sqlalchemy.Table`]
+        The registry's tables by name.
+    """
 
     def __init__(
         self, db: Database, universe: DimensionUniverse, metadata: sa.MetaData, tables: dict[str, sa.Table]
@@ -82,7 +96,19 @@ class DatasetTypeManager:
         return rec
 
     def get(self, name: str | DatasetType) -> DatasetTypeRecord:
-        """The registered dataset type called ``name``; `MissingDatasetTypeError` if none."""
+        """Return the registered dataset type called ``name`` (reloading once if unknown).
+
+        Parameters
+        ----------
+        name
+            The name, or a `DatasetType` whose name is used.
+
+        Returns
+        -------
+        DatasetTypeRecord
+            The dataset type with its ID and tables (`MissingDatasetTypeError`,
+            suggesting close names, if none).
+        """
         if isinstance(name, DatasetType):
             name = name.name
         rec = self._records.get(name)
@@ -98,7 +124,18 @@ class DatasetTypeManager:
         return rec
 
     def by_id(self, dataset_type_id: int) -> DatasetTypeRecord:
-        """The registered dataset type with a database ID."""
+        """Return the registered dataset type with a database ID (reloading on a miss).
+
+        Parameters
+        ----------
+        dataset_type_id : `int`
+            The ``dataset_type.id`` value.
+
+        Returns
+        -------
+        record : `DatasetTypeRecord`
+            The dataset type with its ID and tables.
+        """
         rec = self._by_id.get(dataset_type_id)
         if rec is None:
             self.refresh()
@@ -106,7 +143,20 @@ class DatasetTypeManager:
         return rec
 
     def query(self, pattern: str | Iterable[str] = "*") -> list[DatasetType]:
-        """Registered dataset types whose names match glob pattern(s), sorted by name."""
+        """Return the registered dataset types whose names match glob pattern(s), sorted by name.
+
+        Reloads the dataset types first (one SELECT).
+
+        Parameters
+        ----------
+        pattern
+            As for `Registry.query_dataset_types`.
+
+        Returns
+        -------
+        list [DatasetType]
+            The matching definitions.
+        """
         self.refresh()
         patterns = [pattern] if isinstance(pattern, str) else list(pattern)
         return [
@@ -116,19 +166,32 @@ class DatasetTypeManager:
         ]
 
     def all(self) -> list[DatasetTypeRecord]:
-        """Every registered dataset type record."""
+        """Return every registered dataset type record (after a reload).
+
+        Returns
+        -------
+        records : `list` [`DatasetTypeRecord`]
+            All registered dataset types.
+        """
         self.refresh()
         return list(self._records.values())
 
     def register(self, dataset_type: DatasetType) -> bool:
-        """Register a dataset type; True if new, False if identical one existed.
+        """Register a dataset type; True if new, False if an identical one existed.
 
-        Raises
-        ------
-        DatasetTypeError
-            For component dataset types (register the composite).
-        ConflictingDefinitionError
-            If a different definition exists under the same name.
+        Creates the tags (and calibs) table and analyst view of its dimension
+        group if missing, under a registration lock, in one transaction.
+        `Registry.register_dataset_type` documents the errors.
+
+        Parameters
+        ----------
+        dataset_type
+            The definition.
+
+        Returns
+        -------
+        bool
+            True if this call registered it.
         """
         if dataset_type.is_component:
             raise DatasetTypeError(
@@ -226,7 +289,13 @@ class DatasetTypeManager:
         return int(found)
 
     def remove(self, name: str) -> None:
-        """Remove a dataset type that has no datasets."""
+        """Remove a dataset type that has no datasets; see `Registry.remove_dataset_type`.
+
+        Parameters
+        ----------
+        name
+            The dataset type name.
+        """
         rec = self.get(name)
         dataset = self._tables["dataset"]
         with self._db.transaction() as conn:

@@ -48,7 +48,21 @@ _CALIB_COLUMNS = ("dataset_type_id", "dataset_id", "collection_id", "validity_be
 
 
 class DatasetManager:
-    """Dataset rows and their memberships in collections."""
+    """Dataset rows and their memberships in collections (the engine of `Registry`'s dataset methods).
+
+    Parameters
+    ----------
+    db : `Database`
+        The registry's database.
+    tables : `dict` [`str`, `sqlalchemy.Table`]
+        The registry's tables by name (``dataset`` is used directly).
+    dataset_types : `DatasetTypeManager`
+        Resolves dataset types and their tags/calibs tables.
+    collections : `CollectionManager`
+        Resolves and flattens collections.
+    dimensions : `DimensionRecordManager`
+        The dimension records.
+    """
 
     def __init__(
         self,
@@ -81,7 +95,21 @@ class DatasetManager:
         id_mode: DatasetIdGenEnum = DatasetIdGenEnum.UNIQUE,
         ids: Sequence[uuid.UUID] | None = None,
     ) -> list[DatasetRef]:
-        """Insert datasets in one batch; see `Registry.insert_datasets`."""
+        """Insert datasets in one batch; see `Registry.insert_datasets`, which documents the errors.
+
+        Parameters
+        ----------
+        dataset_type, data_ids, run, id_mode
+            As for `Registry.insert_datasets`.
+        ids
+            The IDs to use, one per data ID (for ingest and import); `ValueError`
+            if the lengths differ.
+
+        Returns
+        -------
+        list [DatasetRef]
+            One resolved ref per data ID, in order.
+        """
         rec = self._types.get(dataset_type)
         run_rec = self._collections.get(run)
         if run_rec.type is not CollectionType.RUN:
@@ -181,7 +209,7 @@ class DatasetManager:
     def _find_statement(
         self, rec: DatasetTypeRecord, calibration: bool, n_collections: int
     ) -> PreparedStatement:
-        """The find query for one dataset type and number of collections, compiled once."""
+        """Return the find query for one dataset type and number of collections, compiled once."""
         key = (rec.id, calibration, n_collections)
         compiled = self._find_cache.get(key)
         if compiled is not None:
@@ -216,7 +244,18 @@ class DatasetManager:
         collections: Sequence[str] | str,
         timespan: Timespan | None = None,
     ) -> DatasetRef | None:
-        """Find-first search; see `Registry.find_dataset`."""
+        """Find-first search; see `Registry.find_dataset`, which documents the errors.
+
+        Parameters
+        ----------
+        dataset_type, data_id, collections, timespan
+            As for `Registry.find_dataset`.
+
+        Returns
+        -------
+        DatasetRef or None
+            The first match, or None.
+        """
         rec = self._types.get(dataset_type)
         dt = rec.dataset_type
         coord = self._standardize(dt.dimensions, data_id)
@@ -262,7 +301,18 @@ class DatasetManager:
         return None
 
     def get_refs(self, ids: Iterable[uuid.UUID]) -> list[DatasetRef]:
-        """Resolve dataset IDs to refs (IDs not found are skipped)."""
+        """Resolve dataset IDs to refs (IDs not found are skipped).
+
+        Parameters
+        ----------
+        ids
+            Dataset IDs (`uuid.UUID`).
+
+        Returns
+        -------
+        list [DatasetRef]
+            The refs found, grouped by dataset type.
+        """
         ids = list(ids)
         out: list[DatasetRef] = []
         by_type: dict[int, list[tuple[uuid.UUID, int]]] = {}
@@ -292,7 +342,13 @@ class DatasetManager:
     # --- TAGGED ------------------------------------------------------------------------
 
     def associate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
-        """Add datasets to a TAGGED collection (already-present ones are skipped)."""
+        """Add datasets to a TAGGED collection (already-present ones are skipped); see `Registry.associate`.
+
+        Parameters
+        ----------
+        collection, refs
+            The TAGGED collection and the datasets.
+        """
         coll = self._collections.get(collection)
         if coll.type is not CollectionType.TAGGED:
             raise CollectionTypeError(
@@ -325,7 +381,13 @@ class DatasetManager:
                 self._db.insert_many(self._db.connection, rec.tags, columns, new_rows)
 
     def disassociate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
-        """Remove datasets from a TAGGED collection."""
+        """Remove datasets from a TAGGED collection; see `Registry.disassociate`.
+
+        Parameters
+        ----------
+        collection, refs
+            As for `associate`.
+        """
         coll = self._collections.get(collection)
         if coll.type is not CollectionType.TAGGED:
             raise CollectionTypeError(
@@ -365,6 +427,12 @@ class DatasetManager:
         runs while the database write lock is held. A dataset already
         certified in the collection over exactly ``timespan`` is left as it is
         (certifying it again changes nothing, so re-running an import works).
+        `Registry.certify` documents the errors.
+
+        Parameters
+        ----------
+        collection, refs, timespan
+            As for `Registry.certify`.
         """
         with self._db.transaction() as conn:
             for name, type_refs in _group_by_type(refs).items():
@@ -452,7 +520,13 @@ class DatasetManager:
         timespan: Timespan,
         data_ids: Iterable[DataCoordinate | Mapping[str, Any]] | None = None,
     ) -> None:
-        """Remove a time range from the validity of certified datasets (punching holes)."""
+        """Remove a time range from the validity of certified datasets (punching holes).
+
+        Parameters
+        ----------
+        collection, dataset_type, timespan, data_ids
+            As for `Registry.decertify`, which documents the errors.
+        """
         name = dataset_type if isinstance(dataset_type, str) else dataset_type.name
         with self._db.transaction() as conn:
             coll, rec, calibs = self._calib_target(collection, name)
@@ -474,7 +548,13 @@ class DatasetManager:
     # --- removal -----------------------------------------------------------------------
 
     def remove(self, refs: Iterable[DatasetRef]) -> None:
-        """Delete datasets from the registry (and every collection)."""
+        """Delete datasets from the registry (and every collection); see `Registry.remove_datasets`.
+
+        Parameters
+        ----------
+        refs
+            The datasets.
+        """
         ids = [r.id for r in refs]
         try:
             with self._db.transaction() as conn:

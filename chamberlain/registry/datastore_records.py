@@ -60,17 +60,35 @@ class DatastoreRecords:
     # --- transactions ----------------------------------------------------------------------
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
-        """A nestable registry transaction."""
+        """Open a nestable registry transaction (the registry database's; joins an open one).
+
+        Returns
+        -------
+        contextlib.AbstractContextManager
+            As for ``RecordStorage.transaction`` of `chamberlain.datastore`.
+        """
         return self._db.transaction()
 
     def on_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` once the current outermost transaction commits."""
+        """Run ``callback`` once the current outermost transaction commits.
+
+        Parameters
+        ----------
+        callback
+            Called with no arguments; `RuntimeError` if no transaction is open.
+        """
         if not self._db.in_transaction:
             raise RuntimeError("on_commit needs an open transaction.")
         self._db.on_commit.append(callback)
 
     def on_rollback(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` once the current outermost transaction rolls back."""
+        """Run ``callback`` once the current outermost transaction rolls back.
+
+        Parameters
+        ----------
+        callback
+            As for `on_commit`.
+        """
         if not self._db.in_transaction:
             raise RuntimeError("on_rollback needs an open transaction.")
         self._db.on_rollback.append(callback)
@@ -78,7 +96,17 @@ class DatastoreRecords:
     # --- records -------------------------------------------------------------------------------
 
     def insert(self, rows: Sequence[Row], *, replace: bool = False) -> None:
-        """Insert records; with ``replace`` rows with the same (dataset_id, component) are overwritten."""
+        """Insert records; with ``replace`` rows with the same (dataset_id, component) are overwritten.
+
+        One row inside a transaction on SQLite goes straight to the driver;
+        more rows are inserted in bulk.
+
+        Parameters
+        ----------
+        rows, replace
+            As for ``RecordStorage.insert``: record tuples in the column order
+            of ``datastore_record``, and whether to overwrite.
+        """
         if not rows:
             return
         with self._db.transaction() as conn:
@@ -90,11 +118,35 @@ class DatastoreRecords:
                 self._db.insert_many(conn, self._table, _COLUMNS, rows)
 
     def fetch(self, dataset_id: uuid.UUID) -> list[Row]:
-        """The records of one dataset (one indexed SELECT; the driver directly on SQLite)."""
+        """Return the records of one dataset (one indexed SELECT; the driver directly on SQLite).
+
+        Parameters
+        ----------
+        dataset_id
+            The dataset's `uuid.UUID`.
+
+        Returns
+        -------
+        list [tuple]
+            Its record rows; empty if it has none.
+        """
         return self._db.fetch_tuples(self._fetch, {"id": dataset_id})
 
     def fetch_many(self, dataset_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Row]]:
-        """The records of many datasets, by dataset ID (IDs without records are left out)."""
+        """Return the records of many datasets, by dataset ID (IDs without records are left out).
+
+        SELECTs in batches sized by the backend's parameter limit.
+
+        Parameters
+        ----------
+        dataset_ids
+            `uuid.UUID` values.
+
+        Returns
+        -------
+        dict [uuid.UUID, list [tuple]]
+            The record rows of each dataset that has some.
+        """
         out: dict[uuid.UUID, list[Row]] = {}
         table = self._table
         with self._db.transaction(write=False) as conn:
@@ -105,7 +157,13 @@ class DatastoreRecords:
         return out
 
     def all_records(self) -> Iterator[Row]:
-        """Every record (read in one query)."""
+        """Iterate over every record (read in one query before the first is yielded).
+
+        Yields
+        ------
+        row : `tuple`
+            A record row.
+        """
         table = self._table
         with self._db.transaction(write=False) as conn:
             rows = conn.execute(sa.select(*[table.c[c] for c in _COLUMNS])).all()
@@ -113,7 +171,13 @@ class DatastoreRecords:
             yield tuple(row)
 
     def delete_records(self, keys: Iterable[tuple[uuid.UUID, str]]) -> None:
-        """Delete records by (dataset_id, component) without trashing their files."""
+        """Delete records by (dataset_id, component) without trashing their files (a DELETE per key).
+
+        Parameters
+        ----------
+        keys
+            ``(dataset_id, component)`` pairs.
+        """
         table = self._table
         with self._db.transaction() as conn:
             for dataset_id, component in keys:
@@ -122,7 +186,18 @@ class DatastoreRecords:
                 )
 
     def paths_in_use(self, paths: Iterable[str]) -> set[str]:
-        """Those of ``paths`` that some record still names."""
+        """Return those of ``paths`` that some record still names (SELECTs in batches by the parameter limit).
+
+        Parameters
+        ----------
+        paths
+            Recorded paths (duplicates are fine).
+
+        Returns
+        -------
+        set [str]
+            The paths still named by a record.
+        """
         found: set[str] = set()
         table = self._table
         with self._db.transaction(write=False) as conn:
@@ -134,7 +209,18 @@ class DatastoreRecords:
     # --- trash -----------------------------------------------------------------------------------
 
     def move_to_trash(self, dataset_ids: Iterable[uuid.UUID]) -> int:
-        """Copy the datasets' records into the trash and delete them (in the current transaction)."""
+        """Copy the datasets' records into the trash and delete them (in the current transaction).
+
+        Parameters
+        ----------
+        dataset_ids
+            `uuid.UUID` values, handled in batches by the parameter limit.
+
+        Returns
+        -------
+        int
+            The number of records deleted.
+        """
         table, trash = self._table, self._trash
         count = 0
         with self._db.transaction() as conn:
@@ -146,14 +232,26 @@ class DatastoreRecords:
         return count
 
     def trash(self) -> list[tuple[int, str, uuid.UUID | None]]:
-        """Every trash entry: (trash id, path, dataset_id)."""
+        """Return every trash entry (one SELECT).
+
+        Returns
+        -------
+        list [tuple [int, str, uuid.UUID or None]]
+            ``(trash id, path, dataset_id)`` rows.
+        """
         trash = self._trash
         with self._db.transaction(write=False) as conn:
             rows = conn.execute(sa.select(trash.c.id, trash.c.path, trash.c.dataset_id)).all()
         return [(r[0], r[1], r[2]) for r in rows]
 
     def delete_trash(self, trash_ids: Iterable[int]) -> None:
-        """Delete trash entries (after their files are gone)."""
+        """Delete trash entries (after their files are gone), in batches by the parameter limit.
+
+        Parameters
+        ----------
+        trash_ids
+            The entries' IDs, as `trash` gives them.
+        """
         trash = self._trash
         with self._db.transaction() as conn:
             for chunk in self._db.batches(list(trash_ids)):
@@ -167,6 +265,11 @@ class DatastoreRecords:
         On SQLite the two rows go in through the database's fast path
         (statements compiled once per table); elsewhere, and to explain any
         failure, this goes through `Registry.import_datasets`.
+
+        Parameters
+        ----------
+        ref : `DatasetRef`
+            The resolved dataset (its ID, run and data ID are stored as given).
 
         Raises
         ------
@@ -212,7 +315,7 @@ class DatastoreRecords:
             raise self._explain(ref, err) from None
 
     def _explain(self, ref: DatasetRef, err: Exception) -> Exception:
-        """The user-facing error for a failed insert of ``ref`` (its own rows already removed)."""
+        """Return the user-facing error for a failed insert of ``ref`` (its own rows already removed)."""
         registry = self._registry
         existing = registry.find_dataset(ref.dataset_type, ref.data_id, collections=[ref.run])
         if existing is not None:
@@ -233,7 +336,23 @@ class DatastoreRecords:
         )
 
     def dataset_ids_in_run(self, run: str) -> list[uuid.UUID]:
-        """IDs of every dataset in a RUN collection."""
+        """Return the IDs of every dataset in a RUN collection (one SELECT).
+
+        Parameters
+        ----------
+        run : `str`
+            The run's name.
+
+        Returns
+        -------
+        ids : `list` [`uuid.UUID`]
+            The dataset IDs.
+
+        Raises
+        ------
+        MissingCollectionError
+            If the run does not exist.
+        """
         rec = self._registry._collections.get(run)
         dataset = self._registry.tables["dataset"]
         with self._db.transaction(write=False) as conn:

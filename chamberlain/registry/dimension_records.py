@@ -85,7 +85,7 @@ class _Validator:
         return record
 
     def values(self, record: DimensionRecord | Mapping[str, Any]) -> list[Any]:
-        """The record's row: values in `columns` order (the region still a sphgeom object)."""
+        """Return the record's row: values in `columns` order (the region still a sphgeom object)."""
         mapping = self._mapping(record)
         get = mapping.get
         out = [get(name) for name in self._checked_columns]
@@ -131,7 +131,7 @@ class _Validator:
         return out
 
     def row(self, record: DimensionRecord | Mapping[str, Any]) -> dict[str, Any]:
-        """The record's row as a dict keyed by column."""
+        """Return the record's row as a dict keyed by column."""
         return dict(zip(self.columns, self.values(record)))
 
 
@@ -166,14 +166,41 @@ class DimensionRecordManager:
         db.rollback_listeners.append(self.clear_cache)  # the cache may hold rolled-back rows
 
     def validator(self, element: DimensionElement) -> _Validator:
-        """The (cached) record validator of an element."""
+        """Return the (cached) record validator of an element.
+
+        Parameters
+        ----------
+        element : `DimensionElement`
+            The element.
+
+        Returns
+        -------
+        validator : `_Validator`
+            Checks records of the element and turns them into rows.
+        """
         v = self._validators.get(element.name)
         if v is None:
             v = self._validators[element.name] = _Validator(element)
         return v
 
     def table(self, element: DimensionElement) -> sa.Table:
-        """The table of an element; elements without tables (band, sky pixels) are an error."""
+        """Return the table of an element; elements without tables (band, sky pixels) are an error.
+
+        Parameters
+        ----------
+        element : `DimensionElement`
+            An element with a table of its own.
+
+        Returns
+        -------
+        table : `sqlalchemy.Table`
+            Its table.
+
+        Raises
+        ------
+        DimensionRecordError
+            If the element has no table of its own.
+        """
         if not element.has_table:
             raise DimensionRecordError(
                 f"{element.name!r} has no table of its own (its values come from "
@@ -191,7 +218,20 @@ class DimensionRecordManager:
         skip_existing: bool = False,
         replace: bool = False,
     ) -> int:
-        """Insert records in bulk; returns how many rows were given."""
+        """Insert records in bulk; see `Registry.insert_dimension_records`, which documents the errors.
+
+        Parameters
+        ----------
+        element
+            The `DimensionElement`.
+        records, skip_existing, replace
+            As for `Registry.insert_dimension_records` (`ValueError` if both flags are set).
+
+        Returns
+        -------
+        int
+            How many rows were given.
+        """
         if skip_existing and replace:
             raise ValueError("skip_existing and replace cannot both be True.")
         table = self.table(element)
@@ -317,10 +357,20 @@ class DimensionRecordManager:
     def sync(
         self, element: DimensionElement, record: DimensionRecord | Mapping[str, Any], update: bool = False
     ) -> bool | dict[str, Any]:
-        """Insert a record, or check it equals the stored one.
+        """Insert a record, or check it equals the stored one; see `Registry.sync_dimension_record`.
 
-        Returns True if inserted, False if an identical record existed, or (with
-        ``update``) a dict of the old values of fields that were changed.
+        Parameters
+        ----------
+        element
+            The `DimensionElement`.
+        record, update
+            As for `Registry.sync_dimension_record`.
+
+        Returns
+        -------
+        bool or dict
+            True if inserted, False if an identical record existed, or (with
+            ``update``) a dict of the old values of fields that were changed.
         """
         validator = self.validator(element)
         row = validator.row(record)
@@ -374,7 +424,19 @@ class DimensionRecordManager:
         return out
 
     def fetch_all(self, element: DimensionElement) -> list[DimensionRecord]:
-        """Every record of an element."""
+        """Return every record of an element (one SELECT of its table).
+
+        Parameters
+        ----------
+        element : `DimensionElement`
+            An element with a table (cached elements are read too: this
+            bypasses the cache).
+
+        Returns
+        -------
+        records : `list` [`DimensionRecord`]
+            Its records.
+        """
         with self._db.transaction(write=False) as conn:
             return [
                 self._row_to_record(element, r._mapping) for r in conn.execute(sa.select(self.table(element)))
@@ -389,10 +451,22 @@ class DimensionRecordManager:
         return cache
 
     def fetch_one(self, element: DimensionElement, key: tuple[Any, ...]) -> DimensionRecord | None:
-        """The record identified by the values of ``element.required``, or None.
+        """Return the record identified by the values of ``element.required``, or None.
 
         Records of cached elements come from the cache; a key it lacks (a
         record another connection added since) reloads it once.
+
+        Parameters
+        ----------
+        element : `DimensionElement`
+            The element.
+        key : `tuple`
+            The values of its required dimensions, in order.
+
+        Returns
+        -------
+        record : `DimensionRecord` or None
+            The record, or None if there is none.
         """
         if element.name in CACHED_ELEMENTS:
             record = self._cached(element).get(key)
@@ -404,12 +478,29 @@ class DimensionRecordManager:
         return rows[0] if rows else None
 
     def implied_lookup(self, element: DimensionElement, dimension: str) -> Mapping[tuple[Any, ...], Any]:
-        """``{values of element.required: value of dimension}`` from the cached records of ``element``.
+        """Return ``{values of element.required: value of dimension}`` from the cached records of ``element``.
 
         The cache is dropped first if another connection committed since the
         last check (SQLite's ``data_version``). A key still missing from it
         (records added since) reloads it once; a key missing after that is a
         KeyError.
+
+        Parameters
+        ----------
+        element : `DimensionElement`
+            A cached element.
+        dimension : `str`
+            The implied dimension whose values to look up.
+
+        Returns
+        -------
+        lookup : `~collections.abc.Mapping` [`tuple`, `object`]
+            The lazily-filled mapping.
+
+        Raises
+        ------
+        ValueError
+            If the element's records are not cached.
         """
         if element.name not in CACHED_ELEMENTS:
             raise ValueError(
@@ -423,7 +514,7 @@ class DimensionRecordManager:
         self._cache.clear()
 
     def _reloaded(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
-        """The cache of ``element`` read afresh (after a miss: another connection may have added records)."""
+        """Return the cache of ``element`` read afresh (after a miss: another connection may have added records)."""
         self._cache.pop(element.name, None)
         return self._cached(element)
 
@@ -439,8 +530,18 @@ class DimensionRecordManager:
     ) -> DataCoordinate:
         """Fill in implied values and attach records; see `Registry.expand_data_id`.
 
-        ``given`` holds implied values the caller supplied; each is checked
-        against the value the records imply.
+        Parameters
+        ----------
+        data_id, group
+            The data ID and its dimensions.
+        given
+            Implied values the caller supplied; each is checked against the
+            value the records imply.
+
+        Returns
+        -------
+        DataCoordinate
+            The expanded data ID, with records (errors as for `Registry.expand_data_id`).
         """
         self._drop_if_changed_elsewhere()
         values: dict[str, Any] = dict(data_id.items() if data_id.has_full() else data_id.required)

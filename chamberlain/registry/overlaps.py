@@ -38,7 +38,19 @@ KeyTuple = tuple[Any, ...]
 
 
 def regions_overlap(a: sg.Region, b: sg.Region) -> bool:
-    """Exact overlap test between two sphgeom regions."""
+    """Test exactly whether two sphgeom regions overlap.
+
+    Parameters
+    ----------
+    a, b : `lsst.sphgeom.Region`
+        The regions.
+
+    Returns
+    -------
+    overlap : `bool`
+        True if they share a point (sphgeom's relationship bits decide when
+        ``overlaps`` cannot).
+    """
     result = a.overlaps(b)
     if result is None:  # sphgeom could not decide; fall back to the relationship bits
         return not (a.relate(b) & sg.DISJOINT)
@@ -76,7 +88,18 @@ class SpatialIndex:
             self._partners[b.name].append((a, False))
 
     def key_names(self, element: DimensionElement) -> list[str]:
-        """Column names identifying a record of ``element`` in index tables."""
+        """Return the column names identifying a record of ``element`` in index tables.
+
+        Parameters
+        ----------
+        element : `DimensionElement`
+            A spatial element.
+
+        Returns
+        -------
+        names : `list` [`str`]
+            Its required dimensions' names.
+        """
         return [d.name for d in element.required]
 
     def insert(
@@ -87,10 +110,25 @@ class SpatialIndex:
         regions: Sequence[sg.Region | None],
         encoded: Sequence[bytes | None] | None = None,
     ) -> int:
-        """Index new records and store their overlaps with the other families.
+        """Index new records and store their overlaps with the other families (bulk INSERTs on ``conn``).
 
-        ``encoded`` may carry the regions' encodings if already computed.
-        Returns the number of overlap rows written.
+        Parameters
+        ----------
+        conn : `sqlalchemy.Connection`
+            The connection of the inserting transaction.
+        element : `DimensionElement`
+            The spatial element.
+        keys : `~collections.abc.Sequence` [`tuple`]
+            The records' key values, in `key_names` order.
+        regions : `~collections.abc.Sequence` [`lsst.sphgeom.Region` or None]
+            Their regions (None: not indexed).
+        encoded : `~collections.abc.Sequence` [`bytes` or None], optional
+            The regions' encodings, if already computed.
+
+        Returns
+        -------
+        count : `int`
+            The number of overlap rows written.
         """
         names = self.key_names(element)
         skypix = self._tables[f"{element.name}_skypix"]
@@ -115,6 +153,15 @@ class SpatialIndex:
         Must run before the records' stored regions change: the index rows to
         delete are recomputed from the stored regions, so each is removed by
         its full primary key.
+
+        Parameters
+        ----------
+        conn : `sqlalchemy.Connection`
+            The connection of the transaction.
+        element : `DimensionElement`
+            The spatial element.
+        keys : `~collections.abc.Sequence` [`tuple`]
+            The records' key values, in `key_names` order.
         """
         names = self.key_names(element)
         table = self._tables[element.name]

@@ -219,11 +219,23 @@ class Registry(RegistryQueries):
 
     @contextlib.contextmanager
     def transaction(self, *, savepoint: bool = False) -> Iterator[None]:
-        """Group operations into one transaction.
+        """Group operations into one database transaction.
 
         Nested blocks join the outer transaction: an exception rolls back
         everything, unless a block asked for ``savepoint=True``, in which case
         an exception leaving that block rolls back only that block.
+
+        Parameters
+        ----------
+        savepoint : `bool`, optional
+            Open a SAVEPOINT for this block, so that an exception leaving it
+            rolls back only the block's work.
+
+        Yields
+        ------
+        None
+            Control returns to the block; the transaction commits when the
+            outermost block exits without an exception.
         """
         with self._db.transaction(savepoint=savepoint):
             yield
@@ -281,26 +293,78 @@ class Registry(RegistryQueries):
     ) -> bool | dict[str, Any]:
         """Insert a record, or verify it equals the stored one.
 
-        Returns True if inserted, False if an identical record existed; with
-        ``update=True`` a differing record is overwritten and a dict of the old
-        values of the changed fields is returned.
+        Runs one read and at most one write, in one transaction.
+
+        Parameters
+        ----------
+        element : `str`
+            Element name, e.g. ``"instrument"``.
+        record : `DimensionRecord` or `~collections.abc.Mapping`
+            The record, or a mapping of its field values.
+        update : `bool`, optional
+            Overwrite a stored record whose fields differ, instead of failing.
+
+        Returns
+        -------
+        inserted : `bool` or `dict`
+            True if the record was inserted, False if an identical record
+            existed; with ``update=True`` and a differing record, a dict of the
+            old values of the changed fields.
 
         Raises
         ------
         ConflictingRecordError
             If the stored record differs (and ``update`` is False); the message
             names each differing field with both values.
+        DimensionRecordError
+            If a field is unknown, missing or of the wrong type.
         """
         return self._dimensions.sync(self.universe[element], record, update=update)
 
     def fetch_dimension_records(self, element: str) -> list[DimensionRecord]:
-        """Every record of an element (for large elements prefer the query API)."""
+        """Return every record of an element (one SELECT of its whole table).
+
+        For large elements prefer the query API, which filters in SQL.
+
+        Parameters
+        ----------
+        element : `str`
+            Element name, e.g. ``"detector"``.
+
+        Returns
+        -------
+        records : `list` [`DimensionRecord`]
+            All stored records of the element, in no particular order.
+        """
         return self._dimensions.fetch_all(self.universe[element])
 
     def get_dimension_record(
         self, element: str, data_id: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> DimensionRecord | None:
-        """The record of one element identified by a data ID, or None."""
+        """Return the record of one element identified by a data ID, or None.
+
+        Records of small, cached elements (instruments, detectors, filters, ...)
+        come from the registry's cache; others are read with one SELECT.
+
+        Parameters
+        ----------
+        element : `str`
+            Element name, e.g. ``"exposure"``.
+        data_id : `~collections.abc.Mapping`, optional
+            Values of the element's required dimensions.
+        **kwargs
+            More data ID values, merged with ``data_id``.
+
+        Returns
+        -------
+        record : `DimensionRecord` or None
+            The stored record, or None if there is none with those keys.
+
+        Raises
+        ------
+        DimensionNameError
+            If a required dimension of the element has no value.
+        """
         el = self.universe[element]
         coord = DataCoordinate.standardize(data_id, dimensions=el.minimal_group, **kwargs)
         return self._dimensions.fetch_one(el, tuple(coord[d.name] for d in el.required))
@@ -315,6 +379,23 @@ class Registry(RegistryQueries):
         """Validate a data ID against the stored records and attach them.
 
         Implied values (e.g. a visit's physical_filter and band) are filled in.
+        Runs SELECTs for records not in the cache.
+
+        Parameters
+        ----------
+        data_id : `~collections.abc.Mapping`, optional
+            Dimension values (a `DataCoordinate` or a mapping).
+        dimensions : `DimensionGroup` or iterable of `str`, optional
+            The dimensions the result should have; by default those the given
+            keys identify.
+        **kwargs
+            More dimension values, merged with ``data_id``.
+
+        Returns
+        -------
+        data_id : `DataCoordinate`
+            The expanded data ID, with all implied values and a record for
+            each element.
 
         Raises
         ------
@@ -339,55 +420,206 @@ class Registry(RegistryQueries):
     def register_collection(
         self, name: str, type: CollectionType | str = CollectionType.TAGGED, doc: str | None = None
     ) -> bool:
-        """Register a collection; True if new, False if it existed with the same type.
+        """Register a collection (one INSERT unless it exists).
+
+        Parameters
+        ----------
+        name : `str`
+            The collection name.
+        type : `CollectionType` or `str`, optional
+            Its type (TAGGED by default); a name such as ``"CALIBRATION"`` is
+            accepted.
+        doc : `str`, optional
+            A documentation string stored with it.
+
+        Returns
+        -------
+        registered : `bool`
+            True if the collection is new, False if it existed with the same type.
 
         Raises
         ------
         CollectionTypeError
-            If it exists with a different type.
+            If it exists with a different type, or ``type`` names no type.
+        InvalidNameError
+            If ``name`` breaks the naming rules of `chamberlain.naming`.
         """
         return self._collections.register(name, CollectionType.from_name(type), doc)
 
     def register_run(self, name: str, doc: str | None = None) -> bool:
-        """Register a RUN collection; True if new."""
-        return self._collections.register(name, CollectionType.RUN, doc)
+        """Register a RUN collection (one INSERT unless it exists).
 
-    def get_collection_type(self, name: str) -> CollectionType:
-        """The type of a collection (`MissingCollectionError` if it does not exist)."""
-        return self._collections.get(name).type
+        Parameters
+        ----------
+        name : `str`
+            The run name.
+        doc : `str`, optional
+            A documentation string stored with it.
 
-    def get_collection_doc(self, name: str) -> str | None:
-        """The documentation string of a collection."""
-        return self._collections.get(name).doc
-
-    def get_collection_chain(self, parent: str) -> list[str]:
-        """The children of a CHAINED collection, in search order."""
-        return self._collections.children(parent)
-
-    def set_collection_chain(self, parent: str, children: Sequence[str], *, flatten: bool = False) -> None:
-        """Replace the children of a CHAINED collection.
+        Returns
+        -------
+        registered : `bool`
+            True if the run is new, False if it existed.
 
         Raises
         ------
+        CollectionTypeError
+            If a collection of another type has that name.
+        InvalidNameError
+            If ``name`` breaks the naming rules of `chamberlain.naming`.
+        """
+        return self._collections.register(name, CollectionType.RUN, doc)
+
+    def get_collection_type(self, name: str) -> CollectionType:
+        """Return the type of a collection (from the cache; read once if unknown).
+
+        Parameters
+        ----------
+        name : `str`
+            The collection name.
+
+        Returns
+        -------
+        type : `CollectionType`
+            Its type.
+
+        Raises
+        ------
+        MissingCollectionError
+            If it does not exist; the message lists the existing collections.
+        """
+        return self._collections.get(name).type
+
+    def get_collection_doc(self, name: str) -> str | None:
+        """Return the documentation string of a collection.
+
+        Parameters
+        ----------
+        name : `str`
+            The collection name.
+
+        Returns
+        -------
+        doc : `str` or None
+            The string given when it was registered, or None.
+
+        Raises
+        ------
+        MissingCollectionError
+            If no collection has that name.
+        """
+        return self._collections.get(name).doc
+
+    def get_collection_chain(self, parent: str) -> list[str]:
+        """Return the direct children of a CHAINED collection, in search order.
+
+        Parameters
+        ----------
+        parent : `str`
+            The chain's name.
+
+        Returns
+        -------
+        children : `list` [`str`]
+            The children's names (chains among them are not expanded).
+
+        Raises
+        ------
+        MissingCollectionError
+            If ``parent`` does not exist.
+        CollectionTypeError
+            If ``parent`` is not a CHAINED collection.
+        """
+        return self._collections.children(parent)
+
+    def set_collection_chain(self, parent: str, children: Sequence[str], *, flatten: bool = False) -> None:
+        """Replace the children of a CHAINED collection (one transaction).
+
+        Parameters
+        ----------
+        parent : `str`
+            The chain's name.
+        children : `~collections.abc.Sequence` [`str`]
+            The new children, in search order.
+        flatten : `bool`, optional
+            Store the non-chained collections the children expand to instead
+            of the children themselves.
+
+        Raises
+        ------
+        MissingCollectionError
+            If ``parent`` or a child does not exist.
+        CollectionTypeError
+            If ``parent`` is not a CHAINED collection.
         CollectionCycleError
             If the chain would contain itself.
         """
         self._collections.set_chain(parent, children, flatten=flatten)
 
     def extend_collection_chain(self, parent: str, children: Sequence[str] | str) -> None:
-        """Append children to a chain (a child already present moves to the end)."""
+        """Append children to a chain (a child already present moves to the end).
+
+        Reads the chain and stores the new one in one transaction; the errors
+        are those of `set_collection_chain`.
+
+        Parameters
+        ----------
+        parent : `str`
+            The chain's name.
+        children : `str` or `~collections.abc.Sequence` [`str`]
+            The collection(s) to append.
+        """
         self._collections.extend_chain(parent, children)
 
     def prepend_collection_chain(self, parent: str, children: Sequence[str] | str) -> None:
-        """Insert children at the front of a chain (a child already present moves)."""
+        """Insert children at the front of a chain (a child already present moves).
+
+        Like `extend_collection_chain`, but the children go first, in the order
+        given.
+
+        Parameters
+        ----------
+        parent, children
+            As for `extend_collection_chain`.
+        """
         self._collections.prepend_chain(parent, children)
 
     def remove_from_collection_chain(self, parent: str, children: Sequence[str] | str) -> None:
-        """Remove children from a chain."""
+        """Remove children from a chain (one transaction).
+
+        Parameters
+        ----------
+        parent, children
+            As for `extend_collection_chain`.
+
+        Raises
+        ------
+        MissingCollectionError
+            If ``parent`` does not exist or a name is not in the chain; the
+            message lists the chain's children.
+        CollectionTypeError
+            If ``parent`` is not a CHAINED collection.
+        """
         self._collections.remove_from_chain(parent, children)
 
     def get_collection_parent_chains(self, name: str) -> list[str]:
-        """Chains that directly contain a collection."""
+        """Return the chains that directly contain a collection (one SELECT).
+
+        Parameters
+        ----------
+        name : `str`
+            The collection name.
+
+        Returns
+        -------
+        parents : `list` [`str`]
+            Names of the CHAINED collections that list it as a child, sorted.
+
+        Raises
+        ------
+        MissingCollectionError
+            If it does not exist.
+        """
         return self._collections.parents(name)
 
     def query_collections(
@@ -397,17 +629,50 @@ class Registry(RegistryQueries):
         *,
         flatten_chains: bool = False,
     ) -> list[str]:
-        """Collection names matching glob pattern(s) and types."""
-        return self._collections.query(pattern, collection_types, flatten_chains)
+        """Return the collection names that match glob pattern(s) and types.
 
-    def remove_collection(self, name: str) -> None:
-        """Remove a collection.
+        Reads the collection table once (then answers from the cache).
 
-        Removing a RUN removes its datasets from the registry; datasets that
-        still have files must be removed through the Butler.
+        Parameters
+        ----------
+        pattern : `str` or iterable of `str`, optional
+            `fnmatch` glob pattern(s), case-sensitive; ``"*"`` matches all.
+        collection_types : iterable of `CollectionType` or `str`, optional
+            The types to keep; all types by default.
+        flatten_chains : `bool`, optional
+            List the children of matching chains (recursively, depth-first) in
+            place of the chains.
+
+        Returns
+        -------
+        names : `list` [`str`]
+            Matching names, sorted by name (in search order with
+            ``flatten_chains``).
 
         Raises
         ------
+        CollectionTypeError
+            If a type name is not a `CollectionType`.
+        """
+        return self._collections.query(pattern, collection_types, flatten_chains)
+
+    def remove_collection(self, name: str) -> None:
+        """Remove a collection (one DELETE).
+
+        Removing a RUN removes its datasets from the registry; datasets that
+        still have files must be removed through the Butler. Removing a TAGGED
+        or CALIBRATION collection removes only its associations; removing a
+        chain leaves its children.
+
+        Parameters
+        ----------
+        name : `str`
+            The collection name.
+
+        Raises
+        ------
+        MissingCollectionError
+            If it does not exist.
         OrphanedRecordError
             If the collection is in a chain, or its datasets still have files.
         """
@@ -416,25 +681,82 @@ class Registry(RegistryQueries):
     # --- dataset types -------------------------------------------------------------------
 
     def register_dataset_type(self, dataset_type: DatasetType) -> bool:
-        """Register a dataset type; True if new, False if an identical one exists.
+        """Register a dataset type (one transaction; creates its dimension group's tables if missing).
+
+        Parameters
+        ----------
+        dataset_type : `DatasetType`
+            The definition to register.
+
+        Returns
+        -------
+        registered : `bool`
+            True if new, False if an identical definition exists.
 
         Raises
         ------
         ConflictingDefinitionError
             If a different definition exists; the message shows both.
+        DatasetTypeError
+            If it is a component type (register the composite) or uses another
+            dimension universe.
         """
         return self._dataset_types.register(dataset_type)
 
     def get_dataset_type(self, name: str) -> DatasetType:
-        """The registered dataset type called ``name``."""
+        """Return the registered dataset type called ``name``.
+
+        Answered from the cache; an unknown name reloads the cache once.
+
+        Parameters
+        ----------
+        name : `str`
+            The dataset type name.
+
+        Returns
+        -------
+        dataset_type : `DatasetType`
+            The registered definition.
+
+        Raises
+        ------
+        MissingDatasetTypeError
+            If no dataset type has that name; the message suggests close names.
+        """
         return self._dataset_types.get(name).dataset_type
 
     def query_dataset_types(self, pattern: str | Iterable[str] = "*") -> list[DatasetType]:
-        """Registered dataset types whose names match glob pattern(s)."""
+        """Return the registered dataset types whose names match glob pattern(s).
+
+        Reloads the dataset types (one SELECT).
+
+        Parameters
+        ----------
+        pattern : `str` or iterable of `str`, optional
+            `fnmatch` glob pattern(s), case-sensitive; ``"*"`` matches all.
+
+        Returns
+        -------
+        dataset_types : `list` [`DatasetType`]
+            The matching definitions, sorted by name.
+        """
         return self._dataset_types.query(pattern)
 
     def remove_dataset_type(self, name: str) -> None:
-        """Remove a dataset type that has no datasets."""
+        """Remove a dataset type that has no datasets (one transaction).
+
+        Parameters
+        ----------
+        name : `str`
+            The dataset type name.
+
+        Raises
+        ------
+        MissingDatasetTypeError
+            If no dataset type has that name.
+        OrphanedRecordError
+            If datasets of the type exist; the message gives their number.
+        """
         self._dataset_types.remove(name)
 
     # --- datasets ------------------------------------------------------------------------
@@ -450,20 +772,32 @@ class Registry(RegistryQueries):
 
         Parameters
         ----------
-        dataset_type
+        dataset_type : `str` or `DatasetType`
             A registered dataset type or its name.
-        data_ids
-            One data ID per dataset (mappings or `DataCoordinate`).
-        run
+        data_ids : iterable of `DataCoordinate` or `~collections.abc.Mapping`
+            One data ID per dataset.
+        run : `str`
             The RUN collection.
-        id_mode
+        id_mode : `DatasetIdGenEnum`, optional
             `DatasetIdGenEnum.UNIQUE` for time-ordered UUIDv7 IDs, or a
             deterministic UUIDv5 mode compatible with the Rubin butler.
 
+        Returns
+        -------
+        refs : `list` [`DatasetRef`]
+            One resolved ref per data ID, in the order given.
+
         Raises
         ------
+        MissingDatasetTypeError
+            If the dataset type is not registered.
+        MissingCollectionError
+            If the run does not exist.
+        CollectionTypeError
+            If ``run`` is not a RUN collection.
         ConflictingDefinitionError
-            A dataset with the same type and data ID exists in the run.
+            A dataset with the same type and data ID exists in the run, or a
+            data ID is given twice.
         DataIdValueError
             A data ID refers to a dimension value with no record.
         """
@@ -471,7 +805,29 @@ class Registry(RegistryQueries):
             return self._datasets.insert(dataset_type, data_ids, run, id_mode)
 
     def import_datasets(self, refs: Sequence[DatasetRef]) -> list[DatasetRef]:
-        """Insert datasets with IDs chosen elsewhere (for ingest and import), grouped by type and run."""
+        """Insert datasets with IDs chosen elsewhere (for ingest and import).
+
+        The refs are grouped by dataset type and run; all groups are inserted
+        in one transaction.
+
+        Parameters
+        ----------
+        refs : `~collections.abc.Sequence` [`DatasetRef`]
+            Resolved refs whose IDs, runs and data IDs are stored as given.
+
+        Returns
+        -------
+        refs : `list` [`DatasetRef`]
+            The inserted refs, grouped by (dataset type, run) in order of first
+            appearance.
+
+        Raises
+        ------
+        ConflictingDefinitionError
+            If a dataset with the same type and data ID exists in its run.
+        CollectionTypeError
+            If a ref's run is not a RUN collection.
+        """
         out: list[DatasetRef] = []
         groups: dict[tuple[str, str], list[DatasetRef]] = {}
         for r in refs:
@@ -494,10 +850,35 @@ class Registry(RegistryQueries):
 
         Chains are searched depth-first. CALIBRATION collections are searched
         only when ``timespan`` is given; then a dataset whose validity range
-        overlaps it is found. Returns None if nothing matches.
+        overlaps it is found. Runs one SELECT per kind of collection searched.
+
+        Parameters
+        ----------
+        dataset_type : `str` or `DatasetType`
+            The dataset type or its name.
+        data_id : `~collections.abc.Mapping`, optional
+            Values of the dataset type's required dimensions.
+        collections : `str` or `~collections.abc.Sequence` [`str`]
+            The collections to search, in order.
+        timespan : `Timespan`, optional
+            The time a calibration must be valid at; without it CALIBRATION
+            collections are skipped.
+        **kwargs
+            More data ID values, merged with ``data_id``.
+
+        Returns
+        -------
+        ref : `DatasetRef` or None
+            The dataset found first, or None if nothing matches.
 
         Raises
         ------
+        MissingDatasetTypeError
+            If the dataset type is not registered.
+        MissingCollectionError
+            If a collection does not exist.
+        DimensionNameError
+            If a required dimension has no value.
         CalibrationLookupError
             If several validity ranges in one collection overlap ``timespan``.
         """
@@ -506,11 +887,31 @@ class Registry(RegistryQueries):
         return self._datasets.find(dataset_type, data_id or {}, collections, timespan)
 
     def get_datasets(self, ids: Iterable[Any]) -> list[DatasetRef]:
-        """Resolve dataset IDs to refs (unknown IDs are left out)."""
+        """Resolve dataset IDs to refs (bulk SELECTs, in chunks of 10,000 IDs).
+
+        Parameters
+        ----------
+        ids : iterable of `uuid.UUID`
+            Dataset IDs.
+
+        Returns
+        -------
+        refs : `list` [`DatasetRef`]
+            A ref for each ID found, grouped by dataset type; unknown IDs are
+            left out.
+        """
         return self._datasets.get_refs(ids)
 
     def associate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
-        """Add datasets to a TAGGED collection.
+        """Add datasets to a TAGGED collection (one transaction; present ones are skipped).
+
+        Parameters
+        ----------
+        collection : `str`
+            The TAGGED collection (`MissingCollectionError` if it does not exist,
+            `CollectionTypeError` if it has another type).
+        refs : iterable of `DatasetRef`
+            Resolved refs of datasets in the registry.
 
         Raises
         ------
@@ -520,14 +921,41 @@ class Registry(RegistryQueries):
         self._datasets.associate(collection, refs)
 
     def disassociate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
-        """Remove datasets from a TAGGED collection."""
+        """Remove datasets from a TAGGED collection (one transaction; bulk DELETEs).
+
+        Refs that are not in the collection are ignored; the datasets stay in
+        their runs. The errors are those of `associate` for the collection.
+
+        Parameters
+        ----------
+        collection, refs
+            As for `associate`.
+        """
         self._datasets.disassociate(collection, refs)
 
     def certify(self, collection: str, refs: Iterable[DatasetRef], timespan: Timespan) -> None:
         """Certify calibration datasets into a CALIBRATION collection over a validity range.
 
+        Runs in one transaction. A dataset already certified in the collection
+        over exactly ``timespan`` is left as it is.
+
+        Parameters
+        ----------
+        collection : `str`
+            The CALIBRATION collection.
+        refs : iterable of `DatasetRef`
+            Resolved refs of calibration datasets.
+        timespan : `Timespan`
+            The validity range.
+
         Raises
         ------
+        MissingCollectionError
+            If the collection does not exist.
+        CollectionTypeError
+            If it is not a CALIBRATION collection.
+        DatasetTypeError
+            If a dataset type was not registered with ``is_calibration=True``.
         ConflictingDefinitionError
             If a validity range for the same type and data ID would overlap.
         """
@@ -541,11 +969,33 @@ class Registry(RegistryQueries):
         *,
         data_ids: Iterable[Mapping[str, Any]] | None = None,
     ) -> None:
-        """Remove ``timespan`` from validity ranges in a CALIBRATION collection (may split ranges)."""
+        """Remove ``timespan`` from validity ranges in a CALIBRATION collection.
+
+        Ranges that overlap ``timespan`` are deleted and what is left of them
+        outside it is inserted again, so a range may be split in two; one
+        transaction. The collection and dataset type are checked as by `certify`
+        (same errors).
+
+        Parameters
+        ----------
+        collection : `str`
+            The CALIBRATION collection.
+        dataset_type : `str` or `DatasetType`
+            The calibration dataset type or its name.
+        timespan : `Timespan`
+            The time range to remove.
+        data_ids : iterable of `~collections.abc.Mapping`, optional
+            Limit the change to these data IDs; all data IDs by default.
+        """
         self._datasets.decertify(collection, dataset_type, timespan, data_ids)
 
     def remove_datasets(self, refs: Iterable[DatasetRef]) -> None:
-        """Remove datasets from the registry and every collection.
+        """Remove datasets from the registry and every collection (bulk DELETEs, one transaction).
+
+        Parameters
+        ----------
+        refs : iterable of `DatasetRef`
+            The datasets to remove.
 
         Raises
         ------
@@ -573,7 +1023,7 @@ def _one_line(err: object) -> str:
 
 
 def _stored_universe(attributes: Mapping[str, str], where: str) -> DimensionUniverse:
-    """The universe recorded in ``repository_attribute``, after checking the schema version."""
+    """Return the universe recorded in ``repository_attribute``, after checking the schema version."""
     for name in ("schema_version", "universe"):
         if name not in attributes:
             raise SchemaVersionError(

@@ -37,7 +37,7 @@ def overlapping_patches(
     skymap: str | None = None,
     exact: bool = True,
 ) -> list[DataCoordinate]:
-    """Data IDs ``{skymap, tract, patch}`` of the patches whose outer region overlaps a region.
+    """Return the data IDs ``{skymap, tract, patch}`` of the patches whose outer region overlaps a region.
 
     Give either ``region`` (any sphgeom region), or ``instrument`` and ``visit`` (the
     visit's region) and optionally ``detector`` (that detector's region in the visit).

@@ -54,7 +54,7 @@ _QUOTE_CHARS = 80
 
 
 def reader_role_name(url: str | sa.URL, namespace: str | None = None) -> str:
-    """The name of the read-only PostgreSQL role of a repository.
+    """Return the name of the read-only PostgreSQL role of a repository.
 
     ``<namespace>_reader`` for a repository in a namespace, ``chamberlain_reader_<database>``
     for one in ``public`` (the database name lower-cased, characters other than letters,
@@ -168,7 +168,7 @@ def create_reader_role(url_or_repo: str | os.PathLike[str], namespace: str | Non
 
 
 def _target(url_or_registry: Any, namespace: str | None) -> tuple[str | sa.URL, str | None]:
-    """The database URL and namespace of a registry, repository directory or URL."""
+    """Return the database URL and namespace of a registry, repository directory or URL."""
     from .registry import Registry
 
     if isinstance(url_or_registry, Registry):
@@ -498,6 +498,6 @@ def _one_line(err: object) -> str:
 
 
 def _quote(statement: str) -> str:
-    """The statement on one line, cut to `_QUOTE_CHARS` characters."""
+    """Put the statement on one line, cut to `_QUOTE_CHARS` characters."""
     text = " ".join(statement.split())
     return text if len(text) <= _QUOTE_CHARS else text[: _QUOTE_CHARS - 3] + "..."

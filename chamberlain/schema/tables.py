@@ -29,8 +29,28 @@ from ..dimensions import ColumnSpec, DimensionElement, DimensionGroup, Dimension
 SCHEMA_VERSION = "1.0.0"
 
 
+def _serial_key(name: str) -> sa.Column[int]:
+    """An auto-incremented integer primary key: BIGINT on PostgreSQL, INTEGER (the rowid) on SQLite."""
+    return sa.Column(
+        name, sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+
+
 def column_type(spec: ColumnSpec) -> sa.types.TypeEngine:
-    """The SQLAlchemy type for a dimension column spec."""
+    """Return the SQLAlchemy type for a dimension column spec.
+
+    Parameters
+    ----------
+    spec : `ColumnSpec`
+        A column of a dimension element (type ``int``, ``float``, ``bool``,
+        ``string`` or ``hash``).
+
+    Returns
+    -------
+    type : `sqlalchemy.types.TypeEngine`
+        BIGINT, double-precision FLOAT, BOOLEAN, VARCHAR(length) or a
+        large binary type of ``nbytes``.
+    """
     if spec.type == "int":
         return sa.BigInteger()
     if spec.type == "float":
@@ -45,10 +65,20 @@ def column_type(spec: ColumnSpec) -> sa.types.TypeEngine:
 
 
 def spatial_pairs(universe: DimensionUniverse) -> Iterator[tuple[DimensionElement, DimensionElement]]:
-    """Pairs of spatial elements in different families whose overlaps are stored.
+    """Yield the pairs of spatial elements in different families whose overlaps are stored.
 
     Every member of the first configured spatial family is paired with every
     member of each later family (observation regions x skymap regions).
+
+    Parameters
+    ----------
+    universe : `DimensionUniverse`
+        The dimension universe.
+
+    Yields
+    ------
+    pair : `tuple` [`DimensionElement`, `DimensionElement`]
+        An element of an earlier family and one of a later family.
     """
     families = list(universe.spatial_families.values())
     for i, fam_a in enumerate(families):
@@ -59,7 +89,18 @@ def spatial_pairs(universe: DimensionUniverse) -> Iterator[tuple[DimensionElemen
 
 
 def overlap_table_name(a: DimensionElement, b: DimensionElement) -> str:
-    """Name of the table storing exact overlaps between elements ``a`` and ``b``."""
+    """Return the name of the table storing exact overlaps between elements ``a`` and ``b``.
+
+    Parameters
+    ----------
+    a, b : `DimensionElement`
+        The two spatial elements, in the order of `spatial_pairs`.
+
+    Returns
+    -------
+    name : `str`
+        ``"<a>_<b>_overlap"``.
+    """
     return f"{a.name}_{b.name}_overlap"
 
 
@@ -78,7 +119,15 @@ def _fk_to(
 
 
 def add_dimension_tables(metadata: sa.MetaData, universe: DimensionUniverse) -> None:
-    """Add one table per element, plus sky-pixel index and overlap tables."""
+    """Add one table per element, plus sky-pixel index and overlap tables.
+
+    Parameters
+    ----------
+    metadata : `sqlalchemy.MetaData`
+        The metadata to add the tables to (nothing runs against a database).
+    universe : `DimensionUniverse`
+        The dimension universe whose elements get tables.
+    """
     for element in universe.elements:
         if not element.has_table:
             continue
@@ -138,7 +187,13 @@ def add_dimension_tables(metadata: sa.MetaData, universe: DimensionUniverse) -> 
 
 
 def add_static_tables(metadata: sa.MetaData) -> None:
-    """Add the tables that do not depend on the universe."""
+    """Add the tables that do not depend on the universe.
+
+    Parameters
+    ----------
+    metadata : `sqlalchemy.MetaData`
+        The metadata to add the tables to (nothing runs against a database).
+    """
     sa.Table(
         "repository_attribute",
         metadata,
@@ -149,12 +204,7 @@ def add_static_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         "collection",
         metadata,
-        sa.Column(
-            "collection_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            primary_key=True,
-            autoincrement=True,
-        ),
+        _serial_key("collection_id"),
         sa.Column("name", sa.String(256), nullable=False, unique=True),
         sa.Column(
             "type", sa.SmallInteger(), nullable=False, comment="1=RUN 2=TAGGED 3=CHAINED 4=CALIBRATION"
@@ -188,9 +238,7 @@ def add_static_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         "dimension_group",
         metadata,
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
-        ),
+        _serial_key("id"),
         sa.Column(
             "names", sa.Text(), nullable=False, unique=True, comment="Required dimension names, sorted."
         ),
@@ -198,9 +246,7 @@ def add_static_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         "dataset_type",
         metadata,
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
-        ),
+        _serial_key("id"),
         sa.Column("name", sa.String(128), nullable=False, unique=True),
         sa.Column("storage_class", sa.String(64), nullable=False),
         sa.Column("dimension_group_id", sa.BigInteger(), sa.ForeignKey("dimension_group.id"), nullable=False),
@@ -236,9 +282,7 @@ def add_static_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         "datastore_trash",
         metadata,
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
-        ),
+        _serial_key("id"),
         sa.Column("path", sa.Text(), nullable=False),
         sa.Column("dataset_id", sa.Uuid(), nullable=True),
         comment="Files whose records were deleted; the files go once the deleting transaction commits.",
@@ -246,7 +290,21 @@ def add_static_tables(metadata: sa.MetaData) -> None:
 
 
 def build_metadata(universe: DimensionUniverse) -> sa.MetaData:
-    """All tables of a new repository (dataset tag/calib tables are added per dataset type)."""
+    """Describe all tables of a new repository (dataset tag/calib tables are added per dataset type).
+
+    Builds SQLAlchemy objects only; nothing runs against a database.
+
+    Parameters
+    ----------
+    universe : `DimensionUniverse`
+        The dimension universe whose elements get tables.
+
+    Returns
+    -------
+    metadata : `sqlalchemy.MetaData`
+        The static tables and one table per element with a table, plus the
+        sky-pixel index and overlap tables.
+    """
     metadata = sa.MetaData()
     add_static_tables(metadata)
     add_dimension_tables(metadata, universe)
@@ -270,11 +328,22 @@ def _dataset_membership_columns(dims: list) -> list[SchemaItem]:
 
 
 def tags_table(metadata: sa.MetaData, name: str, group: DimensionGroup) -> sa.Table:
-    """The table of (dataset, collection, data ID) rows for one dimension group.
+    """Describe the table of (dataset, collection, data ID) rows for one dimension group.
 
     A row exists for each dataset in its RUN and in each TAGGED collection it
     is associated with. The unique constraint enforces one dataset per dataset
-    type and data ID per collection.
+    type and data ID per collection. Nothing is created in a database.
+
+    Parameters
+    ----------
+    metadata, name, group
+        As for `calibs_table`.
+
+    Returns
+    -------
+    sqlalchemy.Table
+        The tags table, with its primary key, unique data ID constraint and
+        foreign keys.
     """
     if name in metadata.tables:
         return metadata.tables[name]
@@ -292,18 +361,33 @@ def tags_table(metadata: sa.MetaData, name: str, group: DimensionGroup) -> sa.Ta
 
 
 def calibs_table(metadata: sa.MetaData, name: str, group: DimensionGroup, postgresql: bool) -> sa.Table:
-    """The table of calibration validity ranges for one dimension group.
+    """Describe the table of calibration validity ranges for one dimension group.
 
     On PostgreSQL an exclusion constraint forbids overlapping validity ranges
-    for the same dataset type, collection and data ID.
+    for the same dataset type, collection and data ID. Nothing is created in a
+    database (call ``create`` on the result).
+
+    Parameters
+    ----------
+    metadata : `sqlalchemy.MetaData`
+        The metadata to add the table to.
+    name : `str`
+        The table's name; if ``metadata`` already has it, that table is returned.
+    group : `DimensionGroup`
+        The dimensions of the dataset types the table serves.
+    postgresql : `bool`
+        Add the PostgreSQL exclusion constraint.
+
+    Returns
+    -------
+    table : `sqlalchemy.Table`
+        The table.
     """
     if name in metadata.tables:
         return metadata.tables[name]
     dims = [group.universe.get_dimension(n) for n in group.required]
     cols: list[SchemaItem] = [
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
-        ),
+        _serial_key("id"),
         *_dataset_membership_columns(dims),
     ]
     cols += [

@@ -37,24 +37,60 @@ def _script() -> ScriptDirectory:
 
 
 def head_revision() -> str:
-    """The newest schema revision this version of Chamberlain knows."""
+    """Return the newest schema revision this version of Chamberlain knows.
+
+    Returns
+    -------
+    revision : `str`
+        The Alembic revision ID at the head of the migration scripts.
+    """
     head = _script().get_current_head()
     assert head is not None
     return head
 
 
 def known_revisions() -> list[str]:
-    """Every revision from the baseline to the head, oldest first."""
+    """Return every revision from the baseline to the head, oldest first.
+
+    Returns
+    -------
+    revisions : `list` [`str`]
+        Alembic revision IDs.
+    """
     return [r.revision for r in reversed(list(_script().walk_revisions()))]
 
 
 def current_revision(connection: sa.Connection) -> str | None:
-    """The revision recorded in the database, or None for an empty database."""
+    """Return the revision recorded in the database (one SELECT), or None for an empty database.
+
+    Parameters
+    ----------
+    connection : `sqlalchemy.Connection`
+        An open connection to the repository database.
+
+    Returns
+    -------
+    revision : `str` or None
+        The Alembic revision ID stored in the database.
+    """
     return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(connection: sa.Connection, universe: DimensionUniverse, revision: str = "head") -> None:
-    """Apply pending revisions on ``connection`` (inside its transaction)."""
+    """Apply pending revisions on ``connection`` (inside its transaction).
+
+    Runs the DDL of each migration script between the database's revision
+    and ``revision``.
+
+    Parameters
+    ----------
+    connection : `sqlalchemy.Connection`
+        An open connection to the repository database, in a transaction.
+    universe : `DimensionUniverse`
+        The repository's dimension universe (the scripts build its tables).
+    revision : `str`, optional
+        The revision to upgrade to; the newest by default.
+    """
     from alembic import command
 
     command.upgrade(_config(connection, universe), revision)

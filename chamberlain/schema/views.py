@@ -41,10 +41,22 @@ _LEAP_SECONDS = [
 
 
 def tai_ns_to_utc_iso(column: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
-    """SQL turning TAI nanoseconds since 1970 into an ISO UTC string with milliseconds (NULL stays NULL).
+    """Build SQL turning TAI nanoseconds since 1970 into an ISO UTC string with milliseconds.
 
     TAI - UTC comes from the leap-second table (10 s before 1972, an
-    approximation; 37 s since 2017).
+    approximation; 37 s since 2017). NULL stays NULL.
+
+    Parameters
+    ----------
+    column : `sqlalchemy.ColumnElement`
+        An integer column of TAI nanoseconds.
+    dialect : `str`
+        ``"sqlite"`` or ``"postgresql"``.
+
+    Returns
+    -------
+    expression : `sqlalchemy.ColumnElement`
+        A string-valued SQL expression.
     """
     whens = []
     for (y, m, d), offset in reversed(_LEAP_SECONDS):
@@ -88,12 +100,24 @@ def _dataset_columns(tables: Mapping[str, sa.Table], dialect: str) -> tuple[list
 
 
 def dataset_view_name(tags_name: str) -> str:
-    """The view over a ``dataset_tags_<dims>`` table: ``datasets_<dims>``."""
+    """Return the name of the view over a ``dataset_tags_<dims>`` table: ``datasets_<dims>``."""
     return "datasets_" + tags_name.removeprefix("dataset_tags_")
 
 
 def create_dataset_view(conn: sa.Connection, tables: Mapping[str, sa.Table], tags: sa.Table) -> None:
-    """(Re)create the ``datasets_<dims>`` view over one per-dimension-group tags table."""
+    """(Re)create the ``datasets_<dims>`` view over one per-dimension-group tags table.
+
+    Runs DDL on ``conn``.
+
+    Parameters
+    ----------
+    conn : `sqlalchemy.Connection`
+        An open connection to the repository database.
+    tables : `~collections.abc.Mapping` [`str`, `sqlalchemy.Table`]
+        The repository's tables, by name.
+    tags : `sqlalchemy.Table`
+        The tags table the view reads.
+    """
     cols, from_ = _dataset_columns(tables, conn.dialect.name)
     dataset = tables["dataset"]
     dims = [c for c in tags.columns if c.name not in ("dataset_type_id", "dataset_id", "collection_id")]
@@ -104,7 +128,18 @@ def create_dataset_view(conn: sa.Connection, tables: Mapping[str, sa.Table], tag
 
 
 def view_names(universe: DimensionUniverse) -> list[str]:
-    """Names of the views every repository has (per-dataset-group views come on top)."""
+    """Return the names of the views every repository has (per-dataset-group views come on top).
+
+    Parameters
+    ----------
+    universe : `DimensionUniverse`
+        The dimension universe (each temporal element has a ``<name>_utc`` view).
+
+    Returns
+    -------
+    names : `list` [`str`]
+        The view names.
+    """
     names = ["dataset_view", "visit_detector_patch", "visit_patch"]
     names += [f"{el.name}_utc" for el in universe.elements if el.has_table and el.temporal]
     return names
@@ -112,7 +147,19 @@ def view_names(universe: DimensionUniverse) -> list[str]:
 
 def create_views(conn: sa.Connection, tables: Mapping[str, sa.Table], universe: DimensionUniverse,
                  tags_tables: Iterable[sa.Table] = ()) -> None:  # fmt: skip
-    """(Re)create every view; run when a repository is created (inside its transaction)."""
+    """(Re)create every view; run when a repository is created (inside its transaction).
+
+    Runs DDL on ``conn``; a view whose overlap table is absent is skipped.
+
+    Parameters
+    ----------
+    conn, tables
+        As for `create_dataset_view`.
+    universe : `DimensionUniverse`
+        The repository's dimension universe.
+    tags_tables : iterable of `sqlalchemy.Table`, optional
+        Tags tables that get a ``datasets_<dims>`` view too.
+    """
     dialect = conn.dialect.name
     cols, from_ = _dataset_columns(tables, dialect)
     _create(conn, "dataset_view", sa.select(*cols).select_from(from_))

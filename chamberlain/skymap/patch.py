@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 import lsst.sphgeom as sphgeom
 import numpy as np
 
+from chamberlain.image.box import Box
+
 from ._projection import ZenithalProjection
-from .boxes import PixelBox
 
 if TYPE_CHECKING:
     from astropy.wcs import WCS
@@ -17,12 +18,12 @@ if TYPE_CHECKING:
 __all__ = ["PatchInfo", "box_polygon"]
 
 
-def box_polygon(box: PixelBox, projection: ZenithalProjection) -> sphgeom.ConvexPolygon:
+def box_polygon(box: Box, projection: ZenithalProjection) -> sphgeom.ConvexPolygon:
     """Return the sky polygon of a pixel box: its 4 outer pixel-edge corners joined by great circles.
 
     Parameters
     ----------
-    box : `PixelBox`
+    box : `Box`
         The box, in the projection's pixel frame.
     projection : `ZenithalProjection`
         The tract projection mapping pixels to the sky.
@@ -58,8 +59,8 @@ class PatchInfo:
         self,
         index: tuple[int, int],
         sequential_index: int,
-        inner_bbox: PixelBox,
-        outer_bbox: PixelBox,
+        inner_bbox: Box,
+        outer_bbox: Box,
         projection: ZenithalProjection,
     ) -> None:
         self.index = index

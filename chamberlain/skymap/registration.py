@@ -7,10 +7,11 @@ so this module does not import the registry layer.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from chamberlain._progress import ProgressCallback
 from chamberlain.errors import SkyMapError
 
 from .base import BaseSkyMap
@@ -19,9 +20,6 @@ __all__ = ["DEFAULT_BATCH_SIZE", "ProgressCallback", "RegistryLike", "register_s
 
 #: Patch records handed to the registry per insert call.
 DEFAULT_BATCH_SIZE = 50_000
-
-#: ``progress(n_done, n_total)``: records written so far (skymap, tracts and patches) of the total.
-ProgressCallback = Callable[[int, int], None]
 
 
 class RegistryLike(Protocol):
@@ -147,7 +145,7 @@ def register_skymap(
     skymap
         The skymap to register.
     progress
-        Called as ``progress(n_done, n_total)`` after each batch of records (and once
+        Called as ``progress(done, total)`` (a `ProgressCallback`) after each batch of records (and once
         before the first), counting the skymap record, tracts and patches.
     batch_size
         Patch records per insert call (memory stays bounded by one batch).

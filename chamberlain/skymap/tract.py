@@ -11,10 +11,10 @@ import lsst.sphgeom as sphgeom
 import numpy as np
 
 from chamberlain.errors import SkyMapError, SkyMapLookupError
+from chamberlain.image.box import Box
 
 from ._coords import SkyCoordLike, as_vector, as_vectors
 from ._projection import FloatArray, ZenithalProjection, lonlat_to_vectors, vectors_to_lonlat
-from .boxes import PixelBox
 from .config import SkyMapConfig
 from .patch import PatchInfo, box_polygon
 
@@ -89,7 +89,7 @@ class TractInfo:
                 f"Tract {tract_id} (radius {math.degrees(radius)} deg plus overlap "
                 f"{config.tract_overlap} deg) does not fit the {config.projection} projection."
             )
-        min_box = PixelBox.from_float_box(px.min(), py.min(), px.max(), py.max())
+        min_box = Box.from_float_bounds(px.min(), py.min(), px.max(), py.max(), touching=True)
         mins = [min_box.min_x, min_box.min_y]
         dims = [min_box.width, min_box.height]
         num = [0, 0]
@@ -100,7 +100,7 @@ class TractInfo:
                 dims[axis] = num[axis] * inner
                 mins[axis] -= excess // 2
         self.num_patches: tuple[int, int] = (num[0], num[1])
-        self.bbox = PixelBox(0, 0, dims[0] - 1, dims[1] - 1)
+        self.bbox = Box(0, 0, dims[0] - 1, dims[1] - 1)
         self.projection = initial.shifted(-mins[0], -mins[1])
         self._inner_region = inner_region
 
@@ -126,7 +126,7 @@ class TractInfo:
     @cached_property
     def vertex_list(self) -> list[sphgeom.LonLat]:
         """Sky positions of the final box corners moved 0.001 px inwards (Rubin ``vertex_list``)."""
-        x0, y0, x1, y1 = self.bbox.float_edges
+        x0, y0, x1, y1 = self.bbox.float_bounds()
         xs = np.array([x0, x1, x1, x0]) + np.array([0.001, -0.001, -0.001, 0.001])
         ys = np.array([y0, y0, y1, y1]) + np.array([0.001, 0.001, -0.001, -0.001])
         lon, lat = self.projection.pixel_to_sky(xs, ys)
@@ -282,10 +282,10 @@ class TractInfo:
                     f"y is 0..{ny - 1}."
                 )
         ix, iy = self.patch_inner_dimensions
-        inner = PixelBox(x * ix, y * iy, (x + 1) * ix - 1, (y + 1) * iy - 1)
+        inner = Box(x * ix, y * iy, (x + 1) * ix - 1, (y + 1) * iy - 1)
         outer = inner.grown(self.patch_border)
         if self._clip_outer:
-            outer = outer.clipped(self.bbox)
+            outer = outer.intersection(self.bbox)
         return PatchInfo((x, y), self.sequential_index((x, y)), inner, outer, self.projection)
 
     def __iter__(self) -> Iterator[PatchInfo]:
@@ -320,7 +320,7 @@ class TractInfo:
         if not (np.isfinite(px[0]) and np.isfinite(py[0])):
             raise SkyMapLookupError(f"Coordinate {coord!r} cannot be projected onto tract {self.tract_id}.")
         ix, iy = math.floor(px[0] + 0.5), math.floor(py[0] + 0.5)
-        if not self.bbox.contains_point(ix, iy):
+        if not self.bbox.contains((ix, iy)):
             raise SkyMapLookupError(f"Coordinate {coord!r} is not in tract {self.tract_id}.")
         return self[(ix // self.patch_inner_dimensions[0], iy // self.patch_inner_dimensions[1])]
 
@@ -346,8 +346,8 @@ class TractInfo:
         ok = np.isfinite(px) & np.isfinite(py)
         if not ok.any():
             return []
-        box = PixelBox.from_float_box(px[ok].min(), py[ok].min(), px[ok].max(), py[ok].max())
-        box = box.grown(self.patch_border).clipped(self.bbox)
+        box = Box.from_float_bounds(px[ok].min(), py[ok].min(), px[ok].max(), py[ok].max(), touching=True)
+        box = box.grown(self.patch_border).intersection(self.bbox)
         if box.is_empty:
             return []
         ix, iy = self.patch_inner_dimensions

@@ -18,7 +18,13 @@ import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
-from chamberlain.errors import ChamberlainError, FormatterError, InstrumentError, format_choices
+from chamberlain.errors import (
+    ChamberlainError,
+    FormatterError,
+    InstrumentError,
+    RawHeaderError,
+    format_choices,
+)
 from chamberlain.image.fits_headers import parse_value, read_hdu_headers
 from chamberlain.instrument import Instrument, get_instrument
 
@@ -33,10 +39,6 @@ __all__ = [
 ]
 
 _CARD = 80
-
-
-class RawHeaderError(ChamberlainError):
-    """A raw file cannot be ingested; the message is the reason (the path is reported beside it)."""
 
 
 class RawHeader(Mapping[str, Any]):

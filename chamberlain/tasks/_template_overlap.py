@@ -1,4 +1,7 @@
-"""Geometry for GetTemplate: detector footprints in a tract's pixel plane and warped boxes.
+"""Geometry for GetTemplate: detector sky corners and warped boxes.
+
+The patch overlap test itself is `chamberlain.skymap.overlap` (`wcs_polygon`,
+`box_overlap_area`), shared with `chamberlain.skymap.patches_overlapping`.
 
 Every WCS here is an astropy `~astropy.wcs.WCS` over *parent* 0-based pixel
 coordinates (the `chamberlain.image` convention), so ``wcs.pixel_to_world_values(x, y)``
@@ -8,14 +11,11 @@ takes parent ``x, y`` directly.
 from __future__ import annotations
 
 import numpy as np
-import shapely
 from astropy.wcs import WCS
-from shapely.geometry import Polygon
-from shapely.geometry import box as planar_box
 
 from chamberlain.image import Box
 
-__all__ = ["box_edge_points", "detector_sky_corners", "overlap_area", "warped_bbox"]
+__all__ = ["box_edge_points", "detector_sky_corners", "warped_bbox"]
 
 
 def box_edge_points(bbox: Box, per_edge: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -44,34 +44,6 @@ def detector_sky_corners(bbox: Box, wcs: WCS) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = box_edge_points(bbox)
     ra, dec = wcs.pixel_to_world_values(xs, ys)
     return np.asarray(ra, dtype=np.float64), np.asarray(dec, dtype=np.float64)
-
-
-def _polygon_in(wcs: WCS, ra: np.ndarray, dec: np.ndarray) -> Polygon | None:
-    with np.errstate(invalid="ignore"):
-        px, py = wcs.world_to_pixel_values(ra, dec)
-    px, py = np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64)
-    if len(px) < 3 or not (np.all(np.isfinite(px)) and np.all(np.isfinite(py))):
-        return None
-    polygon = Polygon(np.column_stack([px, py]))
-    if not polygon.is_valid:
-        polygon = shapely.convex_hull(polygon)
-    return polygon
-
-
-def overlap_area(patch_bbox: Box, tract_wcs: WCS, ra: np.ndarray, dec: np.ndarray) -> float:
-    """Area (tract pixels squared) shared by a patch's outer box and a sky polygon.
-
-    The polygon's vertices (``ra``, ``dec`` in degrees, in order around it) are
-    projected into the tract pixel plane, where the test is planar and exact.
-    A polygon that does not project (the far side of the tangent plane) has no
-    overlap.
-    """
-    if patch_bbox.is_empty:
-        return 0.0
-    polygon = _polygon_in(tract_wcs, ra, dec)
-    if polygon is None or polygon.is_empty:
-        return 0.0
-    return float(planar_box(*patch_bbox.float_bounds()).intersection(polygon).area)
 
 
 def warped_bbox(bbox: Box, wcs: WCS, target_wcs: WCS, grow: int = 0, per_edge: int = 8) -> Box:

@@ -25,12 +25,13 @@ written) unless ``update_records`` is set.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import lsst.sphgeom as sg
 import sqlalchemy as sa
 
+from chamberlain._progress import ProgressCallback
 from chamberlain.dimensions import DimensionRecord
 from chamberlain.errors import ConflictingDefinitionError, DataIdValueError, TaskError
 from chamberlain.geometry import Timespan
@@ -159,7 +160,7 @@ class DefineVisitsTask(Task):
         processes: int = 1,
         update_records: bool = False,
         incremental: bool = False,
-        progress: Callable[[int, int], None] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Struct:
         """Define visits for the given exposures and write their records.
 

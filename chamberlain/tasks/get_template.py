@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from astropy.wcs import WCS
@@ -47,11 +47,15 @@ from chamberlain.pipe import (
     range_field,
 )
 from chamberlain.pipe.refs import DeferredRef, InputRefs, OutputRefs
+from chamberlain.skymap.overlap import box_overlap_area, wcs_polygon
 
 from ._template_merge import PsfEntry, high_variance_mask, merge_masked_images, template_psf
-from ._template_overlap import detector_sky_corners, overlap_area, warped_bbox
+from ._template_overlap import detector_sky_corners, warped_bbox
 from ._template_warp import warp_masked_image
 from .dcr import DcrMatchedHandle
+
+if TYPE_CHECKING:
+    from shapely.geometry import Polygon
 
 __all__ = [
     "CoaddHandle",
@@ -278,12 +282,18 @@ class GetTemplateTask(PipelineTask):
         """
         ra, dec = detector_sky_corners(bbox, wcs)
         kept: list[_Patch] = []
+        polygons: dict[Hashable, Polygon | None] = {}  # the footprint, projected once per tract
         for handle, data_id in candidates:
             tract_wcs = handle.get(component="wcs")
-            patch_bbox = handle.get(component="bbox")
-            if tract_wcs is None or overlap_area(patch_bbox, tract_wcs, ra, dec) <= 0.0:
+            if tract_wcs is None:
                 continue
-            kept.append(_Patch(handle, data_id, _tract_key(data_id, tract_wcs), tract_wcs, patch_bbox))
+            patch_bbox = handle.get(component="bbox")
+            key = _tract_key(data_id, tract_wcs)
+            if key not in polygons:
+                polygons[key] = wcs_polygon(tract_wcs, ra, dec)
+            if box_overlap_area(patch_bbox, polygons[key]) <= 0.0:
+                continue
+            kept.append(_Patch(handle, data_id, key, tract_wcs, patch_bbox))
         if not kept:
             raise NoWorkFound(f"No patches overlap detector (of {len(candidates)} candidate(s), box {bbox}).")
         self.log.info("%d of %d candidate patches overlap the detector.", len(kept), len(candidates))

@@ -35,9 +35,10 @@ import dataclasses
 import functools
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from chamberlain._progress import ProgressCallback
 from chamberlain.datasets import DatasetRef
 from chamberlain.errors import IngestError, ReadOnlyError, format_choices
 from chamberlain.naming import validate_collection_name
@@ -191,7 +192,7 @@ def ingest_raws(
     processes: int = 1,
     fail_fast: bool = False,
     batch_size: int = 1000,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> IngestSummary:
     """Ingest raw FITS files into a repository.
 
@@ -220,7 +221,9 @@ def ingest_raws(
     batch_size
         Files per transaction.
     progress
-        Called with the number of files just handled, after every batch.
+        Called as ``progress(done, total)`` (a `~chamberlain._progress.ProgressCallback`):
+        once with ``done = 0`` when the files are found, then after every batch with
+        the number of files handled so far, of ``total`` files.
 
     Returns
     -------
@@ -264,17 +267,21 @@ def ingest_raws(
     summary = IngestSummary()
     writer = BatchWriter(butler, run, transfer, fail_fast)
     batch: list[dict[str, Any]] = []
-    handled = 0
+    handled = 0  # files since the last batch was written
+    done = 0  # files handled in all
+    if progress is not None:
+        progress(0, len(files))
 
     def flush() -> None:
-        nonlocal handled
+        nonlocal handled, done
         result = writer.write(batch)
         summary.ingested += len(result.ingested)
         summary.refs.extend(result.ingested)
         summary.already_present += len(result.already_present)
         summary.failed.extend(result.failed)
+        done += handled
         if progress is not None:
-            progress(handled)
+            progress(done, len(files))
         batch.clear()
         handled = 0
 

@@ -40,14 +40,11 @@ PENDING = {
     "chamberlain.butler",
     "chamberlain.butler_quantum",
     "chamberlain.cli",
-    "chamberlain.datasets",
-    "chamberlain.datastore",
     "chamberlain.demo",
-    "chamberlain.errors",
-    "chamberlain.instrument",
-    "chamberlain.registry",
+    "chamberlain.registry._registry_queries",
+    "chamberlain.registry.queries.api",
+    "chamberlain.registry.queries.results",
     "chamberlain.repository",
-    "chamberlain.schema",
     "chamberlain.tasks",
     "chamberlain.transfers",
 }
@@ -116,14 +113,18 @@ class Entry:
 
 
 def public_modules() -> list[ModuleType]:
-    """Import and return every module of the package whose dotted path has no private part."""
-    modules = [chamberlain]
+    """Import and return every module of the package whose dotted path has no private part.
+
+    The top-level package comes last: its names are lazy re-exports, walked (and named)
+    in their home modules first.
+    """
+    modules = []
     for info in pkgutil.walk_packages(chamberlain.__path__, "chamberlain."):
         parts = info.name.split(".")
         if any(p.startswith("_") for p in parts[1:]) or ".migrations" in info.name:
             continue
         modules.append(importlib.import_module(info.name))
-    return modules
+    return [*modules, chamberlain]
 
 
 def _exported(module: ModuleType) -> Iterator[tuple[str, Any]]:

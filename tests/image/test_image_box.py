@@ -27,11 +27,45 @@ def test_constructors() -> None:
     assert Box.from_size(2, 3, 10, 5) == Box(2, 3, 11, 7)
     assert Box.from_corners(11, 7, 2, 3) == Box(2, 3, 11, 7)
     assert Box.from_shape((5, 10), (2, 3)) == Box(2, 3, 11, 7)
-    # EXPAND rule: every pixel the float box touches.
+    # Pixels sharing area with the float box (off pixel edges both rules agree).
     assert Box.from_float_bounds(1.5, 2.5, 11.5, 7.5) == Box(2, 3, 11, 7)
     assert Box.from_float_bounds(1.4, 2.6, 11.6, 7.4) == Box(1, 3, 12, 7)
     assert Box.from_size(4, 4, 0, 3).is_empty
     assert Box.from_size(4, 4, 0, 3) == Box.empty()
+
+
+def test_from_float_bounds_at_half_integer_edges() -> None:
+    # Pixel i spans [i - 0.5, i + 0.5). Bounds exactly on pixel edges:
+    # default (area-sharing): min = floor(min + 0.5), max = ceil(max - 0.5)
+    #   x: floor(0.5 + 0.5) = 1, ceil(3.5 - 0.5) = 3; y: floor(1.5 + 0.5) = 2, ceil(4.5 - 0.5) = 4
+    assert Box.from_float_bounds(0.5, 1.5, 3.5, 4.5) == Box(1, 2, 3, 4)
+    # touching: min = ceil(min - 0.5), max = floor(max + 0.5)
+    #   x: ceil(0.0) = 0, floor(4.0) = 4; y: ceil(1.0) = 1, floor(5.0) = 5
+    assert Box.from_float_bounds(0.5, 1.5, 3.5, 4.5, touching=True) == Box(0, 1, 4, 5)
+    # The outline of pixel (0, 0) is one pixel, or that pixel and its 8 neighbours.
+    assert Box.from_float_bounds(-0.5, -0.5, 0.5, 0.5) == Box(0, 0, 0, 0)
+    assert Box.from_float_bounds(-0.5, -0.5, 0.5, 0.5, touching=True) == Box(-1, -1, 1, 1)
+    # Off the edges the two rules agree: x: floor(0.7) = 0 / ceil(-0.3) = 0, ceil(3.2) = 4 / floor(4.2) = 4;
+    # y: floor(-0.2) = -1 / ceil(-1.2) = -1, ceil(1.7) = 2 / floor(2.7) = 2.
+    assert Box.from_float_bounds(0.2, -0.7, 3.7, 2.2) == Box(0, -1, 4, 2)
+    assert Box.from_float_bounds(0.2, -0.7, 3.7, 2.2, touching=True) == Box(0, -1, 4, 2)
+    # A single point on a pixel corner: no area, so empty; touching gives the 2 x 2 pixels meeting there.
+    assert Box.from_float_bounds(2.5, 2.5, 2.5, 2.5).is_empty
+    assert Box.from_float_bounds(2.5, 2.5, 2.5, 2.5, touching=True) == Box(2, 2, 3, 3)
+    # A point inside pixel 2 is that pixel under both rules.
+    assert Box.from_float_bounds(2.0, 2.0, 2.0, 2.0) == Box(2, 2, 2, 2)
+    assert Box.from_float_bounds(2.0, 2.0, 2.0, 2.0, touching=True) == Box(2, 2, 2, 2)
+    # The pixel-edge bounds of a box convert back to the same box only by default.
+    box = Box(-3, 4, 10, 12)
+    assert Box.from_float_bounds(*box.float_bounds()) == box
+    assert Box.from_float_bounds(*box.float_bounds(), touching=True) == box.grown(1)
+    assert box.float_corners() == [(-3.5, 3.5), (10.5, 3.5), (10.5, 12.5), (-3.5, 12.5)]
+
+
+def test_skymap_pixel_box_is_the_image_box() -> None:
+    from chamberlain.skymap import PixelBox
+
+    assert PixelBox is Box
 
 
 def test_frozen() -> None:

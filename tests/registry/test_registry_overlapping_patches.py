@@ -292,7 +292,7 @@ def test_tract_plane_filter_removes_index_false_positives(registry: Registry, ti
             for patch in tract:
                 if (
                     polygon is not None
-                    and planar_box(*patch.outer_bbox.float_edges).intersection(polygon).area > 0
+                    and planar_box(*patch.outer_bbox.float_bounds()).intersection(polygon).area > 0
                 ):
                     expected.add((tract.tract_id, patch.sequential_index))
         assert kept == expected

@@ -247,7 +247,7 @@ class WhereCompiler:
         return error_at(self.text, node.start, node.end, f"{message} at {where}", marker=marker)
 
     def _fault(self, node: Node, what: str, detail: str) -> InvalidQueryError:
-        """``{what} at {position}: {detail}`` with the marker under ``node``."""
+        """Format ``{what} at {position}: {detail}`` with the marker under ``node``."""
         where = describe_position(self.text, node.start)
         return error_at(self.text, node.start, node.end, f"{what} at {where}: {detail}")
 
@@ -488,7 +488,7 @@ class WhereCompiler:
     # --- operators ---------------------------------------------------------------------------
 
     def _logical(self, node: LogicalOp) -> _Value:
-        """An AND/OR chain; ``col = v1 OR col = v2 ...`` (``!=`` with AND) folds into one IN list.
+        """Compile an AND/OR chain; ``col = v1 OR col = v2 ...`` (``!=`` with AND) folds into one IN list.
 
         SQLite plans a long OR of equalities in time quadratic in its length;
         the IN list it becomes is planned once (and sent as one parameter when long).

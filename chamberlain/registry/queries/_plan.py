@@ -177,20 +177,20 @@ class JoinPlan:
         return self._from
 
     def dimension(self, name: str) -> sa.ColumnElement:
-        """The column giving dimension ``name``'s value."""
+        """Return the column giving dimension ``name``'s value."""
         try:
             return self._columns[name][0]
         except KeyError:
             raise InvalidQueryError(f"Dimension {name!r} is not part of this query ({self.group}).") from None
 
     def has_dimension(self, name: str) -> bool:
-        """True if some joined table has a column for ``name``."""
+        """Tell whether some joined table has a column for ``name``."""
         return name in self._columns
 
     def table(self, element: str) -> sa.FromClause:
-        """The joined table of an element (it must have been planned)."""
+        """Return the joined table of an element (it must have been planned)."""
         return self._aliases[element]
 
     def has_element(self, element: str) -> bool:
-        """True if the element's table is joined."""
+        """Tell whether the element's table is joined."""
         return element in self._aliases

@@ -172,14 +172,14 @@ class Query(DatasetSources):
         )
 
     def with_where(self, tree: Node | None) -> Query:
-        """A copy of this query with another where tree (for explain_no_results)."""
+        """Return a copy of this query with another where tree (for explain_no_results)."""
         copy = Query.__new__(Query)
         copy.__dict__.update(self.__dict__)
         copy.tree = tree
         return copy
 
     def with_spec(self, **changes: Any) -> Query:
-        """A new query with some spec fields changed."""
+        """Return a new query with some spec fields changed."""
         return Query(self.registry, replace(self.spec, **changes))
 
     # --- planning ----------------------------------------------------------------------------
@@ -208,7 +208,7 @@ class Query(DatasetSources):
     def plan(
         self, order_by: Sequence[str] = (), *, derive_for: DimensionGroup | None = None
     ) -> tuple[JoinPlan, list[Ref]]:
-        """The join plan covering the result, the constraints and ``order_by``.
+        """Plan the joins covering the result, the constraints and ``order_by``.
 
         With ``derive_for`` (the output's dimensions), implied dimensions of
         the output that nothing else needs and that a cached element gives
@@ -260,7 +260,7 @@ class Query(DatasetSources):
     # --- compiler callbacks ------------------------------------------------------------------
 
     def column(self, ref: Ref) -> sa.ColumnElement:
-        """The SQL column for a resolved name (a `Sources` callback)."""
+        """Return the SQL column for a resolved name (a `Sources` callback)."""
         plan = self._plan
         if ref.kind == "dimension":
             return plan.dimension(ref.name)
@@ -357,7 +357,7 @@ class Query(DatasetSources):
         return keys
 
     def region_predicate(self, element: str, region: sg.Region | sg.LonLat) -> sa.ColumnElement[bool]:
-        """A plain SQL predicate: the row's ``element`` keys are among the exact matches."""
+        """Build a plain SQL predicate: the row's ``element`` keys are among the exact matches."""
         keys = self.region_keys(element, region)
         if not keys:
             return sa.false()
@@ -414,7 +414,7 @@ class Query(DatasetSources):
     # --- statements --------------------------------------------------------------------------
 
     def build(self, order_by: Sequence[str] = (), *, columns: str = "data_ids") -> Built:
-        """The SELECT for this query.
+        """Build the SELECT for this query.
 
         Parameters
         ----------
@@ -537,5 +537,5 @@ class Query(DatasetSources):
         return cols, labels
 
     def coordinate(self, group: DimensionGroup, row: Sequence[Any]) -> DataCoordinate:
-        """A data ID from the first ``len(group.names)`` values of a row."""
+        """Make a data ID from the first ``len(group.names)`` values of a row."""
         return DataCoordinate.from_full_values(group, dict(zip(group.names, row)))

@@ -132,6 +132,16 @@ def parse_time_literal(body: str) -> int:
     times are UTC, ``cxcsec`` is TT and everything else (MJD, JD...) is TAI. A
     trailing ``Z`` or ``+00:00`` is accepted; other time zones are not.
 
+    Parameters
+    ----------
+    body : `str`
+        The text between the quotes.
+
+    Returns
+    -------
+    tai_ns : `int`
+        TAI nanoseconds since 1970.
+
     Raises
     ------
     ValueError
@@ -268,8 +278,20 @@ def make_region(name: str, args: Sequence[float]) -> sphgeom.Region | sphgeom.Lo
 
 
 def parse_region_string(pos: str) -> sphgeom.Region:
-    """Read an IVOA SIAv2 ``POS`` string: ``CIRCLE ra dec r``, ``RANGE lon1 lon2 lat1 lat2``,
+    """Read an IVOA SIAv2 ``POS`` string into a sphgeom region.
+
+    The shapes are ``CIRCLE ra dec r``, ``RANGE lon1 lon2 lat1 lat2`` and
     ``POLYGON ra1 dec1 ...`` (degrees; RANGE accepts ``-Inf``/``+Inf``).
+
+    Parameters
+    ----------
+    pos : `str`
+        The ``POS`` string.
+
+    Returns
+    -------
+    region : `lsst.sphgeom.Region`
+        A ``Circle``, ``Box`` or ``ConvexPolygon``.
 
     Raises
     ------

@@ -32,6 +32,12 @@ def describe_position(text: str, start: int) -> str:
         The whole expression.
     start
         0-based character offset into ``text``.
+
+    Returns
+    -------
+    str
+        ``"position N"``, followed by ``" (line L, column C)"`` when ``text``
+        has several lines.
     """
     if "\n" not in text:
         return f"position {start}"
@@ -99,6 +105,14 @@ def error_at(
 ) -> InvalidQueryError:
     """Build (not raise) an `InvalidQueryError` whose message comes from `format_error`.
 
-    Parameters are those of `format_error`.
+    Parameters
+    ----------
+    text, start, end, message, marker
+        As for `format_error`.
+
+    Returns
+    -------
+    InvalidQueryError
+        The exception, for the caller to raise.
     """
     return InvalidQueryError(format_error(text, start, end, message, marker=marker))

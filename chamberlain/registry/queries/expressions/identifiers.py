@@ -16,7 +16,22 @@ _TIMESPAN_BOUNDS = ("begin", "end")
 
 
 def suggest(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
-    """Return up to ``limit`` candidates close to ``name`` (case-insensitive, best first)."""
+    """Return up to ``limit`` candidates close to ``name`` (case-insensitive, best first).
+
+    Parameters
+    ----------
+    name : `str`
+        The unknown name.
+    candidates : iterable of `str`
+        The valid names.
+    limit : `int`, optional
+        The most suggestions to return.
+
+    Returns
+    -------
+    suggestions : `list` [`str`]
+        Candidates in their own spelling; empty if none is close.
+    """
     by_lower: dict[str, str] = {}
     for candidate in candidates:
         by_lower.setdefault(candidate.lower(), candidate)

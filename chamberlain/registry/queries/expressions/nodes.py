@@ -53,7 +53,13 @@ class Node:
     """Offset just past the node's last character in the expression."""
 
     def children(self) -> tuple[Node, ...]:
-        """Return the direct sub-nodes, in source order."""
+        """Return the direct sub-nodes, in source order.
+
+        Returns
+        -------
+        children : `tuple` [`Node`, ...]
+            Empty for a leaf.
+        """
         return ()
 
 
@@ -120,7 +126,7 @@ class TupleLiteral(Node):
 
     items: tuple[Node, ...]
 
-    def children(self) -> tuple[Node, ...]:
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return self.items
 
 
@@ -135,7 +141,7 @@ class UnaryOp(Node):
     op: str
     operand: Node
 
-    def children(self) -> tuple[Node, ...]:
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return (self.operand,)
 
 
@@ -152,7 +158,7 @@ class BinaryOp(Node):
     lhs: Node
     rhs: Node
 
-    def children(self) -> tuple[Node, ...]:
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return (self.lhs, self.rhs)
 
 
@@ -171,7 +177,7 @@ class LogicalOp(Node):
     operands: tuple[Node, ...]
     """The terms combined (at least two; none is a `LogicalOp` with the same ``op``)."""
 
-    def children(self) -> tuple[Node, ...]:
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return self.operands
 
 
@@ -187,7 +193,7 @@ class InList(Node):
     items: tuple[Node, ...]
     negated: bool = False
 
-    def children(self) -> tuple[Node, ...]:
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return (self.lhs, *self.items)
 
 
@@ -198,7 +204,7 @@ class IsNull(Node):
     operand: Node
     negated: bool = False
 
-    def children(self) -> tuple[Node, ...]:
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return (self.operand,)
 
 
@@ -213,7 +219,7 @@ class FunctionCall(Node):
     name: str
     args: tuple[Node, ...]
 
-    def children(self) -> tuple[Node, ...]:
+    def children(self) -> tuple[Node, ...]:  # noqa: D102
         return self.args
 
 
@@ -245,14 +251,36 @@ class NodeVisitor:
     """
 
     def visit(self, node: Node) -> Any:
-        """Visit one node and return what its ``visit_*`` method returns."""
+        """Visit one node and return what its ``visit_*`` method returns.
+
+        Parameters
+        ----------
+        node : `Node`
+            The node.
+
+        Returns
+        -------
+        result : `object`
+            What ``visit_<ClassName>`` (or `generic_visit`) returns.
+        """
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is None:
             return self.generic_visit(node)
         return method(node)
 
     def generic_visit(self, node: Node) -> Any:
-        """Visit every child of ``node``; return `None`."""
+        """Visit every child of ``node``; return `None`.
+
+        Parameters
+        ----------
+        node : `Node`
+            The node whose children to visit.
+
+        Returns
+        -------
+        None
+            Always.
+        """
         for child in node.children():
             self.visit(child)
         return None

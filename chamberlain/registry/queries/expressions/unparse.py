@@ -59,6 +59,11 @@ def to_text(node: Node) -> str:
     node
         Root of the (sub-)tree to print.
 
+    Returns
+    -------
+    str
+        The expression text.
+
     Raises
     ------
     ValueError

@@ -22,9 +22,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    """Create every table of the universe in the configuration's attributes (the default one if unset)."""
     universe = context.config.attributes.get("universe") or DimensionUniverse.default()
     build_metadata(universe).create_all(op.get_bind())
 
 
 def downgrade() -> None:
+    """Refuse: the baseline cannot be downgraded."""
     raise NotImplementedError("The baseline cannot be downgraded; delete the repository instead.")
