@@ -14,7 +14,7 @@ the same settings as the registry's connection, and replays recorded
 statements with their parameters, fetching every row as a tuple. The time of
 that replay is the floor: what the same SQL costs with no library around it.
 
-The benchmarks read the registry's private database object (``registry.db``
+The benchmarks read the registry's private database object (``registry._db``
 and its SQLAlchemy connection) to do this; that is acceptable in a benchmark,
 never in library code.
 """
@@ -242,7 +242,7 @@ def capture(registry: Any) -> Iterator[Capture]:
         The recorded statements, complete when the block ends.
     """
     out = Capture()
-    fairy = registry.db.connection.connection  # SQLAlchemy's pooled-connection wrapper (private use)
+    fairy = registry._db.connection.connection  # SQLAlchemy's pooled-connection wrapper (private use)
     real = fairy.dbapi_connection
     fairy.dbapi_connection = _ConnectionProxy(real, out)
     try:
@@ -262,7 +262,7 @@ class RawDriver:
     """
 
     def __init__(self, registry: Any) -> None:
-        db = registry.db
+        db = registry._db
         self.dialect: str = db.dialect
         if self.dialect == "sqlite":
             live = db.connection.connection.dbapi_connection

@@ -44,6 +44,7 @@ from _common import (
     print_table,
 )
 
+from chamberlain.butler import Butler
 from chamberlain.instrument import SimCam, simulate_headers
 from chamberlain.registry import Registry
 from chamberlain.tasks import DefineVisitsConfig, DefineVisitsTask
@@ -92,16 +93,16 @@ def instrument_phases(task: DefineVisitsTask, totals: dict[str, float]) -> None:
 
 
 def run_once(
-    url: str, namespace: str | None, exposures: list[dict[str, Any]], processes: int
+    root: str, url: str | None, namespace: str | None, exposures: list[dict[str, Any]], processes: int
 ) -> dict[str, float]:
-    """One fresh repository: time the first run and the no-op re-run."""
-    registry = Registry.create(url, namespace=namespace)
+    """One fresh repository in ``root`` (its database at ``url``, or SQLite in ``root``): time the first run and the no-op re-run."""
+    butler = Butler.create(root, url, namespace)
     try:
-        fill(registry, exposures)
+        fill(butler.registry, exposures)
         data_ids = [{"instrument": "SimCam", "exposure": e["id"]} for e in exposures]
         config = DefineVisitsConfig()
         config.compute_visit_regions.name = "by-camera-geometry"
-        task = DefineVisitsTask(config, registry=registry)
+        task = DefineVisitsTask(config, butler=butler)
         totals: dict[str, float] = defaultdict(float)
         instrument_phases(task, totals)
         t0 = time.perf_counter()
@@ -109,14 +110,14 @@ def run_once(
         first = time.perf_counter() - t0
         assert result.n_new == len(exposures), result
         t0 = time.perf_counter()
-        again = DefineVisitsTask(config, registry=registry).run(data_ids, processes=processes)
+        again = DefineVisitsTask(config, butler=butler).run(data_ids, processes=processes)
         rerun = time.perf_counter() - t0
         assert again.n_skipped == len(exposures), again
         out = {"first": first, "rerun": rerun, **totals}
         out["other"] = first - sum(totals[p] for p in PHASES)
         return out
     finally:
-        registry.close()
+        butler.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,11 +152,16 @@ def main(argv: list[str] | None = None) -> int:
                     with tempfile.TemporaryDirectory(
                         prefix="bench_dv_", dir=ensure_workdir(args.workdir)
                     ) as tmp:
-                        samples.append(run_once(f"sqlite:///{tmp}/repo.sqlite3", None, exposures, processes))
+                        samples.append(run_once(f"{tmp}/repo", None, None, exposures, processes))
                 else:
                     namespace = new_namespace("bench_dv")
                     try:
-                        samples.append(run_once(args.pg_url, namespace, exposures, processes))
+                        with tempfile.TemporaryDirectory(
+                            prefix="bench_dv_", dir=ensure_workdir(args.workdir)
+                        ) as tmp:
+                            samples.append(
+                                run_once(f"{tmp}/repo", args.pg_url, namespace, exposures, processes)
+                            )
                     finally:
                         drop_schema(args.pg_url, namespace)
             first = median([s["first"] for s in samples])

@@ -120,7 +120,7 @@ def count_rows(registry: Registry, table: str) -> int:
     import sqlalchemy as sa
 
     return int(
-        registry.db.execute(sa.select(sa.func.count()).select_from(registry.tables[table])).scalar_one()
+        registry._db.execute(sa.select(sa.func.count()).select_from(registry._tables[table])).scalar_one()
     )
 
 

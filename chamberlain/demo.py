@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
 
 from .butler import Butler
 from .datasets import DatasetType
@@ -209,7 +208,7 @@ def run(
     exposures = [
         {"instrument": "SimCam", "exposure": r.id} for r in registry.fetch_dimension_records("exposure")
     ]
-    result = DefineVisitsTask(registry=registry).run(exposures)
+    result = DefineVisitsTask(butler=butler).run(exposures)
     step(
         f"Defined {result.n_visits} visits ({result.n_new} new); {result.n_not_on_sky} calibration exposures "
         "skipped because they cannot see the sky."
@@ -217,9 +216,7 @@ def run(
 
     skymap = RingsSkyMap(**DEMO_SKYMAP)
     register_skymap(registry, "demo-rings", skymap)
-    n_overlaps = registry.db.execute(
-        sa.text("SELECT count(*) FROM visit_detector_region_patch_overlap")
-    ).scalar_one()
+    n_overlaps = registry.count_overlaps("visit_detector_region", "patch")
     step(
         f"Registered rings skymap 'demo-rings' ({len(skymap)} tracts); {n_overlaps} exact detector-patch "
         "overlaps stored."
@@ -250,7 +247,9 @@ def run(
         handles.append(butler.get_deferred(ref))
     step(f"Wrote {len(handles)} simulated '{band}' coadds to run demo/coadds.")
 
-    exposure_id = registry.query_data_ids(["exposure"], where=f"visit = {visit.id}", instrument="SimCam")
+    exposure_id = registry.query_data_ids(
+        ["exposure"], where=f"visit = {visit.id}", data_id={"instrument": "SimCam"}
+    )
     first_exposure = next(iter(exposure_id))["exposure"]
     raw_id = {"instrument": "SimCam", "exposure": first_exposure, "detector": detector}
     wcs = butler.get("raw.wcs", raw_id, collections="SimCam/raw/all")

@@ -267,6 +267,10 @@ class CalibrationLookupError(ChamberlainError, LookupError):
     """
 
 
+class ButlerUsageError(ChamberlainError, ValueError):
+    """A butler method was called with options that do not fit together."""
+
+
 class InvalidNameError(ChamberlainError, ValueError):
     """A collection or dataset type name breaks the rules of `chamberlain.naming`.
 
@@ -381,6 +385,23 @@ class ExportFormatError(ChamberlainError, ValueError):
     """An export file is malformed, of an unknown version, or for an incompatible universe.
 
     Raised by `chamberlain.transfers` imports.
+    """
+
+
+class PipelineError(ConfigError):
+    """A pipeline file, or a pipeline built from one, is invalid.
+
+    Raised by `chamberlain.pipe.Pipeline` when a file is not YAML, has an
+    unknown key, imports a missing file, or names a task class or config
+    field that does not exist.
+    """
+
+
+class PipelineGraphError(PipelineError):
+    """The tasks of a pipeline do not form a valid graph.
+
+    Raised by `chamberlain.pipe.PipelineGraph` for a cycle, two producers of
+    one dataset type, or a storage-class or dimension mismatch.
     """
 
 

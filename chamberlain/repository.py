@@ -364,3 +364,28 @@ def check_outside_repository(path: str | os.PathLike[str], root: str | os.PathLi
             f"Cannot write {str(path)!r}: it is inside the repository {str(root)!r}, which {what} does "
             "not change; choose a file outside it."
         )
+
+
+def describe_repository(config: RepositoryConfig) -> dict[str, Any]:
+    """Describe where a repository's database is, as it may be shown: any password hidden.
+
+    Parameters
+    ----------
+    config
+        The repository's ``chamberlain.yaml``.
+
+    Returns
+    -------
+    dict
+        ``root`` (str), ``db`` (the URL, None for SQLite inside the root),
+        ``namespace`` and ``url`` (the effective URL), passwords replaced by ``***``.
+    """
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(config.url).render_as_string(hide_password=True)
+    return {
+        "root": str(config.root),
+        "db": None if config.db is None else url,
+        "namespace": config.namespace,
+        "url": url,
+    }

@@ -144,11 +144,11 @@ def populate(registry: Registry) -> None:
     reg.insert_datasets(
         "deepCoadd", [{"skymap": "sky", "tract": 0, "patch": p, "band": "r"} for p in range(8)], "run1"
     )
-    records = reg.tables["datastore_record"]
+    records = reg._tables["datastore_record"]
     rows = [
         {"dataset_id": r.id, "component": "", "path": f"run1/{r.dataset_type.name}/{r.data_id['visit' if 'visit' in r.data_id else 'exposure']}_{r.data_id['detector']}.fits",
          "formatter": "fits", "storage_class": "ExposureF", "checksum": None, "file_size": 100}
         for r in calexps + raws
     ]  # fmt: skip
     with reg.transaction():
-        reg.db.connection.execute(sa.insert(records), rows)
+        reg._db.connection.execute(sa.insert(records), rows)

@@ -11,7 +11,6 @@ from collections import Counter
 from typing import Any
 
 import click
-import sqlalchemy as sa
 
 from chamberlain.butler import Butler, ButlerUsageError
 from chamberlain.errors import (
@@ -61,17 +60,8 @@ def _matching_runs(butler: Butler, patterns: tuple[str, ...]) -> list[str]:
 
 def _dataset_counts(butler: Butler, runs: list[str]) -> dict[str, int]:
     """Number of datasets in each RUN (one query)."""
-    dataset = butler.registry.tables["dataset"]
-    collection = butler.registry.tables["collection"]
-    stmt = (
-        sa.select(collection.c.name, sa.func.count(dataset.c.id))
-        .select_from(collection.join(dataset, dataset.c.run_id == collection.c.collection_id))
-        .where(collection.c.name.in_(runs))
-        .group_by(collection.c.name)
-    )
-    counts = {name: 0 for name in runs}
-    counts.update({name: int(n) for name, n in butler.registry.db.execute(stmt)})
-    return counts
+    per_type = butler.registry.count_datasets(runs)
+    return {name: sum(per_type[name].values()) for name in runs}
 
 
 def _confirmed(question: str, no_confirm: bool) -> bool:

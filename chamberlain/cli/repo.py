@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 
-from chamberlain.dimensions import DimensionUniverse
-from chamberlain.errors import ConfigError, SchemaVersionError
-from chamberlain.registry import Registry
-from chamberlain.registry._database import Database
+from chamberlain.errors import ConfigError
+from chamberlain.registry import Registry, redact_url
+from chamberlain.registry import migrate as migrate_database
 from chamberlain.repository import (
     PREEXISTING_NAME,
     SQLITE_NAME,
@@ -20,7 +17,6 @@ from chamberlain.repository import (
     check_new_root,
     write_preexisting,
 )
-from chamberlain.schema import versioning
 
 from ._repo import repo_argument
 
@@ -30,7 +26,7 @@ __all__ = ["create", "demo", "migrate"]
 def _describe(config: RepositoryConfig) -> str:
     if config.db is None:
         return f"SQLite database {SQLITE_NAME}"
-    url = sa.make_url(config.db).render_as_string(hide_password=True)
+    url = redact_url(config.db)
     return f"database {url}" + (f", namespace {config.namespace}" if config.namespace else "")
 
 
@@ -88,16 +84,6 @@ def create(repo: str, db_url: str | None, namespace: str | None, allow_existing_
     click.echo(f"Created repository {root} ({_describe(config)}{kept}).")
 
 
-def _stored_universe(connection: sa.Connection) -> DimensionUniverse:
-    try:
-        value = connection.execute(
-            sa.text("SELECT value FROM repository_attribute WHERE name = 'universe'")
-        ).scalar_one_or_none()
-    except sa.exc.DBAPIError:
-        value = None
-    return DimensionUniverse.from_config(json.loads(value)) if value else DimensionUniverse.default()
-
-
 @click.command()
 @repo_argument
 def migrate(repo: str) -> None:
@@ -107,31 +93,14 @@ def migrate(repo: str) -> None:
     revisions in one transaction; prints "already at head" if there are none.
     """
     config = RepositoryConfig.load(repo)
-    head = versioning.head_revision()
-    db = Database(config.url, namespace=config.namespace)
-    try:
-        with db.transaction() as conn:
-            current = versioning.current_revision(conn)
-            known = versioning.known_revisions()
-            if current is None:
-                raise SchemaVersionError(
-                    f"Cannot migrate {repo!r}: its database has no schema revision (not a Chamberlain repository)."
-                )
-            if current not in known:
-                raise SchemaVersionError(
-                    f"Cannot migrate {repo!r}: its schema revision {current!r} is unknown to this Chamberlain "
-                    f"(head {head!r}); it was written by a newer Chamberlain."
-                )
-            click.echo(f"Current revision: {current}; head revision: {head}.")
-            if current == head:
-                click.echo(f"Repository {repo} is already at head; nothing to do.")
-                return
-            pending = known[known.index(current) + 1 :]
-            versioning.upgrade(conn, _stored_universe(conn))
-            reached = versioning.current_revision(conn)
-    finally:
-        db.close()
-    click.echo(f"Applied {len(pending)} revision(s) ({', '.join(pending)}); {repo} is now at {reached}.")
+    result = migrate_database(config.url, namespace=config.namespace, label=repo)
+    click.echo(f"Current revision: {result.current}; head revision: {result.head}.")
+    if not result.applied:
+        click.echo(f"Repository {repo} is already at head; nothing to do.")
+        return
+    click.echo(
+        f"Applied {len(result.applied)} revision(s) ({', '.join(result.applied)}); {repo} is now at {result.reached}."
+    )
 
 
 @click.command()

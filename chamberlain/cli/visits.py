@@ -6,7 +6,6 @@ import contextlib
 
 import click
 
-from chamberlain.butler_quantum import raw_wcs_from_butler
 from chamberlain.errors import ConfigError, DataIdValueError, InstrumentError, format_choices
 from chamberlain.instrument import get_instrument
 from chamberlain.tasks import DefineVisitsConfig, DefineVisitsTask
@@ -112,21 +111,18 @@ def define_visits(
                 f"'chamberlain register-instrument {repo} {instrument}' if it is a known instrument."
             )
         searched = expand_collections(butler, collections) if collections else []
-        raw_wcs = None
-        if algorithm == "single-raw-wcs":
-            if not searched:
-                raise ConfigError(
-                    "single-raw-wcs regions read each raw's WCS: give --collections naming where the raws are."
-                )
-            raw_wcs = raw_wcs_from_butler(butler, searched)
-        results = butler.query_dimension_records("exposure", where=where, instrument=instrument)
+        if algorithm == "single-raw-wcs" and not searched:
+            raise ConfigError(
+                "single-raw-wcs regions read each raw's WCS: give --collections naming where the raws are."
+            )
+        results = butler.query_dimension_records("exposure", where=where, data_id={"instrument": instrument})
         exposures = list(results)
         if not exposures:
             note(f"no exposures of {instrument!r} match" + explain(results.explain_no_results()))
         config = DefineVisitsConfig()
         config.group_exposures.name = visit_system or _default_grouping(instrument)
         config.compute_visit_regions.name = algorithm
-        task = DefineVisitsTask(config, registry=butler.registry, raw_wcs=raw_wcs)
+        task = DefineVisitsTask(config, butler=butler)
         result = task.run(
             exposures,
             collections=searched or None,

@@ -21,8 +21,11 @@ def _check(obj: Any, kind: type, name: str) -> None:
 
 
 class _FitsPixelsFormatter(Formatter):
-    """Shared by the exposure and masked-image formatters: a ``bbox`` cutout of one pixel plane
-    reads only that box of the masked image; other components read only the headers."""
+    """Read and write FITS pixel datasets: the base of the exposure and masked-image formatters.
+
+    A ``bbox`` cutout of one pixel plane reads only that box of the masked
+    image; other components read only the headers.
+    """
 
     extension = ".fits"
     #: The class `write` accepts.

@@ -1,8 +1,13 @@
-"""The task framework: `Task`, `Config`, `Struct`, `PipelineTask`, connections, and pipelines."""
+"""The task framework: `Task`, `Config`, `Struct`, `PipelineTask`, connections, pipelines, and quantum execution.
+
+`run_quantum`, `make_quantum_refs` and `ButlerQuantumContext` run a quantum
+against a `~chamberlain.butler.Butler`.
+"""
 
 from __future__ import annotations
 
 from . import connection_types
+from ._execution import ButlerQuantumContext, make_quantum_refs, run_quantum
 from .config import Config, HistoryEntry, choice_field, config_field, field, range_field
 from .configurable import (
     ConfigurableField,
@@ -32,6 +37,7 @@ from .task import Task
 from .timing import time_method
 
 __all__ = [
+    "ButlerQuantumContext",
     "Config",
     "ConfigurableField",
     "DeferredRef",
@@ -69,8 +75,10 @@ __all__ = [
     "find_pipeline",
     "import_object",
     "import_path",
+    "make_quantum_refs",
     "range_field",
     "register_configurable",
+    "run_quantum",
     "shipped_pipelines",
     "time_method",
 ]

@@ -22,7 +22,7 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chamberlain.errors import ConfigError, format_choices
+from chamberlain.errors import PipelineError, PipelineGraphError, format_choices
 
 __all__ = [
     "ConfigBlock",
@@ -45,14 +45,6 @@ _ENV = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))"
 MAX_VALUES = 100_000
 #: Functions a contract may call (see `chamberlain.pipe.pipeline_contracts`).
 CONTRACT_FUNCTIONS = frozenset({"abs", "all", "any", "len", "max", "min", "round", "set", "sorted", "sum"})
-
-
-class PipelineError(ConfigError):
-    """A pipeline file, or a pipeline built from one, is invalid."""
-
-
-class PipelineGraphError(PipelineError):
-    """The tasks of a pipeline do not form a valid graph (cycle, two producers, mismatch)."""
 
 
 # ----------------------------------------------------------------------------- plain data

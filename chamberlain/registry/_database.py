@@ -368,7 +368,7 @@ class Database:
     # raises `ConstraintError` naming the table and the statement. `batches` is the
     # one place that knows the backend's bound-parameter limit.
 
-    def batches(self, items: Iterable[T], per_item: int = 1) -> Iterator[Sequence[T]]:
+    def batches(self, items: Iterable[T], per_item: int = 1, reserve: int = 0) -> Iterator[Sequence[T]]:
         """Split items into slices small enough for one statement's bound parameters.
 
         Parameters
@@ -378,12 +378,15 @@ class Database:
         per_item
             Bound parameters each item needs in the statement (e.g. the number
             of columns of a key tuple in ``IN``, or of a row inserted).
+        reserve
+            Bound parameters the statement uses besides the items' (taken
+            from the limit before it is shared out).
 
         Returns
         -------
         Iterator [Sequence]
             Consecutive slices holding at most
-            ``(max_parameters - PARAMETER_HEADROOM) // per_item`` items each (at
+            ``(max_parameters - PARAMETER_HEADROOM - reserve) // per_item`` items each (at
             least one), in order; nothing for no items.
 
         Raises
@@ -394,7 +397,7 @@ class Database:
         if isinstance(per_item, bool) or not isinstance(per_item, int) or per_item < 1:
             raise ValueError(f"per_item must be a positive integer, not {per_item!r}.")
         values = items if isinstance(items, Sequence) else list(items)
-        size = max(1, (self.max_parameters - PARAMETER_HEADROOM) // per_item)
+        size = max(1, (self.max_parameters - PARAMETER_HEADROOM - reserve) // per_item)
         for i in range(0, len(values), size):
             yield values[i : i + size]
 

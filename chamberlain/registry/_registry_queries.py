@@ -6,12 +6,13 @@ see docs/queries.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Unpack, cast
 
 from ..datasets import DatasetType
 from ..dimensions import DimensionGroup
 from .queries import api as _queries
+from .queries.api import QueryOptions
 from .queries.results import DataCoordinateQueryResults, DatasetQueryResults, DimensionRecordQueryResults
 
 if TYPE_CHECKING:
@@ -27,14 +28,9 @@ class RegistryQueries:
         self,
         dimensions: DimensionGroup | Iterable[str] | str,
         *,
-        where: str = "",
-        bind: Mapping[str, Any] | None = None,
-        data_id: Mapping[str, Any] | None = None,
         datasets: str | Iterable[str] | None = None,
         collections: str | Iterable[str] | None = None,
-        order_by: str | Iterable[str] | None = None,
-        limit: int | None = None,
-        **kwargs: Any,
+        **options: Unpack[QueryOptions],
     ) -> DataCoordinateQueryResults:
         """Data IDs of the given dimensions that satisfy the constraints (lazy; one SQL statement).
 
@@ -48,24 +44,13 @@ class RegistryQueries:
         ----------
         dimensions
             Dimension names (or a group) of the result data IDs.
-        where
-            A `where` expression (see ``docs/queries.md`` / the expression
-            package): ``"visit.day_obs = 20240301 AND band = 'r'"``. Region
-            terms (``visit.region OVERLAPS CIRCLE(ra, dec, radius_deg)``) work
-            under AND, OR and NOT.
-        bind
-            Values for ``:name`` placeholders in ``where``.
-        data_id, **kwargs
-            Dimension values the rows must have.
         datasets, collections
             Keep only data IDs for which a dataset of each type exists in the
             collections (CALIBRATION collections are matched on validity
             range against the rows' exposure/visit timespan).
-        order_by
-            Names to sort by; ``-name`` sorts descending.
-        limit
-            None (all rows) or an integer from 1 to 2**63 - 1; see
-            `QueryResults.truncated`.
+        **options
+            ``where``, ``bind``, ``data_id``, ``order_by``, ``limit``, and
+            data ID values as keywords: see `QueryOptions`.
 
         Returns
         -------
@@ -84,31 +69,42 @@ class RegistryQueries:
             ``docs/queries.md``).
         """
         return _queries.query_data_ids(
-            cast("Registry", self), dimensions, where=where, bind=bind, data_id=data_id, datasets=datasets,
-            collections=collections, order_by=order_by, limit=limit, **kwargs,
-        )  # fmt: skip
+            cast("Registry", self), dimensions, datasets=datasets, collections=collections, **options
+        )
 
     def query_datasets(
         self,
         dataset_type: str | DatasetType | Iterable[str | DatasetType],
         collections: str | Iterable[str],
         *,
-        where: str = "",
-        bind: Mapping[str, Any] | None = None,
-        data_id: Mapping[str, Any] | None = None,
         find_first: bool = True,
         with_dimension_records: bool = False,
-        order_by: str | Iterable[str] | None = None,
-        limit: int | None = None,
-        **kwargs: Any,
+        **options: Unpack[QueryOptions],
     ) -> DatasetQueryResults:
         """Datasets of one or more types (names, glob patterns) in the collections (lazy).
 
-        With ``find_first`` (the default) only the first dataset per data ID
-        in collection search order is returned (chains flattened). Each
-        dataset type is one SQL statement. Other parameters are as for
-        `query_data_ids`; ``where`` may also use ``ingest_date``, ``run``,
-        ``collection``, ``dataset_id`` and ``<type>.timespan`` (validity).
+        Each dataset type is one SQL statement, run when the results are
+        iterated.
+
+        Parameters
+        ----------
+        dataset_type
+            Dataset types, names or glob patterns.
+        collections
+            Collections searched, in order (chains flattened).
+        find_first
+            Return only the first dataset per data ID in collection search order.
+        with_dimension_records
+            Attach the dimension records to each data ID.
+        **options
+            As for `query_data_ids`; ``where`` may also use ``ingest_date``,
+            ``run``, ``collection``, ``dataset_id`` and ``<type>.timespan``
+            (validity).
+
+        Returns
+        -------
+        DatasetQueryResults
+            Lazy, streaming results.
 
         Raises
         ------
@@ -124,27 +120,35 @@ class RegistryQueries:
             `query_data_ids`.
         """
         return _queries.query_datasets(
-            cast("Registry", self), dataset_type, collections, where=where, bind=bind, data_id=data_id,
-            find_first=find_first, with_dimension_records=with_dimension_records,
-            order_by=order_by, limit=limit, **kwargs,
-        )  # fmt: skip
+            cast("Registry", self),
+            dataset_type,
+            collections,
+            find_first=find_first,
+            with_dimension_records=with_dimension_records,
+            **options,
+        )
 
     def query_dimension_records(
         self,
         element: str,
         *,
-        where: str = "",
-        bind: Mapping[str, Any] | None = None,
-        data_id: Mapping[str, Any] | None = None,
         datasets: str | Iterable[str] | None = None,
         collections: str | Iterable[str] | None = None,
-        order_by: str | Iterable[str] | None = None,
-        limit: int | None = None,
-        **kwargs: Any,
+        **options: Unpack[QueryOptions],
     ) -> DimensionRecordQueryResults:
         """Records of one element satisfying the constraints (lazy; regions decoded per row).
 
-        Parameters are as for `query_data_ids`.
+        Parameters
+        ----------
+        element
+            The dimension element, e.g. ``"exposure"``.
+        datasets, collections, **options
+            As for `query_data_ids`.
+
+        Returns
+        -------
+        DimensionRecordQueryResults
+            Lazy, streaming results.
 
         Raises
         ------
@@ -153,6 +157,5 @@ class RegistryQueries:
             as for `query_data_ids`.
         """
         return _queries.query_dimension_records(
-            cast("Registry", self), element, where=where, bind=bind, data_id=data_id, datasets=datasets,
-            collections=collections, order_by=order_by, limit=limit, **kwargs,
-        )  # fmt: skip
+            cast("Registry", self), element, datasets=datasets, collections=collections, **options
+        )

@@ -566,6 +566,36 @@ class DatasetManager:
                 "through the Butler (prune_datasets/remove_datasets), which deletes the files too."
             ) from None
 
+    # --- counting ----------------------------------------------------------------------
+
+    def count_by_run(self, runs: Sequence[CollectionRecord]) -> dict[str, dict[str, int]]:
+        """Count the datasets of RUN collections per dataset type (one GROUP BY statement).
+
+        Parameters
+        ----------
+        runs
+            The RUN collections' records.
+
+        Returns
+        -------
+        dict[str, dict[str, int]]
+            ``{run: {dataset type: count}}`` (see `Registry.count_datasets`).
+        """
+        by_id = {r.id: r.name for r in runs}
+        out: dict[str, dict[str, int]] = {r.name: {} for r in runs}
+        if not by_id:
+            return out
+        d = self._dataset
+        stmt = (
+            sa.select(d.c.run_id, d.c.dataset_type_id, sa.func.count())
+            .where(d.c.run_id.in_(list(by_id)))
+            .group_by(d.c.run_id, d.c.dataset_type_id)
+        )
+        with self._db.transaction(write=False) as conn:
+            for run_id, type_id, n in conn.execute(stmt):
+                out[by_id[run_id]][self._types.by_id(type_id).dataset_type.name] = int(n)
+        return out
+
 
 def _group_by_type(refs: Iterable[DatasetRef]) -> dict[str, list[DatasetRef]]:
     out: dict[str, list[DatasetRef]] = {}

@@ -48,9 +48,9 @@ class DatastoreRecords:
 
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
-        self._db = registry.db
-        self._table = registry.tables["datastore_record"]
-        self._trash = registry.tables["datastore_trash"]
+        self._db = registry._db
+        self._table = registry._tables["datastore_record"]
+        self._trash = registry._tables["datastore_trash"]
         self._sqlite = self._db.dialect == "sqlite"
         table = self._table
         self._fetch = self._db.prepare(
@@ -293,7 +293,7 @@ class DatastoreRecords:
             return
         dims = rec.dataset_type.dimensions.required
         conn = self._db.connection
-        dataset = registry.tables["dataset"]
+        dataset = registry._tables["dataset"]
         try:
             self._db.insert_many(
                 conn,
@@ -354,6 +354,6 @@ class DatastoreRecords:
             If the run does not exist.
         """
         rec = self._registry._collections.get(run)
-        dataset = self._registry.tables["dataset"]
+        dataset = self._registry._tables["dataset"]
         with self._db.transaction(write=False) as conn:
             return [r[0] for r in conn.execute(sa.select(dataset.c.id).where(dataset.c.run_id == rec.id))]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import lsst.sphgeom as sg
@@ -20,6 +20,8 @@ from ..errors import (
     format_choices,
 )
 from ..geometry import Timespan
+from ._database import PARAMETER_HEADROOM
+from ._record_lookup import RecordLookup
 
 if TYPE_CHECKING:
     from ._database import Database
@@ -163,6 +165,8 @@ class DimensionRecordManager:
         self._spatial = spatial
         self._validators: dict[str, _Validator] = {}
         self._cache: dict[str, dict[tuple[Any, ...], DimensionRecord]] = {}
+        #: Records of any element by key, for file templates (`Registry.lookup_dimension_record`).
+        self.lookup = RecordLookup(db, universe, tables)
         db.rollback_listeners.append(self.clear_cache)  # the cache may hold rolled-back rows
 
     def validator(self, element: DimensionElement) -> _Validator:
@@ -442,6 +446,75 @@ class DimensionRecordManager:
                 self._row_to_record(element, r._mapping) for r in conn.execute(sa.select(self.table(element)))
             ]
 
+    def fetch_matching(
+        self, element: DimensionElement, fields: Sequence[str], values: Sequence[tuple[Any, ...]]
+    ) -> list[DimensionRecord]:
+        """Return the records whose ``fields`` take one of the ``values`` tuples (chunked by the parameter limit).
+
+        Values are grouped by all but their last field, so the common case (one
+        instrument, many IDs) is ``instrument = ? AND id IN (...)``; groups are
+        OR-ed into one statement up to the parameter limit and 250 groups
+        (SQLite's expression depth limit is 1,000; on PostgreSQL a long
+        row-value ``IN`` list exhausts the server's stack instead).
+
+        Parameters
+        ----------
+        element
+            The element whose table is read.
+        fields
+            Column names the values are compared with.
+        values
+            Value tuples, one value per field.
+
+        Returns
+        -------
+        list[DimensionRecord]
+            The matching records.
+        """
+        table = self.table(element)
+        *prefix_cols, last = [table.c[f] for f in fields]
+        groups: dict[tuple[Any, ...], list[Any]] = {}
+        for v in values:
+            groups.setdefault(tuple(v[:-1]), []).append(v[-1])
+        budget = max(len(fields) + 1, self._db.max_parameters - PARAMETER_HEADROOM)
+        statements: list[list[sa.ColumnElement[bool]]] = [[]]
+        used = 0
+        for prefix, lasts in groups.items():
+            for chunk in self._db.batches(lasts, reserve=len(prefix)):
+                cost = len(prefix) + len(chunk)
+                if statements[-1] and (used + cost > budget or len(statements[-1]) >= 250):
+                    statements.append([])
+                    used = 0
+                eqs = [c == p for c, p in zip(prefix_cols, prefix)]
+                statements[-1].append(sa.and_(*eqs, last.in_(list(chunk))))
+                used += cost
+        make = self._record_maker(element)
+        out: list[DimensionRecord] = []
+        with self._db.transaction(write=False) as conn:
+            for clauses in statements:
+                if clauses:
+                    out.extend(
+                        make(r) for r in conn.execute(sa.select(table).where(sa.or_(*clauses))).mappings()
+                    )
+        return out
+
+    def _record_maker(self, element: DimensionElement) -> Callable[[Any], DimensionRecord]:
+        """Return a function turning a table row of ``element`` into its record (names looked up once, not per row)."""
+        plain = [f for f in self.validator(element).fields if f not in ("region", "timespan")]
+        spatial, temporal, record_class = element.spatial, element.temporal, element.RecordClass
+
+        def make(row: Any) -> DimensionRecord:
+            values = {f: row[f] for f in plain}
+            if spatial:
+                encoded = row["region"]
+                values["region"] = None if encoded is None else sg.Region.decode(encoded)
+            if temporal:
+                begin, end = row["timespan_begin"], row["timespan_end"]
+                values["timespan"] = None if begin is None and end is None else Timespan(begin, end)
+            return record_class(**values)
+
+        return make
+
     def _cached(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
         cache = self._cache.get(element.name)
         if cache is None:
@@ -512,6 +585,7 @@ class DimensionRecordManager:
     def clear_cache(self) -> None:
         """Forget cached records (after another process changed them)."""
         self._cache.clear()
+        self.lookup.clear()
 
     def _reloaded(self, element: DimensionElement) -> dict[tuple[Any, ...], DimensionRecord]:
         """Return the cache of ``element`` read afresh (after a miss: another connection may have added records)."""

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import lsst.sphgeom as sg
 import sqlalchemy as sa
 
+from ..errors import DimensionRecordError
 from ..geometry.htm import pixel_lists, region_pixels
 from ..schema import overlap_table_name, spatial_pairs
 
@@ -146,6 +147,36 @@ class SpatialIndex:
                 lists = pixel_lists(len(regions), owner, pixel)
             written += self._compute(conn, element, partner, element_first, keys, regions, lists)
         return written
+
+    def count_overlaps(self, a: DimensionElement, b: DimensionElement) -> int:
+        """Return the number of stored exact overlaps between records of ``a`` and ``b`` (either order).
+
+        Parameters
+        ----------
+        a, b
+            Two spatial elements of different families.
+
+        Returns
+        -------
+        int
+            See `Registry.count_overlaps`.
+
+        Raises
+        ------
+        DimensionRecordError
+            If no overlaps are stored between these two elements.
+        """
+        pairs = [(x.name, y.name) for x, y in spatial_pairs(self._universe)]
+        if (a.name, b.name) not in pairs:
+            if (b.name, a.name) not in pairs:
+                raise DimensionRecordError(
+                    f"No overlaps are stored between {a.name!r} and {b.name!r}; stored pairs: "
+                    f"{', '.join(f'{x}/{y}' for x, y in pairs)}."
+                )
+            a, b = b, a
+        table = self._tables[overlap_table_name(a, b)]
+        with self._db.transaction(write=False) as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
     def delete(self, conn: sa.Connection, element: DimensionElement, keys: Sequence[KeyTuple]) -> None:
         """Remove index and overlap rows of some records (before their regions are replaced).

@@ -12,12 +12,19 @@ import sqlalchemy as sa
 from .._gc import collector_paused
 from ..datasets import DatasetIdGenEnum, DatasetRef, DatasetType
 from ..dimensions import DataCoordinate, DimensionGroup, DimensionRecord, DimensionUniverse
-from ..errors import ConfigError, DatabaseError, SchemaVersionError
+from ..errors import (
+    CollectionTypeError,
+    ConfigError,
+    DatabaseError,
+    DimensionRecordError,
+    SchemaVersionError,
+)
 from ..geometry import Timespan
 from ..schema import SCHEMA_VERSION, build_metadata, versioning
 from ..schema.views import create_views
 from ._database import Database
 from ._registry_queries import RegistryQueries
+from .associations import DatasetAssociation, query_associations
 from .collections import CollectionManager, CollectionType
 from .dataset_types import DatasetTypeManager
 from .datasets import DatasetManager
@@ -200,16 +207,6 @@ class Registry(RegistryQueries):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @property
-    def db(self) -> Database:
-        """The underlying database (engine, connection, transactions)."""
-        return self._db
-
-    @property
-    def tables(self) -> Mapping[str, sa.Table]:
-        """Every table known to this registry, by name."""
-        return self._tables
-
     def refresh(self) -> None:
         """Forget cached collections, dataset types and records (after another process changed them)."""
         self._collections.refresh()
@@ -321,22 +318,94 @@ class Registry(RegistryQueries):
         """
         return self._dimensions.sync(self.universe[element], record, update=update)
 
-    def fetch_dimension_records(self, element: str) -> list[DimensionRecord]:
-        """Return every record of an element (one SELECT of its whole table).
+    def fetch_dimension_records(
+        self,
+        element: str,
+        values: Iterable[Any] | None = None,
+        *,
+        fields: Sequence[str] | None = None,
+    ) -> list[DimensionRecord]:
+        """Return records of an element: all of them, or those matching many keys at once (bulk).
 
-        For large elements prefer the query API, which filters in SQL.
+        Without ``values`` every record is returned (for large elements prefer
+        the query API). With ``values`` the records whose ``fields`` take one of
+        the given value tuples are returned, in no particular order; values
+        that match nothing are left out. Runs one SELECT per chunk of values
+        sized to the backend's parameter limit, never one per value.
 
         Parameters
         ----------
-        element : `str`
-            Element name, e.g. ``"detector"``.
+        element
+            Element name, e.g. ``"exposure"``.
+        values
+            Value tuples, one value per name in ``fields`` (a bare value is
+            accepted when there is one field). None: every record.
+        fields
+            Record fields the values are compared with; by default the
+            element's key, e.g. ``("instrument", "id")`` for ``exposure``
+            (the values of a data ID's ``instrument`` and ``exposure``).
 
         Returns
         -------
-        records : `list` [`DimensionRecord`]
-            All stored records of the element, in no particular order.
+        list[DimensionRecord]
+            The matching records, each once.
+
+        Raises
+        ------
+        DimensionNameError
+            If ``element`` names no element.
+        DimensionRecordError
+            If a field is not a column of the element (``region`` and
+            ``timespan`` cannot be matched), a value tuple has the wrong
+            length, or the element has no table.
         """
-        return self._dimensions.fetch_all(self.universe[element])
+        el = self.universe[element]
+        if values is None:
+            if fields is not None:
+                raise DimensionRecordError(f"fields={list(fields)!r} needs values to match them with.")
+            return self._dimensions.fetch_all(el)
+        names = list(fields) if fields is not None else self._dimensions.validator(el).key_fields
+        columns = [c.name for c in el.columns()]
+        bad = [f for f in names if f not in columns]
+        if bad or not names:
+            raise DimensionRecordError(
+                f"Cannot match {element!r} records on field(s) {bad or names!r}; fields that can be matched: "
+                f"{', '.join(columns)}."
+            )
+        keys: dict[tuple[Any, ...], None] = {}
+        for v in values:
+            key = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+            if len(key) != len(names):
+                raise DimensionRecordError(
+                    f"Value {v!r} does not match the fields {names!r} of {element!r} (one value per field)."
+                )
+            keys[key] = None
+        return self._dimensions.fetch_matching(el, names, list(keys))
+
+    def count_overlaps(self, element: str, other: str) -> int:
+        """Return the number of stored exact overlaps between records of two spatial elements.
+
+        Parameters
+        ----------
+        element, other
+            Names of two elements of different spatial families whose
+            overlaps are stored, e.g. ``"visit_detector_region"`` and
+            ``"patch"`` (in either order).
+
+        Returns
+        -------
+        int
+            The number of overlapping record pairs (one SELECT count).
+
+        Raises
+        ------
+        DimensionNameError
+            If a name is not an element.
+        DimensionRecordError
+            If no overlaps are stored between the two; the message lists the
+            pairs that are.
+        """
+        return self._spatial.count_overlaps(self.universe[element], self.universe[other])
 
     def get_dimension_record(
         self, element: str, data_id: Mapping[str, Any] | None = None, **kwargs: Any
@@ -368,6 +437,37 @@ class Registry(RegistryQueries):
         el = self.universe[element]
         coord = DataCoordinate.standardize(data_id, dimensions=el.minimal_group, **kwargs)
         return self._dimensions.fetch_one(el, tuple(coord[d.name] for d in el.required))
+
+    def lookup_dimension_record(self, element: str, data_id: DataCoordinate) -> Any:
+        """Return the record of ``element`` for a (possibly unexpanded) data ID, from the registry's cache.
+
+        Each record is fetched once (one SQL query by primary key) and kept
+        in the registry's dimension-record cache, which `refresh` and every
+        rollback clear. Implied values the element's key needs (a visit's
+        ``day_obs``) are found through the record of the element implying
+        them, so no full expansion runs. File templates naming record fields
+        (``{exposure.obs_id}``) use this for every put.
+
+        Parameters
+        ----------
+        element
+            Element name, e.g. ``"exposure"``; it must have a table.
+        data_id
+            A data ID holding (or implying) the element's key dimensions.
+
+        Returns
+        -------
+        types.SimpleNamespace or None
+            The record's non-spatial, non-temporal fields as attributes (and
+            the dimension's name for its primary key), or None if there is no
+            such record.
+
+        Raises
+        ------
+        DimensionNameError
+            If the data ID lacks a dimension the element's key needs.
+        """
+        return self._dimensions.lookup(element, data_id)
 
     def expand_data_id(
         self,
@@ -988,6 +1088,63 @@ class Registry(RegistryQueries):
             Limit the change to these data IDs; all data IDs by default.
         """
         self._datasets.decertify(collection, dataset_type, timespan, data_ids)
+
+    def count_datasets(self, runs: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Return the number of datasets in RUN collections, per dataset type (one GROUP BY statement).
+
+        Parameters
+        ----------
+        runs
+            Names of RUN collections.
+
+        Returns
+        -------
+        dict[str, dict[str, int]]
+            ``{run: {dataset type name: count}}``, with every given run as a
+            key (an empty dict for a run holding no datasets).
+
+        Raises
+        ------
+        MissingCollectionError
+            If a name is not a collection.
+        CollectionTypeError
+            If a collection is not a RUN.
+        """
+        records = [self._collections.get(name) for name in dict.fromkeys(runs)]
+        for rec in records:
+            if rec.type is not CollectionType.RUN:
+                raise CollectionTypeError(
+                    f"Collection {rec.name!r} is {rec.type.name}, not a RUN; datasets are counted per RUN."
+                )
+        return self._datasets.count_by_run(records)
+
+    def query_dataset_associations(self, collections: Iterable[str]) -> list[DatasetAssociation]:
+        """Return the datasets held by TAGGED and CALIBRATION collections, with validity ranges.
+
+        Like the Rubin butler's ``queryDatasetAssociations``, but for every
+        dataset type at once and giving dataset IDs (resolve them with
+        `get_datasets`). Runs one SELECT per dataset-type table.
+
+        Parameters
+        ----------
+        collections
+            Names of TAGGED or CALIBRATION collections (chains are not
+            followed).
+
+        Returns
+        -------
+        list[DatasetAssociation]
+            One entry per membership, in no particular order; a CALIBRATION
+            membership carries its validity range.
+
+        Raises
+        ------
+        MissingCollectionError
+            If a name is not a collection.
+        CollectionTypeError
+            If a collection is neither TAGGED nor CALIBRATION.
+        """
+        return query_associations(self._db, self._collections, self._dataset_types, collections)
 
     def remove_datasets(self, refs: Iterable[DatasetRef]) -> None:
         """Remove datasets from the registry and every collection (bulk DELETEs, one transaction).

@@ -106,8 +106,8 @@ def overlapping_patches(
 
 
 def _check_skymap(registry: Registry, skymap: str) -> None:
-    table = registry.tables["skymap"]
-    names = list(registry.db.execute(sa.select(table.c.name).order_by(table.c.name)).scalars())
+    table = registry._tables["skymap"]
+    names = list(registry._db.execute(sa.select(table.c.name).order_by(table.c.name)).scalars())
     if skymap not in names:
         raise DataIdValueError(
             f"Skymap {skymap!r} is not registered. Known skymaps: {format_choices(names)}."
@@ -126,8 +126,8 @@ def _patches_for_region(
     ranges = pixelization.envelope(region, MAX_PIXEL_RANGES).ranges()
     if not ranges:
         return []
-    patch = registry.tables["patch"]
-    index = registry.tables["patch_skypix"]
+    patch = registry._tables["patch"]
+    index = registry._tables["patch_skypix"]
     in_pixels = sa.or_(*[index.c.skypix.between(begin, end - 1) for begin, end in ranges])
     candidates = sa.select(index.c.skymap, index.c.tract, index.c.patch).where(in_pixels)
     if skymap is not None:
@@ -135,7 +135,7 @@ def _patches_for_region(
     stmt = sa.select(patch.c.skymap, patch.c.tract, patch.c.id, patch.c.region).where(
         sa.tuple_(patch.c.skymap, patch.c.tract, patch.c.id).in_(candidates)
     )
-    rows = registry.db.execute(stmt).all()
+    rows = registry._db.execute(stmt).all()
     hits = [
         (s, t, p)
         for s, t, p, encoded in rows
@@ -153,11 +153,11 @@ def _patches_for_observation(
     skymap: str | None,
 ) -> list[DataCoordinate]:
     if detector is None:
-        overlap = registry.tables["visit_patch_overlap"]
+        overlap = registry._tables["visit_patch_overlap"]
         where = {"instrument": instrument, "visit": visit}
         owner = "visit"
     else:
-        overlap = registry.tables["visit_detector_region_patch_overlap"]
+        overlap = registry._tables["visit_detector_region_patch_overlap"]
         where = {"instrument": instrument, "visit": visit, "detector": detector}
         owner = "visit_detector_region"
     if skymap is not None:
@@ -165,7 +165,7 @@ def _patches_for_observation(
     stmt = sa.select(overlap.c.skymap, overlap.c.tract, overlap.c.patch).where(
         *[overlap.c[k] == v for k, v in where.items()]
     )
-    rows = registry.db.execute(stmt).all()
+    rows = registry._db.execute(stmt).all()
     if not rows:
         _check_observation_exists(registry, owner, instrument, visit, detector)
     return _to_data_ids(group, rows)
@@ -174,12 +174,12 @@ def _patches_for_observation(
 def _check_observation_exists(
     registry: Registry, owner: str, instrument: str, visit: int, detector: int | None
 ) -> None:
-    table = registry.tables[owner]
+    table = registry._tables[owner]
     key_col = "id" if owner == "visit" else "visit"
     conditions = [table.c.instrument == instrument, table.c[key_col] == visit]
     if detector is not None:
         conditions.append(table.c.detector == detector)
-    found = registry.db.execute(
+    found = registry._db.execute(
         sa.select(sa.literal(1)).select_from(table).where(*conditions).limit(1)
     ).first()
     if found is None:

@@ -172,7 +172,7 @@ def _target(url_or_registry: Any, namespace: str | None) -> tuple[str | sa.URL, 
     from .registry import Registry
 
     if isinstance(url_or_registry, Registry):
-        db = url_or_registry.db
+        db = url_or_registry._db
         return db.url, db.namespace if namespace is None else namespace
     if isinstance(url_or_registry, str | os.PathLike) and Path(url_or_registry).is_dir():
         from ..repository import RepositoryConfig

@@ -30,7 +30,7 @@ SCHEMA_VERSION = "1.0.0"
 
 
 def _serial_key(name: str) -> sa.Column[int]:
-    """An auto-incremented integer primary key: BIGINT on PostgreSQL, INTEGER (the rowid) on SQLite."""
+    """Make an auto-incremented integer primary key: BIGINT on PostgreSQL, INTEGER (the rowid) on SQLite."""
     return sa.Column(
         name, sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
     )

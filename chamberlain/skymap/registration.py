@@ -7,7 +7,7 @@ so this module does not import the registry layer.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -69,14 +69,25 @@ class RegistryLike(Protocol):
         """
         ...
 
-    @property
-    def tables(self) -> Mapping[str, Any]:
-        """The registry's SQLAlchemy tables by name."""
-        ...
+    def fetch_dimension_records(
+        self, element: str, values: Iterable[Any] | None = None, *, fields: Sequence[str] | None = None
+    ) -> list[Any]:
+        """Return the records of an element whose ``fields`` take one of ``values`` (bulk).
 
-    @property
-    def db(self) -> Any:
-        """The database (its ``execute`` runs a statement in the current transaction)."""
+        Parameters
+        ----------
+        element : `str`
+            The dimension element name (``skymap`` here).
+        values : `~collections.abc.Iterable`, optional
+            Value tuples (or bare values, for one field) to match.
+        fields : `~collections.abc.Sequence` [`str`], optional
+            The record fields compared with ``values``.
+
+        Returns
+        -------
+        records : `list`
+            The matching dimension records.
+        """
         ...
 
 
@@ -98,22 +109,13 @@ def stored_skymap_hash(registry: RegistryLike, name: str) -> bytes | None:
         The stored SHA-1 of the skymap's configuration, or None if no
         skymap of that name is registered.
     """
-    import sqlalchemy as sa
-
-    table = registry.tables["skymap"]
-    stmt = sa.select(table.c.hash).where(table.c.name == name)
-    value = registry.db.execute(stmt).scalar_one_or_none()
-    return None if value is None else bytes(value)
+    records = registry.fetch_dimension_records("skymap", [name], fields=["name"])
+    return bytes(records[0].hash) if records else None
 
 
 def _name_with_hash(registry: RegistryLike, hash_value: bytes) -> str | None:
-    import sqlalchemy as sa
-
-    table = registry.tables["skymap"]
-    value = registry.db.execute(
-        sa.select(table.c.name).where(table.c.hash == hash_value)
-    ).scalar_one_or_none()
-    return None if value is None else str(value)
+    records = registry.fetch_dimension_records("skymap", [hash_value], fields=["hash"])
+    return str(records[0].name) if records else None
 
 
 def _batches(records: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

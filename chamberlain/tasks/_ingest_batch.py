@@ -31,8 +31,6 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from chamberlain.datasets import DatasetIdGenEnum, DatasetRef, DatasetType, deterministic_id
 from chamberlain.datastore import FileDataset
 from chamberlain.dimensions import DataCoordinate, DimensionRecord
@@ -199,17 +197,13 @@ class BatchWriter:
     # --- checks before writing -------------------------------------------------------------
 
     def _stored_exposures(self, items: Sequence[Item]) -> dict[tuple[str, int], dict[str, Any]]:
-        table = self._registry.tables["exposure"]
-        by_instrument: dict[str, set[int]] = {}
-        for item in items:
-            by_instrument.setdefault(item["instrument"], set()).add(item["exposure"]["id"])
+        keys = sorted({(item["instrument"], item["exposure"]["id"]) for item in items})
         out: dict[tuple[str, int], dict[str, Any]] = {}
-        for name, ids in by_instrument.items():
-            stmt = sa.select(table).where(table.c.instrument == name, table.c.id.in_(sorted(ids)))
-            for row in self._registry.db.execute(stmt).mappings():
-                record = {f: row[f] for f in EXPOSURE_FIELDS if f != "timespan"}
-                record["timespan"] = Timespan(row["timespan_begin"], row["timespan_end"])
-                out[(name, row["id"])] = record
+        for record in self._registry.fetch_dimension_records("exposure", keys):
+            values = {f: getattr(record, f) for f in EXPOSURE_FIELDS}
+            if values["timespan"] is None:
+                values["timespan"] = Timespan(None, None)
+            out[(record.instrument, record.id)] = values
         return out
 
     def _fail(self, result: BatchResult, path: str, reason: str) -> None:

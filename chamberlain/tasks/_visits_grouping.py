@@ -28,8 +28,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import sqlalchemy as sa
-
 from chamberlain.errors import TaskError
 from chamberlain.pipe import Config, ConfigurableRegistry, Task, register_configurable
 
@@ -118,13 +116,24 @@ class GroupExposuresTask(Task):
         """
         raise NotImplementedError()
 
-    def missing_exposures_clause(
-        self, table: sa.Table, exposures: Sequence[ExposureRecord]
-    ) -> sa.ColumnElement[bool] | None:
-        """A WHERE clause on the ``exposure`` table selecting other members of these groups.
+    def missing_exposures_match(
+        self, exposures: Sequence[ExposureRecord]
+    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]] | None:
+        """Exposure fields and value tuples that select other members of these groups.
 
         Used by incremental runs to pull in exposures already in the registry
-        that belong to the same visits. None means the grouping never needs any.
+        that belong to the same visits, with
+        ``Registry.fetch_dimension_records("exposure", values, fields=fields)``.
+
+        Parameters
+        ----------
+        exposures
+            Exposure records of one instrument.
+
+        Returns
+        -------
+        tuple[tuple[str, ...], list[tuple]] or None
+            ``(fields, values)``; None means the grouping needs no other exposures.
         """
         return None
 
@@ -178,11 +187,11 @@ class ByGroupMetadataTask(GroupExposuresTask):
             for name, members in sorted(by_group.items(), key=lambda item: min(e.id for e in item[1]))
         ]
 
-    def missing_exposures_clause(
-        self, table: sa.Table, exposures: Sequence[ExposureRecord]
-    ) -> sa.ColumnElement[bool] | None:
-        groups = sorted({e.group for e in exposures if e.group is not None})
-        return table.c.group.in_(groups) if groups else None
+    def missing_exposures_match(
+        self, exposures: Sequence[ExposureRecord]
+    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]] | None:
+        groups = sorted({(e.instrument, e.group) for e in exposures if e.group is not None})
+        return (("instrument", "group"), groups) if groups else None
 
 
 @register_configurable("by-counter-and-exposure", GROUP_EXPOSURES)
@@ -231,15 +240,15 @@ class ByCounterAndExposureTask(GroupExposuresTask):
         visits.sort(key=lambda v: v.id)
         return visits
 
-    def missing_exposures_clause(
-        self, table: sa.Table, exposures: Sequence[ExposureRecord]
-    ) -> sa.ColumnElement[bool] | None:
+    def missing_exposures_match(
+        self, exposures: Sequence[ExposureRecord]
+    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]] | None:
         keys = sorted(
-            {(e.day_obs, e.seq_start, e.seq_end) for e in exposures if e.seq_start is not None}
-            - {(e.day_obs, e.seq_start, e.seq_end) for e in exposures if e.seq_start == e.seq_end}
+            {(e.instrument, e.day_obs, e.seq_start, e.seq_end) for e in exposures if e.seq_start is not None}
+            - {
+                (e.instrument, e.day_obs, e.seq_start, e.seq_end)
+                for e in exposures
+                if e.seq_start == e.seq_end
+            }
         )
-        if not keys:
-            return None
-        return sa.or_(
-            *[sa.and_(table.c.day_obs == d, table.c.seq_start == s, table.c.seq_end == n) for d, s, n in keys]
-        )
+        return (("instrument", "day_obs", "seq_start", "seq_end"), keys) if keys else None

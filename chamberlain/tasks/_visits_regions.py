@@ -27,7 +27,7 @@ before taking the hulls; otherwise only the visit's first exposure is used.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import lsst.sphgeom as sg
 import numpy as np
@@ -112,6 +112,8 @@ class ComputeVisitRegionsTask(Task):
 
     ConfigClass = ComputeVisitRegionsConfig
     config: ComputeVisitRegionsConfig
+    #: Whether `compute` reads raws' WCS (`DefineVisitsTask` then supplies ``raw_wcs`` from its butler).
+    needs_raw_wcs: ClassVar[bool] = False
 
     def __init__(
         self, config: Config | None = None, *, raw_wcs: RawWcsFunction | None = None, **kwargs: Any
@@ -177,12 +179,14 @@ class SingleRawWcsTask(ComputeVisitRegionsTask):
 
     ConfigClass = SingleRawWcsConfig
     config: SingleRawWcsConfig
+    needs_raw_wcs = True
 
     def compute(self, instrument: str, visits: Sequence[Sequence[ExposurePointing]]) -> list[VisitRegions]:
         if self.raw_wcs is None:
             raise TaskError(
                 "The 'single-raw-wcs' region algorithm needs a raw_wcs(instrument, exposure, detector) "
-                "callable; pass raw_wcs= to DefineVisitsTask or choose 'by-camera-geometry'."
+                "callable; DefineVisitsTask makes one from its butler (pass collections= to its run), or "
+                "choose 'by-camera-geometry'."
             )
         inst = self._instrument(instrument)
         camera = inst.camera

@@ -28,13 +28,10 @@ import multiprocessing
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import lsst.sphgeom as sg
-import sqlalchemy as sa
-
 from chamberlain._progress import ProgressCallback
+from chamberlain.butler import Butler
 from chamberlain.dimensions import DimensionRecord
 from chamberlain.errors import ConflictingDefinitionError, DataIdValueError, TaskError
-from chamberlain.geometry import Timespan
 from chamberlain.pipe import Config, RegistryField, Struct, Task, choice_field, field
 from chamberlain.registry import Registry
 
@@ -50,11 +47,11 @@ from ._visits_regions import (
     COMPUTE_VISIT_REGIONS,
     ComputeVisitRegionsTask,
     ExposurePointing,
-    RawWcsFunction,
     VisitRegions,
     compute_encoded,
     decode_regions,
 )
+from ._visits_wcs import raw_wcs_from_butler
 
 __all__ = ["DefineVisitsConfig", "DefineVisitsTask"]
 
@@ -87,16 +84,6 @@ class DefineVisitsConfig(Config):
     )
 
 
-def _record(element: Any, row: Any) -> ExposureRecord:
-    values = {f: row[f] for f in element.field_names if f not in ("region", "timespan")}
-    if element.temporal:
-        begin, end = row["timespan_begin"], row["timespan_end"]
-        values["timespan"] = None if begin is None and end is None else Timespan(begin, end)
-    if element.spatial:
-        values["region"] = None if row["region"] is None else sg.Region.decode(bytes(row["region"]))
-    return element.RecordClass(**values)
-
-
 def _chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
@@ -112,19 +99,16 @@ def _on_sky(e: ExposureRecord) -> bool:
 
 
 class DefineVisitsTask(Task):
-    """Define visits (and their sky regions) from exposures in a registry.
+    """Define visits (and their sky regions) from the exposures of a repository.
 
     Parameters
     ----------
     config
         The configuration (`DefineVisitsConfig`).
-    registry
-        The registry read from and written to.
-    raw_wcs
-        ``raw_wcs(instrument, exposure_id, detector_id) -> astropy.wcs.WCS``, needed
-        by the ``single-raw-wcs`` region algorithm (the Butler supplies one that
-        reads the raw's header from the datastore). Must be picklable to use
-        ``processes > 1`` with that algorithm.
+    butler
+        The repository read from and written to (through ``butler.registry``'s
+        public API). With the ``single-raw-wcs`` region algorithm each raw's
+        WCS is read from it (header only); see `run`'s ``collections``.
     **kwargs
         Passed to `Task` (``name``, ``parent_task``, ``log``).
     """
@@ -136,19 +120,12 @@ class DefineVisitsTask(Task):
     group_exposures: GroupExposuresTask
     compute_visit_regions: ComputeVisitRegionsTask
 
-    def __init__(
-        self,
-        config: DefineVisitsConfig | None = None,
-        *,
-        registry: Registry,
-        raw_wcs: RawWcsFunction | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, config: DefineVisitsConfig | None = None, *, butler: Butler, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        self.registry = registry
-        self.raw_wcs = raw_wcs
+        self.butler = butler
+        self.registry: Registry = butler.registry
         self.make_subtask("group_exposures")
-        self.make_subtask("compute_visit_regions", raw_wcs=raw_wcs)
+        self.make_subtask("compute_visit_regions")
 
     # ------------------------------------------------------------------ public
 
@@ -156,7 +133,7 @@ class DefineVisitsTask(Task):
         self,
         data_ids: Iterable[Mapping[str, Any] | ExposureRecord],
         *,
-        collections: Any = None,
+        collections: str | Sequence[str] | None = None,
         processes: int = 1,
         update_records: bool = False,
         incremental: bool = False,
@@ -175,8 +152,9 @@ class DefineVisitsTask(Task):
             ``exposure`` dimension records, all of one instrument. Duplicates are
             ignored.
         collections
-            Collections holding raws and camera geometry, for a Butler-backed
-            ``raw_wcs``; unused by the registry-only algorithms.
+            Collections holding the raws, searched in order, for the
+            ``single-raw-wcs`` region algorithm (None: the butler's default
+            collections); unused by ``by-camera-geometry``.
         processes
             Worker processes for region computation (1: none).
         update_records
@@ -200,9 +178,10 @@ class DefineVisitsTask(Task):
         Raises
         ------
         TaskError
-            Bad input (unknown type, several instruments, processes < 1), or an
+            Bad input (unknown type, several instruments, processes < 1), an
             exposure that cannot see the sky when ``ignore_non_science_exposures``
-            is False.
+            is False, or ``single-raw-wcs`` regions with no collections to read
+            the raws from.
         DataIdValueError
             A data ID names an exposure with no record.
         ConflictingDefinitionError
@@ -225,6 +204,7 @@ class DefineVisitsTask(Task):
         self._sync_visit_systems(instrument, visits)
         existing = self._existing_visits(instrument, [v.id for v in visits])
         with self.timer("computeRegions"):
+            self._provide_raw_wcs(collections)
             regions = self._compute_regions(instrument, visits, processes)
         rows = visit_rows(visits, regions)
         update = update_records or incremental
@@ -295,7 +275,6 @@ class DefineVisitsTask(Task):
         self, data_ids: Iterable[Mapping[str, Any] | ExposureRecord]
     ) -> tuple[str, list[ExposureRecord]]:
         """Exposure records for the inputs (one query for those given as data IDs)."""
-        element = self.registry.universe["exposure"]
         records: dict[tuple[str, int], ExposureRecord] = {}
         wanted: dict[tuple[str, int], None] = {}
         for item in data_ids:
@@ -330,7 +309,7 @@ class DefineVisitsTask(Task):
         instrument = instruments[0]
         ids = [k[1] for k in wanted if k not in records]
         if ids:
-            fetched = self._fetch_exposures(element, instrument, sa_in=ids)
+            fetched = self._fetch_exposures(instrument, ids)
             missing = sorted(set(ids) - {r.id for r in fetched})
             if missing:
                 raise DataIdValueError(
@@ -341,21 +320,8 @@ class DefineVisitsTask(Task):
                 records[(instrument, r.id)] = r
         return instrument, sorted(records.values(), key=lambda r: r.id)
 
-    def _fetch_exposures(
-        self, element: Any, instrument: str, *, sa_in: Sequence[int] | None = None, where: Any = None
-    ) -> list[ExposureRecord]:
-        table = self.registry.tables["exposure"]
-        base = sa.select(table).where(table.c.instrument == instrument)
-        out: list[ExposureRecord] = []
-        with self.registry.db.transaction(write=False) as conn:
-            if sa_in is not None:
-                for chunk in _chunks(list(sa_in), self.registry.db.max_parameters - 10):
-                    out.extend(
-                        _record(element, r._mapping) for r in conn.execute(base.where(table.c.id.in_(chunk)))
-                    )
-            else:
-                out.extend(_record(element, r._mapping) for r in conn.execute(base.where(where)))
-        return out
+    def _fetch_exposures(self, instrument: str, ids: Sequence[int]) -> list[ExposureRecord]:
+        return self.registry.fetch_dimension_records("exposure", [(instrument, i) for i in ids])
 
     def _filter_on_sky(self, exposures: list[ExposureRecord]) -> tuple[list[ExposureRecord], int]:
         kept = [e for e in exposures if _on_sky(e)]
@@ -372,12 +338,12 @@ class DefineVisitsTask(Task):
         return kept, n_skipped
 
     def _add_missing(self, instrument: str, exposures: list[ExposureRecord]) -> list[ExposureRecord]:
-        table = self.registry.tables["exposure"]
-        clause = self.group_exposures.missing_exposures_clause(table, exposures)
-        if clause is None:
+        match = self.group_exposures.missing_exposures_match(exposures)
+        if match is None:
             return exposures
+        fields, values = match
         have = {e.id for e in exposures}
-        extra = self._fetch_exposures(self.registry.universe["exposure"], instrument, where=clause)
+        extra = self.registry.fetch_dimension_records("exposure", values, fields=fields)
         added, _ = self._filter_on_sky([e for e in extra if e.id not in have])
         return sorted([*exposures, *added], key=lambda e: e.id)
 
@@ -412,18 +378,24 @@ class DefineVisitsTask(Task):
             )
 
     def _existing_visits(self, instrument: str, ids: Sequence[int]) -> dict[int, ExposureRecord]:
-        element = self.registry.universe["visit"]
-        table = self.registry.tables["visit"]
-        out: dict[int, ExposureRecord] = {}
-        with self.registry.db.transaction(write=False) as conn:
-            for chunk in _chunks(list(ids), self.registry.db.max_parameters - 10):
-                stmt = sa.select(table).where(table.c.instrument == instrument, table.c.id.in_(chunk))
-                for row in conn.execute(stmt):
-                    record = _record(element, row._mapping)
-                    out[record.id] = record
-        return out
+        records = self.registry.fetch_dimension_records("visit", [(instrument, i) for i in ids])
+        return {r.id: r for r in records}
 
     # ------------------------------------------------------------------ regions
+
+    def _provide_raw_wcs(self, collections: str | Sequence[str] | None) -> None:
+        """Give the region subtask a raw-WCS reader on the butler, if it needs one and has none."""
+        task = self.compute_visit_regions
+        if not task.needs_raw_wcs or task.raw_wcs is not None:
+            return
+        searched = self.butler.collections if collections is None else collections
+        if not searched:
+            raise TaskError(
+                "The 'single-raw-wcs' region algorithm reads one raw's WCS per exposure: pass "
+                "collections= (holding the raws) to DefineVisitsTask.run, give the butler default "
+                "collections, or choose 'by-camera-geometry'."
+            )
+        task.raw_wcs = raw_wcs_from_butler(self.butler, searched)
 
     def _compute_regions(
         self, instrument: str, visits: Sequence[VisitDefinition], processes: int
@@ -437,7 +409,7 @@ class DefineVisitsTask(Task):
             return task.compute(instrument, pointings)
         size = -(-len(pointings) // (processes * 2))
         jobs = [
-            (type(task), task.config, self.raw_wcs, instrument, chunk) for chunk in _chunks(pointings, size)
+            (type(task), task.config, task.raw_wcs, instrument, chunk) for chunk in _chunks(pointings, size)
         ]
         context = multiprocessing.get_context(self.config.pool_start_method)
         with context.Pool(processes) as pool:

@@ -12,24 +12,25 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import lsst.sphgeom as sg
-import sqlalchemy as sa
 
-from ..dimensions import DimensionElement, DimensionUniverse
+from ..dimensions import DimensionElement, DimensionRecord, DimensionUniverse
 from ..geometry import Timespan
 from ..registry import Registry
 from ._contents import ExportFormatError
 
-__all__ = ["RecordCollector", "key_columns", "record_from_file", "row_to_file", "rows_by_keys"]
+__all__ = [
+    "RecordCollector",
+    "key_columns",
+    "record_from_file",
+    "record_to_row",
+    "row_to_file",
+    "rows_by_keys",
+]
 
 
 def key_columns(element: DimensionElement) -> list[str]:
     """The columns of an element's table that identify a record, in ``element.required`` order."""
     return [d.name if d is not element else d.primary_key.name for d in element.required]
-
-
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def rows_by_keys(
@@ -40,20 +41,22 @@ def rows_by_keys(
     by: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of an element's table whose ``by`` columns (default: its key) take one of ``keys`` (bulk)."""
-    table = registry.tables[element.name]
     names = by if by is not None else key_columns(element)
-    cols = [table.c[n] for n in names]
-    keys = list(keys)
-    out: list[dict[str, Any]] = []
-    width = max(1, (registry.db.max_parameters - 10) // len(cols))
-    with registry.db.transaction(write=False) as conn:
-        for chunk in _chunks(keys, width):
-            if len(cols) == 1:
-                clause = cols[0].in_([k[0] for k in chunk])
-            else:
-                clause = sa.tuple_(*cols).in_(chunk)
-            out.extend(dict(r._mapping) for r in conn.execute(sa.select(table).where(clause)))
-    return out
+    records = registry.fetch_dimension_records(element.name, list(keys), fields=names)
+    return [record_to_row(element, r) for r in records]
+
+
+def record_to_row(element: DimensionElement, record: DimensionRecord) -> dict[str, Any]:
+    """A record as its table row: ``region`` encoded, ``timespan`` as ``timespan_begin``/``timespan_end``."""
+    row = {spec.name: getattr(record, spec.name) for spec in element.columns()}
+    if element.spatial:
+        region = record.region
+        row["region"] = None if region is None else region.encode()
+    if element.temporal:
+        timespan = record.timespan
+        row["timespan_begin"] = None if timespan is None else timespan.begin
+        row["timespan_end"] = None if timespan is None else timespan.end
+    return row
 
 
 class RecordCollector:
@@ -83,8 +86,7 @@ class RecordCollector:
 
     def add_all(self, element: DimensionElement) -> None:
         """Take every record of an element (one SELECT), and ask for what they depend on."""
-        with self.registry.db.transaction(write=False) as conn:
-            rows = [dict(r._mapping) for r in conn.execute(sa.select(self.registry.tables[element.name]))]
+        rows = [record_to_row(element, r) for r in self.registry.fetch_dimension_records(element.name)]
         have = self.rows.setdefault(element.name, {})
         names = key_columns(element)
         for row in rows:

@@ -39,8 +39,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from ..datasets import DatasetRef, DatasetType
 from ..errors import DatastoreError, MissingCollectionError
 from ..registry import CollectionType, Registry
@@ -116,59 +114,36 @@ def _find_datasets(
 def _memberships(
     registry: Registry, collections: list[tuple[str, CollectionType]], ids: set[uuid.UUID]
 ) -> list[dict[str, Any]]:
-    """TAGGED and CALIBRATION memberships of the exported datasets (one SELECT per table and collection)."""
+    """TAGGED and CALIBRATION memberships of the exported datasets (one SELECT per dataset-type table)."""
     wanted = [(n, k) for n, k in collections if k in (CollectionType.TAGGED, CollectionType.CALIBRATION)]
     if not wanted:
         return []
-    coll_table = registry.tables["collection"]
-    type_table = registry.tables["dataset_type"]
-    with registry.db.transaction(write=False) as conn:
-        coll_ids = dict(
-            conn.execute(
-                sa.select(coll_table.c.name, coll_table.c.collection_id).where(
-                    coll_table.c.name.in_([n for n, _ in wanted])
-                )
-            ).all()
-        )
-        type_rows = conn.execute(sa.select(type_table.c.tag_table, type_table.c.calib_table)).all()
-        tag_tables = sorted({r.tag_table for r in type_rows})
-        calib_tables = sorted({r.calib_table for r in type_rows if r.calib_table})
-        out: list[dict[str, Any]] = []
-        for name, kind in wanted:
-            cid = coll_ids[name]
-            if kind is CollectionType.TAGGED:
-                members: list[str] = []
-                for tname in tag_tables:
-                    t = sa.table(tname, sa.column("dataset_id", sa.Uuid()), sa.column("collection_id"))
-                    rows = conn.execute(sa.select(t.c.dataset_id).where(t.c.collection_id == cid))
-                    members += sorted(str(r[0]) for r in rows if r[0] in ids)
-                out.append({"collection": name, "type": "TAGGED", "dataset_ids": members})
-            else:
-                ranges: dict[tuple[int | None, int | None], list[str]] = {}
-                for tname in calib_tables:
-                    t = sa.table(
-                        tname,
-                        sa.column("dataset_id", sa.Uuid()),
-                        sa.column("collection_id"),
-                        sa.column("validity_begin"),
-                        sa.column("validity_end"),
-                    )
-                    stmt = sa.select(t.c.dataset_id, t.c.validity_begin, t.c.validity_end).where(
-                        t.c.collection_id == cid
-                    )
-                    for dataset_id, begin, end in conn.execute(stmt):
-                        if dataset_id in ids:
-                            ranges.setdefault((begin, end), []).append(str(dataset_id))
-                out.append(
-                    {
-                        "collection": name,
-                        "type": "CALIBRATION",
-                        "validity_ranges": [
-                            {"timespan": [b, e], "dataset_ids": sorted(v)}
-                            for (b, e), v in sorted(ranges.items(), key=repr)
-                        ],
-                    }
-                )
+    out: list[dict[str, Any]] = []
+    tagged: dict[str, list[str]] = {n: [] for n, k in wanted if k is CollectionType.TAGGED}
+    ranges: dict[str, dict[tuple[int | None, int | None], list[str]]] = {
+        n: {} for n, k in wanted if k is CollectionType.CALIBRATION
+    }
+    for a in registry.query_dataset_associations([n for n, _ in wanted]):
+        if a.dataset_id not in ids:
+            continue
+        if a.timespan is None:
+            tagged[a.collection].append(str(a.dataset_id))
+        else:
+            ranges[a.collection].setdefault((a.timespan.begin, a.timespan.end), []).append(str(a.dataset_id))
+    for name, kind in wanted:
+        if kind is CollectionType.TAGGED:
+            out.append({"collection": name, "type": "TAGGED", "dataset_ids": sorted(tagged[name])})
+        else:
+            out.append(
+                {
+                    "collection": name,
+                    "type": "CALIBRATION",
+                    "validity_ranges": [
+                        {"timespan": [b, e], "dataset_ids": sorted(v)}
+                        for (b, e), v in sorted(ranges[name].items(), key=repr)
+                    ],
+                }
+            )
     return out
 
 

@@ -24,6 +24,17 @@ DIMS = {
     "StructuredDataList": ["instrument", "detector"],
 }
 
+#: The exposure found by ``day_obs=20240301, seq_num=5`` (or ``exposure="OBS10"``).
+EXPOSURE_10 = {
+    "instrument": "Cam",
+    "id": 10,
+    "obs_id": "OBS10",
+    "physical_filter": "Cam-r",
+    "group": "g1",
+    "day_obs": 20240301,
+    "seq_num": 5,
+}
+
 
 def make_repo(root: Path, database: Any = None, **kwargs: Any) -> Butler:
     """A new repository with records and one dataset type per storage class (``t_<storage class>``)."""
@@ -32,20 +43,7 @@ def make_repo(root: Path, database: Any = None, **kwargs: Any) -> Butler:
     butler = Butler.create(root, db=db, namespace=namespace, run="run1", **kwargs)
     add_instrument(butler.registry)
     add_exposures(butler.registry, [1, 2, 3])
-    butler.registry.insert_dimension_records(
-        "exposure",
-        [
-            {
-                "instrument": "Cam",
-                "id": 10,
-                "obs_id": "OBS10",
-                "physical_filter": "Cam-r",
-                "group": "g1",
-                "day_obs": 20240301,
-                "seq_num": 5,
-            }
-        ],
-    )
+    butler.registry.insert_dimension_records("exposure", [EXPOSURE_10])
     universe = butler.registry.universe
     for kind, dims in DIMS.items():
         butler.registry.register_dataset_type(DatasetType(f"t_{kind}", dims, kind, universe))

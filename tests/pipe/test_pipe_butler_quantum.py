@@ -15,7 +15,6 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "butler"))
 from _butler_setup import make_repo
 
 from chamberlain.butler import Butler, DeferredDatasetHandle
-from chamberlain.butler_quantum import ButlerQuantumContext, make_quantum_refs, run_quantum
 from chamberlain.datasets import DatasetType
 from chamberlain.errors import (
     MissingDatasetTypeError,
@@ -24,6 +23,7 @@ from chamberlain.errors import (
     TaskError,
 )
 from chamberlain.pipe import (
+    ButlerQuantumContext,
     Input,
     Output,
     PipelineTask,
@@ -32,6 +32,8 @@ from chamberlain.pipe import (
     PrerequisiteInput,
     Struct,
     field,
+    make_quantum_refs,
+    run_quantum,
 )
 
 

@@ -52,7 +52,7 @@ def populated(registry: Registry) -> Registry:
 
 
 def count(registry: Registry, table: str) -> int:
-    return registry.db.execute(sa.select(sa.func.count()).select_from(registry.tables[table])).scalar_one()
+    return registry._db.execute(sa.select(sa.func.count()).select_from(registry._tables[table])).scalar_one()
 
 
 # --- repository lifecycle -------------------------------------------------------------------
@@ -65,7 +65,7 @@ def test_create_records_schema_and_universe_and_reopens(database) -> None:
     with Registry.open(database.url, namespace=database.namespace) as reopened:
         assert reopened.universe == reopened.universe.default()
         assert {r.id for r in reopened.fetch_dimension_records("detector")} == {0, 1, 2, 3}
-        version = reopened.db.execute(
+        version = reopened._db.execute(
             sa.text("SELECT value FROM repository_attribute WHERE name='universe_version'")
         )
         assert version.scalar_one() == "chamberlain:1"

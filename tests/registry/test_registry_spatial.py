@@ -70,9 +70,9 @@ def brute_force(a: dict, b: dict) -> set:
 
 
 def stored(registry: Registry, table: str, a_cols: list[str], b_cols: list[str], where: dict) -> set:
-    t = registry.tables[table]
+    t = registry._tables[table]
     stmt = sa.select(*[t.c[c] for c in a_cols + b_cols]).where(*[t.c[k] == v for k, v in where.items()])
-    rows = registry.db.execute(stmt).all()
+    rows = registry._db.execute(stmt).all()
     na = len(a_cols)
     return {(tuple(r[:na]) if na > 1 else r[0], tuple(r[na:]) if len(b_cols) > 1 else r[na]) for r in rows}
 
@@ -185,7 +185,7 @@ def test_replacing_a_region_recomputes_its_overlaps(registry: Registry) -> None:
         replace=True,
     )
     assert stored(registry, "visit_patch_overlap", ["visit"], ["patch"], {}) == set()
-    skypix = registry.db.execute(sa.text("SELECT skypix FROM visit_skypix")).scalars().all()
+    skypix = registry._db.execute(sa.text("SELECT skypix FROM visit_skypix")).scalars().all()
     assert skypix and all(
         registry.universe.common_skypix.pixelization.index(far.getCentroid()) in skypix for _ in [0]
     )
@@ -207,7 +207,7 @@ def test_sky_pixel_index_covers_every_region_point(registry: Registry) -> None:
             }
         ],
     )
-    indexed = set(registry.db.execute(sa.text("SELECT skypix FROM visit_skypix WHERE visit = 7")).scalars())
+    indexed = set(registry._db.execute(sa.text("SELECT skypix FROM visit_skypix WHERE visit = 7")).scalars())
     pix = registry.universe.common_skypix.pixelization
     for v in region.getVertices():
         assert pix.index(v) in indexed
@@ -234,9 +234,9 @@ def test_records_whose_key_order_differs_from_the_group_order(registry: Registry
 
 
 def _index_rows(registry: Registry, visit: int, detector: int) -> set[int]:
-    t = registry.tables["visit_detector_region_skypix"]
+    t = registry._tables["visit_detector_region_skypix"]
     stmt = sa.select(t.c.skypix).where(t.c.visit == visit, t.c.detector == detector)
-    return {r[0] for r in registry.db.execute(stmt)}
+    return {r[0] for r in registry._db.execute(stmt)}
 
 
 def test_replacing_regions_leaves_no_stale_index_rows(registry: Registry) -> None:

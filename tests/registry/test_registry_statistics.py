@@ -12,11 +12,11 @@ from chamberlain.registry import Registry
 
 
 def _analyzed(registry: Registry, table: str) -> tuple[object, int]:
-    row = registry.db.execute(
+    row = registry._db.execute(
         sa.text(
             "SELECT last_analyze, n_live_tup FROM pg_stat_user_tables WHERE schemaname = :s AND relname = :t"
         ),
-        {"s": registry.db.namespace, "t": table},
+        {"s": registry._db.namespace, "t": table},
     ).one()
     return row[0], row[1]
 

@@ -85,7 +85,7 @@ def test_read_only_registry_refuses_writes(database) -> None:
 
 
 def _set_revision(registry: Registry, revision: str) -> None:
-    with registry.db.transaction() as conn:
+    with registry._db.transaction() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
 
 

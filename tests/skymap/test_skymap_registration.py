@@ -50,9 +50,9 @@ def registry(database) -> Iterator[Registry]:
 
 
 def count(registry: Registry, table: str, **where: object) -> int:
-    t = registry.tables[table]
+    t = registry._tables[table]
     stmt = sa.select(sa.func.count()).select_from(t).where(*[t.c[k] == v for k, v in where.items()])
-    return int(registry.db.execute(stmt).scalar_one())
+    return int(registry._db.execute(stmt).scalar_one())
 
 
 def n_patches(skymap: RingsSkyMap | DiscreteSkyMap) -> int:
@@ -69,10 +69,10 @@ def test_register_writes_exact_records(registry: Registry, small: RingsSkyMap) -
     assert count(registry, "tract", skymap="small") == len(small)
     assert count(registry, "patch", skymap="small") == n_patches(small) == 650
     # Regions are the exact outer polygons, vertex for vertex.
-    tract_table, patch_table = registry.tables["tract"], registry.tables["patch"]
-    for tract_id, region in registry.db.execute(sa.select(tract_table.c.id, tract_table.c.region)):
+    tract_table, patch_table = registry._tables["tract"], registry._tables["patch"]
+    for tract_id, region in registry._db.execute(sa.select(tract_table.c.id, tract_table.c.region)):
         assert sg.Region.decode(region) == small[tract_id].outer_region
-    rows = registry.db.execute(
+    rows = registry._db.execute(
         sa.select(
             patch_table.c.tract,
             patch_table.c.id,
@@ -86,8 +86,8 @@ def test_register_writes_exact_records(registry: Registry, small: RingsSkyMap) -
         assert patch.index == (cx, cy)
         assert sg.Region.decode(region) == patch.outer_region
     # Every patch is in the sky-pixel index.
-    index = registry.tables["patch_skypix"]
-    indexed = set(registry.db.execute(sa.select(index.c.tract, index.c.patch).distinct()).all())
+    index = registry._tables["patch_skypix"]
+    indexed = set(registry._db.execute(sa.select(index.c.tract, index.c.patch).distinct()).all())
     assert len(indexed) == 650
 
 
@@ -229,13 +229,13 @@ def test_registration_after_visits_stores_exact_overlaps(registry: Registry, tin
         for (t, p), pr in patches.items()
         if region.overlaps(pr)
     }
-    table = registry.tables["visit_detector_region_patch_overlap"]
+    table = registry._tables["visit_detector_region_patch_overlap"]
     got = set(
-        registry.db.execute(sa.select(table.c.visit, table.c.detector, table.c.tract, table.c.patch)).all()
+        registry._db.execute(sa.select(table.c.visit, table.c.detector, table.c.tract, table.c.patch)).all()
     )
     assert got == expected and len(expected) > 24
-    table = registry.tables["visit_tract_overlap"]
-    got = set(registry.db.execute(sa.select(table.c.visit, table.c.tract)).all())
+    table = registry._tables["visit_tract_overlap"]
+    got = set(registry._db.execute(sa.select(table.c.visit, table.c.tract)).all())
     assert got == {
         (v["id"], t)
         for v in visits

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
+from chamberlain.butler import Butler
 from chamberlain.dimensions import DataCoordinate
 from chamberlain.errors import ConfigError, ConflictingDefinitionError, DataIdValueError, TaskError
 from chamberlain.instrument import SimCam, simulate_headers, simulate_raws, star_catalog
@@ -72,11 +73,11 @@ def setup_registry(registry: Registry, exposures: list[dict[str, Any]]) -> None:
 
 
 @pytest.fixture
-def registry(tmp_path: Path, raws: Raws) -> Iterator[Registry]:
-    reg = Registry.create(f"sqlite:///{tmp_path / 'repo.sqlite3'}")
-    setup_registry(reg, list(raws.exposures.values()))
-    yield reg
-    reg.close()
+def butler(tmp_path: Path, raws: Raws) -> Iterator[Butler]:
+    b = Butler.create(tmp_path / "repo")
+    setup_registry(b.registry, list(raws.exposures.values()))
+    yield b
+    b.close()
 
 
 def data_ids(ids: list[int]) -> list[dict[str, Any]]:
@@ -84,8 +85,8 @@ def data_ids(ids: list[int]) -> list[dict[str, Any]]:
 
 
 def rows(registry: Registry, table: str) -> list[dict[str, Any]]:
-    t = registry.tables[table]
-    return [dict(r._mapping) for r in registry.db.execute(sa.select(t).order_by(*t.primary_key.columns))]
+    t = registry._tables[table]
+    return [dict(r._mapping) for r in registry._db.execute(sa.select(t).order_by(*t.primary_key.columns))]
 
 
 def visit_records(registry: Registry) -> dict[int, Any]:
@@ -93,22 +94,29 @@ def visit_records(registry: Registry) -> dict[int, Any]:
 
 
 def make_task(
-    registry: Registry, grouping: str = "one-to-one", regions: str = "by-camera-geometry", **kw: Any
+    butler: Butler,
+    grouping: str = "one-to-one",
+    regions: str = "by-camera-geometry",
+    raw_wcs: Any = None,
 ) -> DefineVisitsTask:
     config = DefineVisitsConfig()
     config.group_exposures.name = grouping
     config.compute_visit_regions.name = regions
-    return DefineVisitsTask(config, registry=registry, **kw)
+    task = DefineVisitsTask(config, butler=butler)
+    if raw_wcs is not None:  # the simulated files' WCS, read without a datastore
+        task.compute_visit_regions.raw_wcs = raw_wcs
+    return task
 
 
 # ---------------------------------------------------------------- grouping and records
 
 
-def test_one_to_one_on_both_backends(database: Any, raws: Raws) -> None:
-    registry = Registry.create(database.url, namespace=database.namespace)
+def test_one_to_one_on_both_backends(database: Any, raws: Raws, tmp_path: Path) -> None:
+    butler = Butler.create(tmp_path / "repo", database.url, database.namespace)
+    registry = butler.registry
     try:
         setup_registry(registry, list(raws.exposures.values()))
-        task = make_task(registry)
+        task = make_task(butler)
         result = task.run(data_ids(sorted(raws.exposures)))
         on_sky = raws.on_sky()
         assert len(on_sky) == 7
@@ -145,7 +153,7 @@ def test_one_to_one_on_both_backends(database: Any, raws: Raws) -> None:
 
         # Re-running is a no-op.
         before = {t: rows(registry, t) for t in ("visit", "visit_definition", "visit_detector_region")}
-        again = make_task(registry).run(data_ids(on_sky))
+        again = make_task(butler).run(data_ids(on_sky))
         assert (again.n_new, again.n_skipped, again.n_updated) == (0, 7, 0)
         assert {t: rows(registry, t) for t in before} == before
 
@@ -155,19 +163,20 @@ def test_one_to_one_on_both_backends(database: Any, raws: Raws) -> None:
         with pytest.raises(
             ConflictingDefinitionError, match=rf"visit {on_sky[0]} \('SC_O_\d+_000001'\) differs in region"
         ):
-            DefineVisitsTask(config, registry=registry).run(data_ids(on_sky))
+            DefineVisitsTask(config, butler=butler).run(data_ids(on_sky))
         assert {t: rows(registry, t) for t in before} == before
     finally:
-        registry.close()
+        butler.close()
 
 
-def test_conflict_names_fields_and_update_records(registry: Registry, raws: Raws) -> None:
+def test_conflict_names_fields_and_update_records(butler: Butler, raws: Raws) -> None:
+    registry = butler.registry
     on_sky = raws.on_sky()
-    make_task(registry).run(data_ids(on_sky))
+    make_task(butler).run(data_ids(on_sky))
     changed = dict(raws.exposures[on_sky[1]], zenith_angle=12.5, target_name="ELSEWHERE")
     registry.insert_dimension_records("exposure", [changed], replace=True)
     with pytest.raises(ConflictingDefinitionError) as info:
-        make_task(registry).run(data_ids(on_sky))
+        make_task(butler).run(data_ids(on_sky))
     message = str(info.value)
     assert f"visit {on_sky[1]} " in message
     assert "target_name (stored 'FIELD_" in message and "new 'ELSEWHERE')" in message
@@ -175,15 +184,16 @@ def test_conflict_names_fields_and_update_records(registry: Registry, raws: Raws
     assert "update_records=True" in message
     assert visit_records(registry)[on_sky[1]].target_name != "ELSEWHERE"
 
-    result = make_task(registry).run(data_ids(on_sky), update_records=True)
+    result = make_task(butler).run(data_ids(on_sky), update_records=True)
     assert (result.n_updated, result.n_skipped, result.n_new) == (1, 6, 0)
     v = visit_records(registry)[on_sky[1]]
     assert (v.target_name, v.zenith_angle) == ("ELSEWHERE", 12.5)
     assert len([r for r in rows(registry, "visit_detector_region") if r["visit"] == on_sky[1]]) == 9
 
 
-def test_snaps_by_counter_and_exposure(registry: Registry, raws: Raws) -> None:
-    result = make_task(registry, "by-counter-and-exposure").run(data_ids(sorted(raws.exposures)))
+def test_snaps_by_counter_and_exposure(butler: Butler, raws: Raws) -> None:
+    registry = butler.registry
+    result = make_task(butler, "by-counter-and-exposure").run(data_ids(sorted(raws.exposures)))
     exps = raws.exposures
     snaps = sorted({(e["seq_start"], e["seq_end"]) for e in exps.values() if e["seq_start"] != e["seq_end"]})
     assert len(snaps) == 2
@@ -222,8 +232,9 @@ def test_snaps_by_counter_and_exposure(registry: Registry, raws: Raws) -> None:
     assert len(rows(registry, "visit_detector_region")) == 9 * 9
 
 
-def test_by_group_metadata(registry: Registry, raws: Raws) -> None:
-    result = make_task(registry, "by-group-metadata").run(data_ids(sorted(raws.exposures)))
+def test_by_group_metadata(butler: Butler, raws: Raws) -> None:
+    registry = butler.registry
+    result = make_task(butler, "by-group-metadata").run(data_ids(sorted(raws.exposures)))
     groups: dict[str, list[int]] = {}
     for i in raws.on_sky():
         groups.setdefault(raws.exposures[i]["group"], []).append(i)
@@ -288,16 +299,17 @@ def test_regions_camera_geometry_and_raw_wcs_agree(tmp_path: Path, raws: Raws) -
     results = {}
     for algorithm in ("by-camera-geometry", "single-raw-wcs"):
         for padding in (0, 250):
-            reg = Registry.create(f"sqlite:///{tmp_path / f'{algorithm}-{padding}.sqlite3'}")
+            b = Butler.create(tmp_path / f"{algorithm}-{padding}")
+            reg = b.registry
             setup_registry(reg, list(raws.exposures.values()))
-            task = make_task(reg, regions=algorithm, raw_wcs=raws.raw_wcs)
+            task = make_task(b, regions=algorithm, raw_wcs=raws.raw_wcs)
             task.compute_visit_regions.config.padding = padding
             task.run(data_ids(on_sky))
             results[(algorithm, padding)] = {
                 (r["visit"], r["detector"]): sg.Region.decode(r["region"])
                 for r in rows(reg, "visit_detector_region")
             }
-            reg.close()
+            b.close()
     assert raws.wcs_calls == 2 * len(on_sky)  # one raw per exposure is enough
     cat = star_catalog()
     stars = [sg.UnitVector3d(sg.LonLat.fromDegrees(a, d)) for a, d in zip(cat.ra, cat.dec)]
@@ -325,7 +337,8 @@ def test_regions_camera_geometry_and_raw_wcs_agree(tmp_path: Path, raws: Raws) -
     assert n_checked > 1000
 
 
-def test_patch_overlaps_stored_with_visits(registry: Registry, raws: Raws) -> None:
+def test_patch_overlaps_stored_with_visits(butler: Butler, raws: Raws) -> None:
+    registry = butler.registry
     skymap = DiscreteSkyMap(
         ra_list=[150.2],
         dec_list=[2.3],
@@ -337,7 +350,7 @@ def test_patch_overlaps_stored_with_visits(registry: Registry, raws: Raws) -> No
         tract_overlap=0.0,
     )
     register_skymap(registry, "test_map", skymap)
-    make_task(registry).run(data_ids(raws.on_sky()))
+    make_task(butler).run(data_ids(raws.on_sky()))
     overlaps = rows(registry, "visit_detector_region_patch_overlap")
     regions = {
         (r["visit"], r["detector"]): sg.Region.decode(r["region"])
@@ -359,17 +372,18 @@ def test_patch_overlaps_stored_with_visits(registry: Registry, raws: Raws) -> No
 # ---------------------------------------------------------------- incremental and parallel
 
 
-def test_incremental_adds_late_snap(registry: Registry, raws: Raws, tmp_path: Path) -> None:
+def test_incremental_adds_late_snap(raws: Raws, tmp_path: Path) -> None:
     exps = raws.exposures
     first = next(i for i, e in sorted(exps.items()) if e["seq_start"] != e["seq_end"])
     second = next(i for i, e in exps.items() if e["seq_num"] == exps[first]["seq_end"])
-    reg = Registry.create(f"sqlite:///{tmp_path / 'late.sqlite3'}")
+    late = Butler.create(tmp_path / "late")
+    reg = late.registry
     try:
         setup_registry(reg, [exps[first]])
-        make_task(reg, "by-counter-and-exposure").run(data_ids([first]))
+        make_task(late, "by-counter-and-exposure").run(data_ids([first]))
         assert visit_records(reg)[first].exposure_time == 15.0
         setup_registry(reg, [exps[second]])
-        result = make_task(reg, "by-counter-and-exposure").run(data_ids([second]), incremental=True)
+        result = make_task(late, "by-counter-and-exposure").run(data_ids([second]), incremental=True)
         assert result.n_updated == 1 and result.n_new == 1
         v = visit_records(reg)[first]
         assert v.exposure_time == 30.0 and v.timespan.end == exps[second]["timespan"].end
@@ -378,7 +392,7 @@ def test_incremental_adds_late_snap(registry: Registry, raws: Raws, tmp_path: Pa
             second,
         ]
     finally:
-        reg.close()
+        late.close()
 
 
 def test_processes_two_matches_one(tmp_path: Path) -> None:
@@ -386,20 +400,22 @@ def test_processes_two_matches_one(tmp_path: Path) -> None:
     exposures = [SIMCAM.translate_raw_header(h).exposure for h in headers]
     tables = {}
     for processes in (1, 2):
-        reg = Registry.create(f"sqlite:///{tmp_path / f'p{processes}.sqlite3'}")
+        b = Butler.create(tmp_path / f"p{processes}")
+        reg = b.registry
         setup_registry(reg, exposures)
-        result = make_task(reg).run(data_ids([e["id"] for e in exposures]), processes=processes)
+        result = make_task(b).run(data_ids([e["id"] for e in exposures]), processes=processes)
         assert result.n_new == 80
         tables[processes] = {t: rows(reg, t) for t in ("visit", "visit_detector_region")}
-        reg.close()
+        b.close()
     assert tables[1] == tables[2]
 
 
 # ---------------------------------------------------------------- bad input
 
 
-def test_bad_inputs(registry: Registry, raws: Raws) -> None:
-    task = make_task(registry)
+def test_bad_inputs(butler: Butler, raws: Raws) -> None:
+    registry = butler.registry
+    task = make_task(butler)
     with pytest.raises(TaskError, match="got 42"):
         task.run([42])  # type: ignore[list-item]
     with pytest.raises(TaskError, match="has no 'exposure' value"):
@@ -419,11 +435,11 @@ def test_bad_inputs(registry: Registry, raws: Raws) -> None:
     with pytest.raises(
         TaskError, match=rf"Exposure {bias} \(SC_O_\d+_\d+, observation_type 'bias'\) cannot see the sky"
     ):
-        DefineVisitsTask(config, registry=registry).run(data_ids([bias]))
-    with pytest.raises(TaskError, match="needs a raw_wcs"):
-        make_task(registry, regions="single-raw-wcs").run(data_ids(raws.on_sky()))
+        DefineVisitsTask(config, butler=butler).run(data_ids([bias]))
+    with pytest.raises(TaskError, match="pass collections="):
+        make_task(butler, regions="single-raw-wcs").run(data_ids(raws.on_sky()))
     with pytest.raises(ConfigError, match="'by-camera-geometry'"):
-        make_task(registry, regions="nope")
+        make_task(butler, regions="nope")
     assert rows(registry, "visit") == []
     # Exposure records work as input too, and an empty input is not an error.
     records = [r for r in registry.fetch_dimension_records("exposure") if r.id in raws.on_sky()[:2]]
@@ -435,7 +451,8 @@ def test_bad_inputs(registry: Registry, raws: Raws) -> None:
     assert task.run([]).n_visits == 0
 
 
-def test_progress_callback_counts_written_visits(registry: Registry, raws: Raws) -> None:
+def test_progress_callback_counts_written_visits(butler: Butler, raws: Raws) -> None:
+    registry = butler.registry
     on_sky = raws.on_sky()
     calls: list[tuple[int, int]] = []
     written: list[int] = []
@@ -448,11 +465,9 @@ def test_progress_callback_counts_written_visits(registry: Registry, raws: Raws)
 
     config = DefineVisitsConfig()
     config.compute_visit_regions.name = "by-camera-geometry"
-    result = Watching(config, registry=registry).run(
-        data_ids(on_sky), progress=lambda d, t: calls.append((d, t))
-    )
+    result = Watching(config, butler=butler).run(data_ids(on_sky), progress=lambda d, t: calls.append((d, t)))
     n = len(on_sky)
     assert result.n_new == n and calls == [(i, n) for i in range(n + 1)] and len(written) == n
     calls.clear()
-    make_task(registry).run(data_ids(on_sky), progress=lambda d, t: calls.append((d, t)))
+    make_task(butler).run(data_ids(on_sky), progress=lambda d, t: calls.append((d, t)))
     assert calls == [(0, 0)]  # nothing left to write

@@ -13,13 +13,13 @@ from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
 from chamberlain.butler import Butler
-from chamberlain.butler_quantum import ButlerRawWcs, raw_wcs_from_butler
 from chamberlain.datasets import DatasetType
 from chamberlain.errors import DatasetNotFoundError, TaskError
 from chamberlain.image import Exposure, Image, MaskedImage
 from chamberlain.instrument import SimCam, simulate_raws
 from chamberlain.instrument.registration import register_instrument
 from chamberlain.tasks import DefineVisitsConfig, DefineVisitsTask
+from chamberlain.tasks._visits_wcs import ButlerRawWcs, raw_wcs_from_butler
 
 SIMCAM = SimCam()
 DETECTORS = [0, 4]
@@ -63,12 +63,12 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def define(butler: Butler, regions: str, raw_wcs: Any = None, **kw: Any) -> tuple[Any, dict[int, Any]]:
+def define(butler: Butler, regions: str, **kw: Any) -> tuple[Any, dict[int, Any]]:
     config = DefineVisitsConfig()
     config.compute_visit_regions.name = regions
     if regions == "single-raw-wcs":
         config.compute_visit_regions.detector_id = 0  # type: ignore[attr-defined]
-    task = DefineVisitsTask(config, registry=butler.registry, raw_wcs=raw_wcs)
+    task = DefineVisitsTask(config, butler=butler)
     exposures = list(butler.query_dimension_records("exposure", instrument="SimCam"))
     result = task.run(exposures, **kw)
     visits = {r.id: r for r in butler.registry.fetch_dimension_records("visit")}
@@ -97,8 +97,9 @@ def test_single_raw_wcs_through_butler_matches_camera_geometry(tmp_path: Path, r
         root = tmp_path / regions
         shutil.copytree(repo, root)
         with Butler(root, writeable=True) as butler:
-            raw_wcs = raw_wcs_from_butler(butler, [RUN]) if regions == "single-raw-wcs" else None
-            result, visits = define(butler, regions, raw_wcs)
+            result, visits = define(
+                butler, regions, collections=[RUN] if regions == "single-raw-wcs" else None
+            )
             assert result.n_new == result.n_visits == 4
             copies[regions] = visits
     geometry, raws = copies["by-camera-geometry"], copies["single-raw-wcs"]
@@ -120,5 +121,20 @@ def test_single_raw_wcs_without_the_raws_fails_naming_the_exposure(repo: Path, t
     with Butler(root, writeable=True) as butler:
         butler.registry.register_run("empty")
         with pytest.raises(TaskError, match="exposure"):
-            define(butler, "single-raw-wcs", raw_wcs_from_butler(butler, "empty"))
+            define(butler, "single-raw-wcs", collections="empty")
         assert list(butler.registry.fetch_dimension_records("visit")) == []
+
+
+def test_single_raw_wcs_uses_the_butlers_default_collections(repo: Path, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(repo, root)
+    with Butler(root, writeable=True) as butler:
+        assert butler.collections == []
+        with pytest.raises(TaskError, match="pass collections="):
+            define(butler, "single-raw-wcs")
+        assert list(butler.registry.fetch_dimension_records("visit")) == []
+    with Butler(root, writeable=True, collections=[RUN]) as butler:
+        result, visits = define(butler, "single-raw-wcs")
+        assert result.n_new == len(visits) == 4

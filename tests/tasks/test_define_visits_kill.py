@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from chamberlain.butler import Butler
 from chamberlain.instrument import SimCam, simulate_headers
 from chamberlain.registry import Registry
 from chamberlain.tasks import DefineVisitsConfig, DefineVisitsTask
@@ -27,13 +28,11 @@ class SlowDefineVisitsTask(DefineVisitsTask):
         time.sleep(0.02)
 
 
-def _child(url: str, ids: list[int]) -> None:
-    registry = Registry.open(url)
+def _child(root: str, ids: list[int]) -> None:
+    butler = Butler(root, writeable=True)
     config = DefineVisitsConfig()
     config.group_exposures.name = "by-counter-and-exposure"  # multi-exposure visits too
-    SlowDefineVisitsTask(config, registry=registry).run(
-        [{"instrument": "SimCam", "exposure": i} for i in ids]
-    )
+    SlowDefineVisitsTask(config, butler=butler).run([{"instrument": "SimCam", "exposure": i} for i in ids])
 
 
 def _count(url: str, table: str) -> int:
@@ -49,8 +48,8 @@ def _check_complete(registry: Registry) -> set[int]:
     """Assert every stored visit has all its records; return the visit IDs."""
 
     def column(table: str, *names: str) -> list[Any]:
-        t = registry.tables[table]
-        return list(registry.db.execute(sa.select(*[t.c[n] for n in names])))
+        t = registry._tables[table]
+        return list(registry._db.execute(sa.select(*[t.c[n] for n in names])))
 
     visits = {r[0] for r in column("visit", "id")}
     definitions = Counter(r[0] for r in column("visit_definition", "visit"))
@@ -64,11 +63,13 @@ def _check_complete(registry: Registry) -> set[int]:
 
 
 def test_sigkill_leaves_complete_visits_and_rerun_finishes(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'repo.sqlite3'}"
+    root = tmp_path / "repo"
     headers = simulate_headers(N_EXPOSURES, seed=11, detectors=[0], calibrations=False)
     exposures = [SIMCAM.translate_raw_header(h).exposure for h in headers]
     ids = [e["id"] for e in exposures]
-    with Registry.create(url) as registry:
+    with Butler.create(root) as butler:
+        registry = butler.registry
+        url = butler.config.url
         registry.insert_dimension_records("instrument", [SIMCAM.instrument_record()])
         registry.insert_dimension_records("detector", SIMCAM.detector_records())
         registry.insert_dimension_records("physical_filter", SIMCAM.physical_filter_records())
@@ -80,7 +81,7 @@ def test_sigkill_leaves_complete_visits_and_rerun_finishes(tmp_path: Path) -> No
         )
         registry.insert_dimension_records("exposure", exposures)
 
-    process = multiprocessing.get_context("spawn").Process(target=_child, args=(url, ids))
+    process = multiprocessing.get_context("spawn").Process(target=_child, args=(str(root), ids))
     process.start()
     try:
         deadline = time.monotonic() + 60
@@ -94,11 +95,12 @@ def test_sigkill_leaves_complete_visits_and_rerun_finishes(tmp_path: Path) -> No
         process.join(30)
     assert process.exitcode == -signal.SIGKILL
 
-    with Registry.open(url) as registry:
+    with Butler(root, writeable=True) as butler:
+        registry = butler.registry
         present = _check_complete(registry)
         config = DefineVisitsConfig()
         config.group_exposures.name = "by-counter-and-exposure"
-        result = DefineVisitsTask(config, registry=registry).run(
+        result = DefineVisitsTask(config, butler=butler).run(
             [{"instrument": "SimCam", "exposure": i} for i in ids]
         )
         assert 20 <= len(present) < result.n_visits

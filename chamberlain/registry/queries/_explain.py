@@ -62,13 +62,13 @@ def _value_constraints(query: Query) -> list[tuple[str, list[Any], str]]:
 def _unknown_values(query: Query) -> list[str]:
     reasons = []
     universe = query.universe
-    db = query.registry.db
+    db = query.registry._db
     for dim, values, origin in _value_constraints(query):
         el = universe[dim]
         table_name = el.name if el.has_table else getattr(el, "implied_union_target", None)
         if table_name is None:
             continue
-        table = query.registry.tables[table_name]
+        table = query.registry._tables[table_name]
         column = table.c[element_key_column(universe[table_name], dim)]
         stmt = sa.select(column).where(column.in_(values)).distinct()
         governors = [
@@ -88,7 +88,7 @@ def _unknown_values(query: Query) -> list[str]:
 
 def _empty_collections(query: Query) -> list[str]:
     reasons = []
-    db = query.registry.db
+    db = query.registry._db
     for name, rec in query._types.items():
         if not query.collections:
             reasons.append(f"The collections {list(query.spec.collections)} hold no collections to search.")
@@ -114,16 +114,16 @@ def _empty_collections(query: Query) -> list[str]:
 
 def _any(query: Query, tree: Node | None, kind: str) -> bool:
     built = query.with_where(tree).build(columns=kind)
-    return query.registry.db.execute(built.statement.limit(1)).first() is not None
+    return query.registry._db.execute(built.statement.limit(1)).first() is not None
 
 
 def _empty_tables(query: Query, kind: str) -> list[str]:
     plan, _ = query.with_where(None).plan()
-    db = query.registry.db
+    db = query.registry._db
     names = list(plan.elements) + ([plan.overlap] if plan.overlap else [])
     reasons = []
     for name in names:
-        table = query.registry.tables[name]
+        table = query.registry._tables[name]
         if db.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is None:
             reasons.append(f"Table {name!r} is empty, and the query needs a row from it.")
     if not reasons:

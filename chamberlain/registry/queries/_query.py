@@ -235,7 +235,7 @@ class Query(DatasetSources):
             provided = set(self._types[self.spec.result_dataset].dataset_type.dimensions.required)
         derived: dict[str, tuple[str, tuple[str, ...]]] = {}
         # Only where the record cache can tell cheaply that it is current (SQLite's data_version).
-        if derive_for is not None and self.registry.db.dialect == "sqlite":
+        if derive_for is not None and self.registry._db.dialect == "sqlite":
             pinned = dims | set(self.spec.data_id) | provided
             for rec in self._types.values():
                 pinned |= set(rec.dataset_type.dimensions.required)
@@ -252,7 +252,7 @@ class Query(DatasetSources):
                         and set(keys) <= set(derive_for.names)
                     ):
                         derived[dim.name] = (name, keys)
-        plan = JoinPlan.build(group, self.registry.tables, elements, provided, derived=derived)
+        plan = JoinPlan.build(group, self.registry._tables, elements, provided, derived=derived)
         # An element joined anyway gives its implied values itself.
         plan.derived = {d: v for d, v in derived.items() if v[0] not in plan.elements}
         return plan, refs
@@ -283,12 +283,12 @@ class Query(DatasetSources):
             if ref.name == "ingest_date":
                 return dataset.c.ingest_date
             if ref.name == "run":
-                coll = self.registry.tables["collection"]
+                coll = self.registry._tables["collection"]
                 return (
                     sa.select(coll.c.name).where(coll.c.collection_id == dataset.c.run_id).scalar_subquery()
                 )
             if ref.name == "collection":
-                coll = self.registry.tables["collection"]
+                coll = self.registry._tables["collection"]
                 return (
                     sa.select(coll.c.name)
                     .where(coll.c.collection_id == rows.c.collection_id)
@@ -321,8 +321,8 @@ class Query(DatasetSources):
         if cached is not None:
             return cached
         el = self.universe[element]
-        table = self.registry.tables[element]
-        skypix = self.registry.tables[f"{element}_skypix"]
+        table = self.registry._tables[element]
+        skypix = self.registry._tables[f"{element}_skypix"]
         pixelization = self.universe.common_skypix.pixelization
         if isinstance(region, sg.LonLat):
             vector = sg.UnitVector3d(region)
@@ -350,7 +350,7 @@ class Query(DatasetSources):
         decode = sg.Region.decode
         keys = [
             tuple(row[:-1])
-            for row in self.registry.db.execute(stmt)
+            for row in self.registry._db.execute(stmt)
             if row[-1] is not None and test(decode(row[-1]))
         ]
         self._key_cache[cache_key] = keys
@@ -393,7 +393,7 @@ class Query(DatasetSources):
             *[sa.Column(n, c.type) for n, c in zip(names, cols)],
             prefixes=["TEMPORARY"],
         )
-        conn = self.registry.db.connection
+        conn = self.registry._db.connection
         temp.create(conn)
         conn.execute(temp.insert(), [dict(zip(names, r)) for r in rows])
         sub = sa.select(*temp.c)
@@ -404,7 +404,7 @@ class Query(DatasetSources):
     def region_join(self, a: str, b: str) -> sa.ColumnElement[bool] | None:
         """EXISTS over the stored overlaps between elements ``a`` and ``b``, if they are stored."""
         for x, y in ((a, b), (b, a)):
-            table = self.registry.tables.get(f"{x}_{y}_overlap")
+            table = self.registry._tables.get(f"{x}_{y}_overlap")
             if table is not None:
                 return sa.exists().where(
                     *[table.c[c.name] == self._plan.dimension(c.name) for c in table.columns]
@@ -428,7 +428,7 @@ class Query(DatasetSources):
         plan, refs = self.plan(order_by, derive_for=derive_for)
         self._plan = plan
         self._dataset_sources: dict[str, sa.Subquery] = {}
-        self._dataset_table = self.registry.tables["dataset"].alias("dataset")
+        self._dataset_table = self.registry._tables["dataset"].alias("dataset")
         self._run_from_rows = False
         self._single_run_id: int | None = None  # set when every row's run is this one RUN
         self._subquery_numbers = itertools.count()
@@ -468,7 +468,7 @@ class Query(DatasetSources):
         for key, value in spec.data_id.items():
             where.append(plan.dimension(key) == value)
         if self.tree is not None:
-            compiler = WhereCompiler(self.resolver, self, spec.bind, spec.where, self.registry.db.dialect)
+            compiler = WhereCompiler(self.resolver, self, spec.bind, spec.where, self.registry._db.dialect)
             where.append(compiler.compile(self.tree))
         out_cols, labels = self._output(plan, columns, result_rec)
         order_cols: list[Any] = []

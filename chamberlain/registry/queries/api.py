@@ -1,11 +1,13 @@
 """The query entry points behind `Registry.query_data_ids`, `query_datasets` and
-`query_dimension_records` (plain functions, so a Butler can wrap them too)."""
+`query_dimension_records` (plain functions, so a Butler can wrap them too), and
+`QueryOptions`, the options the three share (declared and documented once here).
+"""
 
 from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from ...datasets import DatasetType
 from ...dimensions import DimensionGroup
@@ -16,7 +18,39 @@ from .results import DataCoordinateQueryResults, DatasetQueryResults, DimensionR
 if TYPE_CHECKING:
     from ..registry import Registry
 
-__all__ = ["query_data_ids", "query_datasets", "query_dimension_records"]
+__all__ = ["QueryOptions", "query_data_ids", "query_datasets", "query_dimension_records"]
+
+
+class QueryOptions(TypedDict, total=False):
+    """Keyword options shared by every ``query_*`` method of `Registry` and `Butler`.
+
+    Any other keyword argument is a data ID value (``instrument="SimCam"``),
+    merged over ``data_id``; type checkers only know the keys below, so typed
+    code passes dimension values in ``data_id``.
+
+    Attributes
+    ----------
+    where : str
+        A ``where`` expression (see ``docs/queries.md``):
+        ``"visit.day_obs = 20240301 AND band = 'r'"``. Region terms
+        (``visit.region OVERLAPS CIRCLE(ra, dec, radius_deg)``) work under AND,
+        OR and NOT. Default ``""`` (no constraint).
+    bind : Mapping[str, Any] or None
+        Values for ``:name`` placeholders in ``where``.
+    data_id : Mapping[str, Any] or None
+        Dimension values the rows must have.
+    order_by : str, Iterable[str] or None
+        Names to sort by; ``-name`` sorts descending.
+    limit : int or None
+        None (all rows) or an integer from 1 to 2**63 - 1; see
+        `QueryResults.truncated`.
+    """
+
+    where: str
+    bind: Mapping[str, Any] | None
+    data_id: Mapping[str, Any] | None
+    order_by: str | Iterable[str] | None
+    limit: int | None
 
 
 def _names(value: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -27,30 +61,30 @@ def _names(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _data_id(data_id: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    values = dict(data_id or {})
-    values.update(kwargs)
-    return values
-
-
-def _order(order_by: str | Iterable[str] | None) -> tuple[str, ...]:
-    return _names(order_by)
+def _split(
+    options: Mapping[str, Any],
+) -> tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...], int | None]:
+    """``(where, bind, data ID values, order_by, limit)`` of `QueryOptions` (other keys are data ID values)."""
+    values = dict(options)
+    where = values.pop("where", "")
+    bind = dict(values.pop("bind", None) or {})
+    order_by = _names(values.pop("order_by", None))
+    limit = values.pop("limit", None)
+    data_id = dict(values.pop("data_id", None) or {})
+    data_id.update(values)
+    return where, bind, data_id, order_by, limit
 
 
 def query_data_ids(
     registry: Registry,
     dimensions: DimensionGroup | Iterable[str] | str,
     *,
-    where: str = "",
-    bind: Mapping[str, Any] | None = None,
-    data_id: Mapping[str, Any] | None = None,
     datasets: str | Iterable[str] | None = None,
     collections: str | Iterable[str] | None = None,
-    order_by: str | Iterable[str] | None = None,
-    limit: int | None = None,
-    **kwargs: Any,
+    **options: Unpack[QueryOptions],
 ) -> DataCoordinateQueryResults:
     """See `Registry.query_data_ids`."""
+    where, bind, data_id, order_by, limit = _split(options)
     try:
         group = registry.universe.conform([dimensions] if isinstance(dimensions, str) else dimensions)
     except (KeyError, DimensionNameError) as err:
@@ -58,12 +92,12 @@ def query_data_ids(
     spec = QuerySpec(
         group,
         where=where,
-        bind=dict(bind or {}),
-        data_id=_data_id(data_id, kwargs),
+        bind=bind,
+        data_id=data_id,
         datasets=tuple(d.name if isinstance(d, DatasetType) else d for d in _names(datasets)),
         collections=_names(collections),
     )
-    return DataCoordinateQueryResults([Query(registry, spec)], order_by=_order(order_by), limit=limit)
+    return DataCoordinateQueryResults([Query(registry, spec)], order_by=order_by, limit=limit)
 
 
 def query_datasets(
@@ -71,16 +105,12 @@ def query_datasets(
     dataset_type: str | DatasetType | Iterable[str | DatasetType],
     collections: str | Iterable[str],
     *,
-    where: str = "",
-    bind: Mapping[str, Any] | None = None,
-    data_id: Mapping[str, Any] | None = None,
     find_first: bool = True,
     with_dimension_records: bool = False,
-    order_by: str | Iterable[str] | None = None,
-    limit: int | None = None,
-    **kwargs: Any,
+    **options: Unpack[QueryOptions],
 ) -> DatasetQueryResults:
     """See `Registry.query_datasets`."""
+    where, bind, data_id, order_by, limit = _split(options)
     if isinstance(dataset_type, str | DatasetType):
         wanted: list[str | DatasetType] = [dataset_type]
     else:
@@ -102,14 +132,14 @@ def query_datasets(
         spec = QuerySpec(
             dt.dimensions,
             where=where,
-            bind=dict(bind or {}),
-            data_id=_data_id(data_id, kwargs),
+            bind=dict(bind),
+            data_id=dict(data_id),
             collections=_names(collections),
             result_dataset=name,
             find_first=find_first,
         )
         queries.append(Query(registry, spec))
-    results = DatasetQueryResults(queries, order_by=_order(order_by), limit=limit)
+    results = DatasetQueryResults(queries, order_by=order_by, limit=limit)
     return results.with_dimension_records() if with_dimension_records else results
 
 
@@ -117,16 +147,12 @@ def query_dimension_records(
     registry: Registry,
     element: str,
     *,
-    where: str = "",
-    bind: Mapping[str, Any] | None = None,
-    data_id: Mapping[str, Any] | None = None,
     datasets: str | Iterable[str] | None = None,
     collections: str | Iterable[str] | None = None,
-    order_by: str | Iterable[str] | None = None,
-    limit: int | None = None,
-    **kwargs: Any,
+    **options: Unpack[QueryOptions],
 ) -> DimensionRecordQueryResults:
     """See `Registry.query_dimension_records`."""
+    where, bind, data_id, order_by, limit = _split(options)
     if element not in registry.universe:
         from .expressions import suggest
 
@@ -140,10 +166,10 @@ def query_dimension_records(
     spec = QuerySpec(
         el.minimal_group,
         where=where,
-        bind=dict(bind or {}),
-        data_id=_data_id(data_id, kwargs),
+        bind=bind,
+        data_id=data_id,
         datasets=_names(datasets),
         collections=_names(collections),
         element=element,
     )
-    return DimensionRecordQueryResults([Query(registry, spec)], order_by=_order(order_by), limit=limit)
+    return DimensionRecordQueryResults([Query(registry, spec)], order_by=order_by, limit=limit)

@@ -160,7 +160,7 @@ class QueryResults(Generic[T]):
             stmt = built.statement
             if remaining is not None:
                 stmt = stmt.limit(min(remaining + 1, MAX_LIMIT))  # one more, to know if there are more
-            db = query.registry.db
+            db = query.registry._db
             with db.transaction(write=False) as conn:
                 if db.dialect == "postgresql":
                     # Server-side cursors are planned for the first 10% of rows by default,
@@ -214,7 +214,7 @@ class QueryResults(Generic[T]):
 
     def _any_from(self, i: int) -> bool:
         stmt = self._statement(i).statement.limit(1)
-        return self._queries[i].registry.db.execute(stmt).first() is not None
+        return self._queries[i].registry._db.execute(stmt).first() is not None
 
     @property
     def truncated(self) -> bool:
@@ -237,7 +237,7 @@ class QueryResults(Generic[T]):
             if cap is not None:
                 stmt = stmt.limit(cap - total)
             count = sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
-            total += int(query.registry.db.execute(count).scalar_one())
+            total += int(query.registry._db.execute(count).scalar_one())
             if cap is not None and total >= cap:
                 break
         return total
@@ -392,13 +392,13 @@ def attach_records(query: Query, coords: list[DataCoordinate]) -> list[DataCoord
     group = coords[0].dimensions
     universe = query.universe
     found: dict[str, dict[tuple[Any, ...], DimensionRecord]] = {}
-    db = query.registry.db
+    db = query.registry._db
     for name in group.elements:
         el = universe[name]
         if not el.has_table:
             continue
         keys = sorted({tuple(c[d.name] for d in el.required) for c in coords})
-        table = query.registry.tables[name]
+        table = query.registry._tables[name]
         cols = [table.c[element_key_column(el, d.name)] for d in el.required]
         records: dict[tuple[Any, ...], DimensionRecord] = {}
         for chunk in db.batches(keys, per_item=len(cols)):

@@ -149,7 +149,7 @@ def _sql(results) -> str:
 def test_band_comes_from_cached_filters_without_a_join(registry: Registry) -> None:
     """On SQLite band is read from the cached physical_filter records unless the query itself needs
     the table; PostgreSQL (no cheap way to tell the cache is current) always joins it."""
-    sqlite = registry.db.dialect == "sqlite"
+    sqlite = registry._db.dialect == "sqlite"
     results = registry.query_data_ids(["visit"])
     assert ("join physical_filter" not in _sql(results)) == sqlite
     got = {(d["visit"], d["physical_filter"], d["band"]) for d in results}

@@ -1,4 +1,4 @@
-"""What `Butler.exists` and `Butler.get_deferred` return (kept apart so butler.py stays readable).
+"""What `Butler.exists` and `Butler.get_deferred` return: `DatasetExistence`, `DeferredDatasetHandle`.
 
 Both are re-exported by `chamberlain.butler`.
 """
@@ -20,7 +20,12 @@ __all__ = ["DatasetExistence", "DeferredDatasetHandle"]
 
 
 class DatasetExistence(enum.Flag):
-    """How much of a dataset exists; truthy only for `KNOWN` and `VERIFIED`."""
+    """How much of a dataset exists (flags); truthy only for `KNOWN` and `VERIFIED`.
+
+    `Butler.exists` sets `RECORDED` when the registry has the dataset,
+    `DATASTORE` when the datastore has a record of its file, and `VERIFIED`
+    when the file was also found on disk.
+    """
 
     UNRECOGNIZED = 0
     RECORDED = enum.auto()
@@ -40,6 +45,9 @@ class DatasetExistence(enum.Flag):
 @dataclasses.dataclass(frozen=True)
 class DeferredDatasetHandle:
     """A dataset found but not read: `get` reads it (or part of it) when asked.
+
+    Made by `Butler.get_deferred` (which ran the SQL to find the dataset);
+    holding a handle opens no file and keeps no connection busy.
 
     Attributes
     ----------
@@ -68,7 +76,31 @@ class DeferredDatasetHandle:
         component: str | None = None,
         storage_class: str | None = None,
     ) -> Any:
-        """Read the dataset now; ``parameters`` are merged with the handle's (``bbox`` reads a cutout)."""
+        """Read the dataset now: one SQL query for its file record, then the file (or only the part asked for).
+
+        Parameters
+        ----------
+        parameters
+            Read parameters, merged over the handle's (``bbox`` reads a cutout).
+        component
+            Component to read instead of the handle's.
+        storage_class
+            Storage class to convert to instead of the handle's.
+
+        Returns
+        -------
+        object
+            The dataset, component or cutout.
+
+        Raises
+        ------
+        DatasetNotFoundError
+            If the datastore no longer has a record of the file (the dataset was removed).
+        MissingFileError
+            If the recorded file is gone.
+        UnknownComponentError, FormatterError
+            For an unknown component or read parameter.
+        """
         merged = dict(self.parameters or {})
         merged.update(parameters or {})
         return self.butler.datastore.get(

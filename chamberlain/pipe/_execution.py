@@ -1,4 +1,4 @@
-"""Running a `PipelineTask` quantum against a real repository, and Butler-backed task helpers.
+"""Quantum execution: running a `PipelineTask` quantum against a real repository.
 
 `ButlerQuantumContext` is the `QuantumContext` whose reads and writes go to a
 `Butler`; `make_quantum_refs` finds a quantum's input datasets in collections
@@ -6,17 +6,12 @@ and makes its output refs in a RUN; `run_quantum` does both and runs the task
 in one butler transaction, so a task that fails (or raises `NoWorkFound`)
 leaves no output behind.
 
-`raw_wcs_from_butler` gives `DefineVisitsTask` (``single-raw-wcs`` regions) a
-``raw_wcs(instrument, exposure, detector)`` callable that reads only the
-header of each raw.
-
-This module sits above both `chamberlain.pipe` and `chamberlain.butler` so
-that neither imports the other.
+The task framework sits above `chamberlain.butler` (ARCHITECTURE.md), so this
+module may use the `Butler`; the rest of `chamberlain.pipe` does not need it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
@@ -26,17 +21,16 @@ from chamberlain.butler import Butler, DeferredDatasetHandle
 from chamberlain.datasets import DatasetRef, DatasetType
 from chamberlain.dimensions import DataCoordinate
 from chamberlain.errors import MissingDatasetTypeError, TaskError
-from chamberlain.pipe import PipelineTask
-from chamberlain.pipe.connection_types import DimensionedConnection, Input, PrerequisiteInput
-from chamberlain.pipe.connections import PipelineTaskConnections
-from chamberlain.pipe.quantum_context import ExecutionResources, QuantumContext
-from chamberlain.pipe.refs import InputRefs, OutputRefs
+
+from .connection_types import DimensionedConnection, Input, PrerequisiteInput
+from .connections import PipelineTaskConnections
+from .pipeline_task import PipelineTask
+from .quantum_context import ExecutionResources, QuantumContext
+from .refs import InputRefs, OutputRefs
 
 __all__ = [
     "ButlerQuantumContext",
-    "ButlerRawWcs",
     "make_quantum_refs",
-    "raw_wcs_from_butler",
     "run_quantum",
 ]
 
@@ -76,7 +70,7 @@ class ButlerQuantumContext(QuantumContext):
         return self.butler.get(self._ref(ref))
 
     def _get_deferred(self, ref: Hashable) -> DeferredDatasetHandle:
-        """A handle that reads nothing until its ``get`` (``bbox``/component reads stay partial)."""
+        """Return a handle that reads nothing until its ``get`` (``bbox``/component reads stay partial)."""
         return self.butler.get_deferred(self._ref(ref))
 
     def _put_one(self, obj: Any, ref: Hashable) -> None:
@@ -85,7 +79,7 @@ class ButlerQuantumContext(QuantumContext):
 
 
 def _dataset_type(butler: Butler, attr: str, conn: DimensionedConnection, *, register: bool) -> DatasetType:
-    """The registered dataset type of a connection, checked against its declaration."""
+    """Return the registered dataset type of a connection, checked against its declaration."""
     registry = butler.registry
     try:
         dataset_type = registry.get_dataset_type(conn.name)
@@ -278,57 +272,3 @@ def run_quantum(
     with butler.transaction():
         task.run_quantum(context, input_refs, output_refs)
     return context
-
-
-class ButlerRawWcs:
-    """``raw_wcs(instrument, exposure, detector)`` reading the ``wcs`` component of raws (header only).
-
-    Picklable: a copy sent to a worker process opens its own read-only butler
-    on the same repository, so ``DefineVisitsTask`` may use ``processes > 1``.
-
-    Parameters
-    ----------
-    butler
-        The repository.
-    collections
-        Collections holding the raws, searched in order.
-    dataset_type
-        Name of the raw dataset type.
-    """
-
-    def __init__(self, butler: Butler, collections: str | Sequence[str], dataset_type: str = "raw") -> None:
-        self._butler: Butler | None = butler
-        self.root = os.fspath(butler.config.root)
-        self.collections = [collections] if isinstance(collections, str) else list(collections)
-        self.dataset_type = dataset_type
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"root": self.root, "collections": self.collections, "dataset_type": self.dataset_type}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._butler = None
-
-    def __call__(self, instrument: str, exposure: int, detector: int) -> Any:
-        """The WCS of the raw of this exposure and detector (reads only the file's header).
-
-        Raises
-        ------
-        DatasetNotFoundError
-            If there is no such raw in the collections.
-        """
-        if self._butler is None:
-            self._butler = Butler(self.root, writeable=False)
-        data_id = {"instrument": instrument, "exposure": exposure, "detector": detector}
-        return self._butler.get(f"{self.dataset_type}.wcs", data_id, collections=self.collections)
-
-
-def raw_wcs_from_butler(
-    butler: Butler, collections: str | Sequence[str], dataset_type: str = "raw"
-) -> ButlerRawWcs:
-    """A ``raw_wcs(instrument, exposure, detector) -> WCS`` callable for `DefineVisitsTask`.
-
-    Each call finds the raw in ``collections`` and reads only the ``wcs``
-    component (the file's header). See `ButlerRawWcs`.
-    """
-    return ButlerRawWcs(butler, collections, dataset_type)
