@@ -71,6 +71,30 @@ class DatabaseError(ChamberlainError, RuntimeError):
     """
 
 
+class ConstraintError(DatabaseError):
+    """Rows broke a constraint of a table (unique key, foreign key, exclusion).
+
+    Parameters
+    ----------
+    table
+        The table the statement wrote to.
+    statement
+        The SQL that failed.
+    detail
+        The database's own message.
+    """
+
+    def __init__(self, table: str, statement: str, detail: str) -> None:
+        detail = " ".join(detail.split())
+        super().__init__(f"Table {table!r} refused the rows ({detail}); statement: {statement}")
+        self.table = table
+        self.statement = statement
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.table, self.statement, self.detail))
+
+
 class ReadOnlyError(ChamberlainError, PermissionError):
     """A write was attempted through a read-only connection or butler.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, KeysView, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -554,16 +554,21 @@ class _RowDataCoordinate(DataCoordinate):
         return dict(zip(self._names, self._row))
 
     def __getitem__(self, key: str) -> DataIdValue:
-        index = self._index.get(key)
-        if index is None:
+        try:
+            return self._row[self._index[key]]
+        except KeyError:
             return super().__getitem__(key)
-        return self._row[index]
 
     def __contains__(self, key: object) -> bool:
         return key in self._index
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
+
+    def keys(self) -> KeysView[str]:
+        # The class's name -> position dict has the keys in order: its view is set-like like
+        # `Mapping.keys`, and `dict(data_id)` reads it at C speed.
+        return self._index.keys()
 
     def __len__(self) -> int:
         return len(self._names)
@@ -590,10 +595,18 @@ class _DerivedRowDataCoordinate(_RowDataCoordinate):
         return {name: self._value(i) for i, name in enumerate(self._names)}
 
     def __getitem__(self, key: str) -> DataIdValue:
-        index = self._index.get(key)
-        if index is None:
-            return super().__getitem__(key)
-        return self._value(index)
+        # `_value`, inlined: dict(data_id) calls this once per dimension.
+        try:
+            index = self._index[key]
+        except KeyError:
+            return DataCoordinate.__getitem__(self, key)
+        row = self._row
+        value = row[index]
+        if value is None:
+            derived = self._derived.get(index)
+            if derived is not None:
+                return derived[1][derived[0](row)]
+        return value
 
 
 _ROW_CLASSES: dict[DimensionGroup, type[_RowDataCoordinate]] = {}

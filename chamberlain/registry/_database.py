@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Sequence
-from typing import Any
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..errors import ConfigError, DatabaseError, ReadOnlyError
+from .._gc import collector_paused
+from ..datasets import uuid_from_hex
+from ..errors import ConfigError, ConstraintError, DatabaseError, ReadOnlyError
+
+T = TypeVar("T")
 
 #: PostgreSQL tables are re-ANALYZEd after a commit once this many rows (and at least a fifth of
 #: the rows counted at the previous analysis) have been bulk-loaded into them by this process.
@@ -27,6 +32,8 @@ SQLITE_BUSY_TIMEOUT_MS = 300_000
 SQLITE_CACHE_KIB = 65_536
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 SQLITE_WAL_CHECKPOINT_PAGES = 10_000
+#: Bound parameters `Database.batches` leaves free for a statement's own (non-batched) ones.
+PARAMETER_HEADROOM = 100
 _NAMESPACE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -107,6 +114,7 @@ class Database:
         self._data_version: int | None = None
         self._pending_rows: dict[str, int] = {}
         self._analyzed_rows: dict[str, int] = {}
+        self._inserts: dict[tuple[Any, ...], PreparedStatement] = {}
 
     # --- engines ----------------------------------------------------------------------
 
@@ -351,48 +359,228 @@ class Database:
             return sqlite.insert(table)
         return postgresql.insert(table)
 
-    def insert_ignore(self, table: sa.Table) -> Any:
-        """INSERT that skips rows whose keys already exist."""
-        return self.insert(table).on_conflict_do_nothing()
+    # --- the fast path: bulk rows through the driver, statements compiled once -------------
+    #
+    # Every statement whose rows bypass SQLAlchemy's per-row work goes through
+    # `insert_many`, `prepare` and `fetch_tuples`: on SQLite they call the driver
+    # directly (UUIDs as 32-digit hex, as SQLAlchemy stores them there), on
+    # PostgreSQL they use COPY or SQLAlchemy's executemany. A constraint violation
+    # raises `ConstraintError` naming the table and the statement. `batches` is the
+    # one place that knows the backend's bound-parameter limit.
 
-    def upsert(self, table: sa.Table, keys: Sequence[str]) -> Any:
-        """INSERT that replaces the non-key columns of rows whose keys exist."""
-        stmt = self.insert(table)
-        others = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-        if not others:
-            return stmt.on_conflict_do_nothing()
-        return stmt.on_conflict_do_update(index_elements=list(keys), set_=others)
+    def batches(self, items: Iterable[T], per_item: int = 1, reserve: int = 0) -> Iterator[Sequence[T]]:
+        """Split items into slices small enough for one statement's bound parameters.
 
-    def bulk_insert(
-        self, conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+        Parameters
+        ----------
+        items
+            The items (rows, keys, IDs) to spread over statements.
+        per_item
+            Bound parameters each item needs in the statement (e.g. the number
+            of columns of a key tuple in ``IN``, or of a row inserted).
+        reserve
+            Bound parameters the statement uses besides the items' (taken
+            from the limit before it is shared out).
+
+        Returns
+        -------
+        Iterator [Sequence]
+            Consecutive slices holding at most
+            ``(max_parameters - PARAMETER_HEADROOM - reserve) // per_item`` items each (at
+            least one), in order; nothing for no items.
+
+        Raises
+        ------
+        ValueError
+            If ``per_item`` is not a positive integer.
+        """
+        if isinstance(per_item, bool) or not isinstance(per_item, int) or per_item < 1:
+            raise ValueError(f"per_item must be a positive integer, not {per_item!r}.")
+        values = items if isinstance(items, Sequence) else list(items)
+        size = max(1, (self.max_parameters - PARAMETER_HEADROOM - reserve) // per_item)
+        for i in range(0, len(values), size):
+            yield values[i : i + size]
+
+    def insert_many(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        on_conflict: Literal["error", "ignore", "update"] = "error",
+        keys: Sequence[str] = (),
     ) -> None:
         """Insert many rows given as tuples in ``columns`` order, bypassing per-row SQLAlchemy work.
 
-        SQLite uses the driver's ``executemany``; PostgreSQL uses ``COPY``.
-        Values must already be in the driver's form (UUIDs as `uuid.UUID`).
-        Integrity errors are raised as `sqlalchemy.exc.IntegrityError`, as
-        from any other statement.
+        SQLite runs the driver's ``executemany`` (UUID values sent as hex);
+        PostgreSQL uses ``COPY`` for plain inserts and SQLAlchemy's
+        executemany for the conflict variants. The statements are compiled
+        from SQLAlchemy (``ON CONFLICT DO NOTHING`` / ``DO UPDATE``) once per
+        table, columns and variant.
+
+        Parameters
+        ----------
+        conn
+            The connection of an open write transaction.
+        table
+            The table to insert into.
+        columns
+            Column names, in the order of each row's values.
+        rows
+            The rows; values in the driver's form except UUIDs (`uuid.UUID`).
+        on_conflict
+            ``"error"`` (a row whose key exists is an error), ``"ignore"``
+            (such rows are skipped) or ``"update"`` (their other columns are
+            overwritten; needs ``keys``).
+        keys
+            The unique key columns that ``"update"`` matches on.
+
+        Raises
+        ------
+        ConstraintError
+            If the rows break a constraint of the table (the statement's
+            changes are undone; the transaction stays usable on SQLite).
+        ValueError
+            If ``on_conflict`` is not one of the three, or ``"update"`` has no ``keys``.
         """
+        if on_conflict not in ("error", "ignore", "update"):
+            raise ValueError(f"on_conflict must be 'error', 'ignore' or 'update', not {on_conflict!r}.")
+        if on_conflict == "update" and not keys:
+            raise ValueError(f"on_conflict='update' into {table.name!r} needs the key columns (keys=...).")
         if not rows:
             return
+        if self.dialect == "sqlite":
+            prepared = self._insert_statement(table, tuple(columns), on_conflict, tuple(keys))
+            self._driver_executemany(conn, prepared, rows)
+            return
+        if on_conflict == "error":
+            self._copy(conn, table, columns, rows)
+            return
+        stmt = self._conflict_insert(table, on_conflict, keys)
+        try:
+            for batch in self.batches(rows, per_item=len(columns)):
+                conn.execute(stmt, [dict(zip(columns, r)) for r in batch])
+        except sa.exc.IntegrityError as err:
+            raise ConstraintError(table.name, str(err.statement), str(err.orig)) from None
+
+    def prepare(self, statement: Any) -> PreparedStatement:
+        r"""Compile a statement once, for `fetch_tuples` (keep the result and reuse it).
+
+        Parameters
+        ----------
+        statement
+            A SQLAlchemy Core statement; its parameters are named bind parameters (`sqlalchemy.bindparam`).
+
+        Returns
+        -------
+        PreparedStatement
+            The statement with its SQL for this dialect.
+        """
+        return PreparedStatement(statement, self.engine.dialect)
+
+    def fetch_tuples(
+        self, prepared: PreparedStatement, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run a prepared statement and return its rows as tuples (the driver directly on SQLite).
+
+        Runs in the current transaction, or in a read transaction of its own.
+        UUID parameters and UUID result columns are converted on SQLite as
+        SQLAlchemy would, so both backends return `uuid.UUID` values.
+
+        Parameters
+        ----------
+        prepared
+            From `prepare`.
+        params
+            Values of the statement's bound parameters, by name.
+
+        Returns
+        -------
+        list [tuple]
+            Every row of the result.
+
+        Raises
+        ------
+        ConstraintError
+            If the statement writes rows that break a constraint.
+        """
+        params = params or {}
+        if self.dialect != "sqlite":
+            with self.transaction(write=False) as conn:
+                return [tuple(r) for r in conn.execute(prepared.statement, params)]
+        if prepared.values:
+            params = {**prepared.values, **params}
+        values = [driver_value(params[name]) for name in prepared.order]
+        dbapi = self.connection.connection.dbapi_connection
+        assert dbapi is not None
+        try:
+            rows = dbapi.execute(prepared.sql, values).fetchall()
+        except self.engine.dialect.loaded_dbapi.IntegrityError as err:
+            raise ConstraintError(prepared.table, prepared.sql, str(err)) from None
+        positions = prepared.uuid_columns
+        if positions and rows:
+            return [_uuid_row(r, positions) for r in rows]
+        return rows
+
+    def _insert_statement(
+        self, table: sa.Table, columns: tuple[str, ...], on_conflict: str, keys: tuple[str, ...]
+    ) -> PreparedStatement:
+        cache_key = (table, columns, on_conflict, keys)
+        prepared = self._inserts.get(cache_key)
+        if prepared is None:
+            stmt = self._conflict_insert(table, on_conflict, keys).values(
+                {c: sa.bindparam(f"v{i}") for i, c in enumerate(columns)}
+            )
+            prepared = self._inserts[cache_key] = PreparedStatement(stmt, self.engine.dialect)
+            # Values are bound by position: map each placeholder back to its column.
+            if any(not (n.startswith("v") and n[1:].isdigit()) for n in prepared.order):
+                raise DatabaseError(f"Cannot insert rows of {columns} into {table.name!r}: {prepared.sql}")
+            prepared.columns = tuple(int(name[1:]) for name in prepared.order)
+            prepared.uuid_columns = tuple(
+                i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.Uuid)
+            )
+        return prepared
+
+    def _conflict_insert(self, table: sa.Table, on_conflict: str, keys: Sequence[str]) -> Any:
+        stmt = self.insert(table)
+        if on_conflict == "ignore":
+            return stmt.on_conflict_do_nothing()
+        if on_conflict == "update":
+            others = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+            if not others:
+                return stmt.on_conflict_do_nothing()
+            return stmt.on_conflict_do_update(index_elements=list(keys), set_=others)
+        return stmt
+
+    def _driver_executemany(
+        self, conn: sa.Connection, prepared: PreparedStatement, rows: Sequence[Sequence[Any]]
+    ) -> None:
         dbapi_conn = conn.connection.dbapi_connection
         assert dbapi_conn is not None
-        integrity = self.engine.dialect.loaded_dbapi.IntegrityError
-        if self.dialect == "sqlite":
-            uuid_cols = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.Uuid)]
-            if uuid_cols:
-                rows = [_hex_uuids(r, uuid_cols) for r in rows]
-            column_list = ", ".join(f'"{c}"' for c in columns)
-            placeholders = ", ".join("?" * len(columns))
-            sql = f'INSERT INTO "{table.name}" ({column_list}) VALUES ({placeholders})'
-            lite_cursor = dbapi_conn.cursor()
+        with collector_paused():  # see chamberlain._gc: a new tuple per row, none in a cycle
+            positions = prepared.uuid_columns
+            if positions == (0,):
+                rows = [(r[0].hex if r[0] is not None else None, *r[1:]) for r in rows]
+            elif positions:
+                rows = [_hex_row(r, positions) for r in rows]
+            order = prepared.columns
+            if order != tuple(range(len(order))):
+                rows = [tuple(r[i] for i in order) for r in rows]
+            cursor = dbapi_conn.cursor()
             try:
-                lite_cursor.executemany(sql, rows)
-            except integrity as err:
-                raise sa.exc.IntegrityError(sql, None, err) from err
+                cursor.executemany(prepared.sql, rows)
+            except self.engine.dialect.loaded_dbapi.IntegrityError as err:
+                raise ConstraintError(prepared.table, prepared.sql, str(err)) from None
             finally:
-                lite_cursor.close()
-            return
+                cursor.close()
+
+    def _copy(
+        self, conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """PostgreSQL ``COPY`` of rows (and their count, for `_refresh_statistics`)."""
+        dbapi_conn = conn.connection.dbapi_connection
+        assert dbapi_conn is not None
         column_list = ", ".join(f'"{c}"' for c in columns)
         self._pending_rows[table.name] = self._pending_rows.get(table.name, 0) + len(rows)
         sql = f'COPY "{table.name}" ({column_list}) FROM STDIN'
@@ -401,8 +589,8 @@ class Database:
             with cursor.copy(sql) as copy:
                 for row in rows:
                     copy.write_row(row)
-        except integrity as err:
-            raise sa.exc.IntegrityError(sql, None, err) from err
+        except self.engine.dialect.loaded_dbapi.IntegrityError as err:
+            raise ConstraintError(table.name, sql, str(err)) from None
         finally:
             cursor.close()
 
@@ -429,7 +617,7 @@ class Database:
 
     @property
     def max_parameters(self) -> int:
-        """Bound parameters one statement may carry."""
+        """Bound parameters one statement may carry (use `batches` to split work by it)."""
         return 32_000 if self.dialect == "sqlite" else 60_000
 
     def analyze(self, tables: Sequence[str] = ()) -> None:
@@ -442,7 +630,59 @@ class Database:
                     conn.exec_driver_sql(f'ANALYZE "{t}"')
 
 
-def _hex_uuids(row: Sequence[Any], positions: list[int]) -> tuple[Any, ...]:
+class PreparedStatement:
+    """A statement compiled once for a dialect (see `Database.prepare`).
+
+    Parameters
+    ----------
+    statement
+        The SQLAlchemy Core statement.
+    dialect
+        The dialect to compile for.
+    """
+
+    __slots__ = ("columns", "order", "sql", "statement", "table", "uuid_columns", "values")
+
+    def __init__(self, statement: Any, dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.statement = statement
+        #: The SQL text, with the dialect's placeholders.
+        self.sql: str = compiled.string
+        #: Bound parameter names, in placeholder order.
+        self.order: tuple[str, ...] = tuple(compiled.positiontup or ())
+        #: Values the statement carries itself (literals such as a LIMIT), by parameter name.
+        self.values: dict[str, Any] = {k: v for k, v in compiled.params.items() if v is not None}
+        #: For an insert: the row position of each placeholder's value.
+        self.columns: tuple[int, ...] = ()
+        tables = getattr(statement, "table", None)
+        if tables is None:
+            froms = statement.get_final_froms() if hasattr(statement, "get_final_froms") else []
+            tables = froms[0] if froms else None
+        #: The table written (or first read), for error messages.
+        self.table: str = getattr(tables, "name", "?")
+        #: Positions of UUID columns: of the result for a SELECT, of the row for an insert.
+        self.uuid_columns: tuple[int, ...] = tuple(
+            i for i, c in enumerate(getattr(statement, "selected_columns", ())) if isinstance(c.type, sa.Uuid)
+        )
+
+
+def driver_value(value: Any) -> Any:
+    """Return a parameter value as SQLAlchemy sends it to sqlite3 (UUIDs as 32-digit hex).
+
+    Parameters
+    ----------
+    value
+        Any bound parameter value.
+
+    Returns
+    -------
+    object
+        ``value.hex`` for a `uuid.UUID`, else ``value`` itself.
+    """
+    return value.hex if isinstance(value, uuid.UUID) else value
+
+
+def _hex_row(row: Sequence[Any], positions: tuple[int, ...]) -> tuple[Any, ...]:
     values = list(row)
     for i in positions:
         if values[i] is not None:
@@ -450,7 +690,9 @@ def _hex_uuids(row: Sequence[Any], positions: list[int]) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    """Split a sequence into slices of at most ``size`` items."""
-    for i in range(0, len(rows), size):
-        yield rows[i : i + size]
+def _uuid_row(row: Sequence[Any], positions: tuple[int, ...]) -> tuple[Any, ...]:
+    values = list(row)
+    for i in positions:
+        if values[i] is not None:
+            values[i] = uuid_from_hex(values[i])
+    return tuple(values)

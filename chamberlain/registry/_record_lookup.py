@@ -17,7 +17,7 @@ from ..errors import DimensionNameError
 
 if TYPE_CHECKING:
     from ..dimensions import DataCoordinate, DimensionGroup, DimensionUniverse
-    from ._database import Database
+    from ._database import Database, PreparedStatement
 
 __all__ = ["RecordLookup"]
 
@@ -44,7 +44,7 @@ class RecordLookup:
         self._universe = universe
         self._tables = tables
         self._cache: dict[tuple[str, tuple[Any, ...]], Any] = {}
-        self._statements: dict[str, tuple[str, list[str], Any]] = {}
+        self._statements: dict[str, tuple[PreparedStatement, list[str]]] = {}
         self._owners: dict[tuple[DimensionGroup, str], str] = {}
         self._key_plans: dict[tuple[DimensionGroup, str], tuple[tuple[int, str], ...]] = {}
         self._limit = limit
@@ -105,19 +105,13 @@ class RecordLookup:
             stmt = sa.select(*columns).where(
                 *[table.c[c] == sa.bindparam(f"k{i}") for i, c in enumerate(key_columns)]
             )
-            compiled = stmt.compile(dialect=self._db.engine.dialect)
-            found = (compiled.string, [c.name for c in columns], stmt)
+            found = (self._db.prepare(stmt), [c.name for c in columns])
             self._statements[element] = found
-        sql, names, stmt = found
-        db = self._db
-        if db.dialect == "sqlite":
-            dbapi = db.connection.connection.dbapi_connection
-            assert dbapi is not None
-            row = dbapi.execute(sql, key).fetchone()
-        else:
-            row = db.execute(stmt, {f"k{i}": v for i, v in enumerate(key)}).first()
-        if row is None:
+        prepared, names = found
+        rows = self._db.fetch_tuples(prepared, {f"k{i}": v for i, v in enumerate(key)})
+        if not rows:
             return None
+        row = rows[0]
         values = dict(zip(names, row))
         el2: Any = self._universe[element]
         if el2.is_dimension:

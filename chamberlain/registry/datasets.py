@@ -15,23 +15,23 @@ from ..datasets import (
     DatasetType,
     as_dataset_id,
     deterministic_id,
-    uuid_from_hex,
 )
 from ..dimensions import DataCoordinate, DimensionGroup
 from ..errors import (
     CalibrationLookupError,
     CollectionTypeError,
     ConflictingDefinitionError,
+    ConstraintError,
     DataIdValueError,
     DatasetTypeError,
     OrphanedRecordError,
 )
 from ..geometry import Timespan, time_to_ns
-from ._database import chunks
+from ._timespans import timespans_overlap
 from .collections import CollectionRecord, CollectionType
 
 if TYPE_CHECKING:
-    from ._database import Database
+    from ._database import Database, PreparedStatement
     from .collections import CollectionManager
     from .dataset_types import DatasetTypeManager, DatasetTypeRecord
     from .dimension_records import DimensionRecordManager
@@ -43,32 +43,8 @@ def _uuid7() -> uuid.UUID:
     return uuid_utils.compat.uuid7()
 
 
-def overlaps_clause(begin_col: Any, end_col: Any, timespan: Timespan) -> sa.ColumnElement[bool]:
-    """Build SQL that is true where the stored ``[begin, end)`` overlaps ``timespan`` (NULL = unbounded).
-
-    Parameters
-    ----------
-    begin_col, end_col : `sqlalchemy.ColumnElement`
-        The stored range's bounds, TAI nanoseconds (NULL: unbounded).
-    timespan : `Timespan`
-        The range to test against.
-
-    Returns
-    -------
-    clause : `sqlalchemy.ColumnElement` [`bool`]
-        The condition (constant false for an empty ``timespan``; a stored
-        empty range never overlaps).
-    """
-    if timespan.is_empty:
-        return sa.false()
-    terms: list[sa.ColumnElement[bool]] = [
-        sa.or_(begin_col.is_(None), end_col.is_(None), begin_col < end_col)  # stored range not empty
-    ]
-    if timespan.end is not None:
-        terms.append(sa.or_(begin_col.is_(None), begin_col < timespan.end))
-    if timespan.begin is not None:
-        terms.append(sa.or_(end_col.is_(None), end_col > timespan.begin))
-    return sa.and_(*terms)
+#: Columns of a calibration association row before its data ID values.
+_CALIB_COLUMNS = ("dataset_type_id", "dataset_id", "collection_id", "validity_begin", "validity_end")
 
 
 class DatasetManager:
@@ -101,7 +77,7 @@ class DatasetManager:
         self._types = dataset_types
         self._collections = collections
         self._dimensions = dimensions
-        self._find_cache: dict[tuple[int, bool, int], _Compiled] = {}
+        self._find_cache: dict[tuple[int, bool, int], PreparedStatement] = {}
 
     # --- inserting ---------------------------------------------------------------------
 
@@ -167,11 +143,11 @@ class DatasetManager:
         try:
             # Nested in a caller's transaction, a savepoint makes a failed batch vanish whole.
             with self._db.transaction(savepoint=self._db.in_transaction) as conn:
-                self._db.bulk_insert(
+                self._db.insert_many(
                     conn, self._dataset, ["id", "dataset_type_id", "run_id", "ingest_date"], dataset_rows
                 )
-                self._db.bulk_insert(conn, rec.tags, tag_columns, tag_rows)
-        except sa.exc.IntegrityError as err:
+                self._db.insert_many(conn, rec.tags, tag_columns, tag_rows)
+        except ConstraintError as err:
             raise self._explain_insert_failure(rec, run_rec, coords, ids, err) from None
         return [DatasetRef(dt, c, run, i) for c, i in zip(coords, ids)]
 
@@ -181,9 +157,9 @@ class DatasetManager:
         run: CollectionRecord,
         coords: list[DataCoordinate],
         ids: Sequence[uuid.UUID],
-        err: sa.exc.IntegrityError,
+        err: ConstraintError,
     ) -> Exception:
-        text = " ".join(str(err.orig).split())
+        text = err.detail
         group = rec.dataset_type.dimensions
         existing = self._existing(rec, [run], [c.required_values for c in coords])
         if existing:
@@ -216,9 +192,8 @@ class DatasetManager:
         tags = rec.tags
         dims = [tags.c[n] for n in rec.dataset_type.dimensions.required]
         out: dict[tuple[Any, ...], tuple[uuid.UUID, int]] = {}
-        width = max(1, (self._db.max_parameters - 100) // max(1, len(dims)))
         with self._db.transaction(write=False) as conn:
-            for chunk in chunks(keys, width):
+            for chunk in self._db.batches(keys, per_item=max(1, len(dims))):
                 stmt = sa.select(*dims, tags.c.dataset_id, tags.c.collection_id).where(
                     tags.c.dataset_type_id == rec.id,
                     tags.c.collection_id.in_([c.id for c in collections]),
@@ -231,7 +206,9 @@ class DatasetManager:
 
     # --- finding -----------------------------------------------------------------------
 
-    def _find_statement(self, rec: DatasetTypeRecord, calibration: bool, n_collections: int) -> _Compiled:
+    def _find_statement(
+        self, rec: DatasetTypeRecord, calibration: bool, n_collections: int
+    ) -> PreparedStatement:
         """Return the find query for one dataset type and number of collections, compiled once."""
         key = (rec.id, calibration, n_collections)
         compiled = self._find_cache.get(key)
@@ -252,20 +229,13 @@ class DatasetManager:
                 *[table.c[d] == sa.bindparam(f"dim_{d}") for d in dims],
             )
         )
-        compiled = _Compiled(stmt, stmt.compile(dialect=self._db.engine.dialect))
+        compiled = self._db.prepare(stmt)
         self._find_cache[key] = compiled
         return compiled
 
-    def _run_find(self, compiled: _Compiled, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        if self._db.dialect == "sqlite":
-            # The hot path: the driver directly, with SQL SQLAlchemy compiled once.
-            dbapi_conn = self._db.connection.connection.dbapi_connection
-            assert dbapi_conn is not None
-            values = [params[name] for name in compiled.order]
-            rows = dbapi_conn.execute(compiled.sql, values).fetchall()
-            return [(uuid_from_hex(r[0]), *r[1:]) for r in rows]
-        with self._db.transaction(write=False) as conn:
-            return [tuple(r) for r in conn.execute(compiled.statement, params)]
+    def _run_find(self, compiled: PreparedStatement, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        # The hot path: the driver directly on SQLite, with SQL compiled once.
+        return self._db.fetch_tuples(compiled, params)
 
     def find(
         self,
@@ -347,7 +317,7 @@ class DatasetManager:
         out: list[DatasetRef] = []
         by_type: dict[int, list[tuple[uuid.UUID, int]]] = {}
         with self._db.transaction(write=False) as conn:
-            for chunk in chunks(ids, 10_000):
+            for chunk in self._db.batches(ids):
                 stmt = sa.select(
                     self._dataset.c.id, self._dataset.c.dataset_type_id, self._dataset.c.run_id
                 ).where(self._dataset.c.id.in_(list(chunk)))
@@ -357,11 +327,11 @@ class DatasetManager:
                 rec = self._types.by_id(type_id)
                 tags = rec.tags
                 dims = rec.dataset_type.dimensions.required
-                for chunk in chunks(pairs, 10_000):
+                for batch in self._db.batches(pairs):
                     stmt = sa.select(tags.c.dataset_id, *[tags.c[d] for d in dims]).where(
-                        tags.c.dataset_id.in_([p[0] for p in chunk])
+                        tags.c.dataset_id.in_([p[0] for p in batch])
                     )
-                    runs = dict(chunk)
+                    runs = dict(batch)
                     rows = {r[0]: tuple(r[1:]) for r in conn.execute(stmt)}
                     for dataset_id, values in rows.items():
                         coord = DataCoordinate.from_required_values(rec.dataset_type.dimensions, values)
@@ -401,11 +371,14 @@ class DatasetManager:
                             )
                         continue
                     existing[key] = (r.id, coll.id)
-                    row: dict[str, Any] = dict(zip(rec.dataset_type.dimensions.required, key))
-                    row.update(dataset_type_id=rec.id, dataset_id=r.id, collection_id=coll.id)
-                    new_rows.append(row)
-                for chunk in chunks(new_rows, 20_000):
-                    self._db.connection.execute(rec.tags.insert(), list(chunk))
+                    new_rows.append((rec.id, r.id, coll.id, *key))
+                columns = [
+                    "dataset_type_id",
+                    "dataset_id",
+                    "collection_id",
+                    *rec.dataset_type.dimensions.required,
+                ]
+                self._db.insert_many(self._db.connection, rec.tags, columns, new_rows)
 
     def disassociate(self, collection: str, refs: Iterable[DatasetRef]) -> None:
         """Remove datasets from a TAGGED collection; see `Registry.disassociate`.
@@ -423,7 +396,7 @@ class DatasetManager:
         with self._db.transaction() as conn:
             for name, type_refs in _group_by_type(refs).items():
                 tags = self._types.get(name).tags
-                for chunk in chunks([r.id for r in type_refs], 10_000):
+                for chunk in self._db.batches([r.id for r in type_refs]):
                     conn.execute(
                         sa.delete(tags).where(
                             tags.c.collection_id == coll.id, tags.c.dataset_id.in_(list(chunk))
@@ -491,25 +464,17 @@ class DatasetManager:
                         f"over {timespan}: data ID {dict(zip(dims, first[0]))} is already certified over "
                         f"{Timespan(first[2], first[3])} (dataset {first[1]})."
                     )
-                rows = []
-                for r, key in zip(type_refs, keys):
-                    row: dict[str, Any] = dict(zip(dims, key))
-                    row.update(
-                        dataset_type_id=rec.id,
-                        dataset_id=r.id,
-                        collection_id=coll.id,
-                        validity_begin=timespan.begin,
-                        validity_end=timespan.end,
-                    )
-                    rows.append(row)
+                rows = [
+                    (rec.id, r.id, coll.id, timespan.begin, timespan.end, *key)
+                    for r, key in zip(type_refs, keys)
+                ]
                 try:
                     with self._db.transaction(savepoint=True) as inner:
-                        for chunk in chunks(rows, 20_000):
-                            inner.execute(calibs.insert(), list(chunk))
-                except sa.exc.IntegrityError as err:
+                        self._db.insert_many(inner, calibs, _CALIB_COLUMNS + tuple(dims), rows)
+                except ConstraintError as err:
                     raise ConflictingDefinitionError(
                         f"Validity range conflict certifying {name!r} into {collection!r} over {timespan}: "
-                        f"{' '.join(str(err.orig).split())}"
+                        f"{err.detail}"
                     ) from None
 
     def _overlapping(
@@ -532,14 +497,14 @@ class DatasetManager:
         ).where(
             calibs.c.dataset_type_id == type_id,
             calibs.c.collection_id == collection_id,
-            overlaps_clause(calibs.c.validity_begin, calibs.c.validity_end, timespan),
+            timespans_overlap((calibs.c.validity_begin, calibs.c.validity_end), timespan),
         )
         out = []
         n = len(dims)
         if keys is None or not dims:
             batches: list[Any] = [None]
         else:
-            batches = list(chunks(list(keys), max(1, (self._db.max_parameters - 100) // n)))
+            batches = list(self._db.batches(list(keys), per_item=n))
         for batch in batches:
             stmt = base
             if batch is not None:
@@ -573,20 +538,12 @@ class DatasetManager:
             if not rows:
                 return
             conn.execute(sa.delete(calibs).where(calibs.c.id.in_([r[4] for r in rows])))
-            new_rows = []
-            for key, dataset_id, begin, end, _ in rows:
-                for piece in Timespan(begin, end).difference(timespan):
-                    row: dict[str, Any] = dict(zip(dims, key))
-                    row.update(
-                        dataset_type_id=rec.id,
-                        dataset_id=dataset_id,
-                        collection_id=coll.id,
-                        validity_begin=piece.begin,
-                        validity_end=piece.end,
-                    )
-                    new_rows.append(row)
-            if new_rows:
-                conn.execute(calibs.insert(), new_rows)
+            new_rows = [
+                (rec.id, as_dataset_id(dataset_id), coll.id, piece.begin, piece.end, *key)
+                for key, dataset_id, begin, end, _ in rows
+                for piece in Timespan(begin, end).difference(timespan)
+            ]
+            self._db.insert_many(conn, calibs, _CALIB_COLUMNS + tuple(dims), new_rows)
 
     # --- removal -----------------------------------------------------------------------
 
@@ -601,7 +558,7 @@ class DatasetManager:
         ids = [r.id for r in refs]
         try:
             with self._db.transaction() as conn:
-                for chunk in chunks(ids, 10_000):
+                for chunk in self._db.batches(ids):
                     conn.execute(sa.delete(self._dataset).where(self._dataset.c.id.in_(list(chunk))))
         except sa.exc.IntegrityError as err:
             raise OrphanedRecordError(
@@ -638,17 +595,6 @@ class DatasetManager:
             for run_id, type_id, n in conn.execute(stmt):
                 out[by_id[run_id]][self._types.by_id(type_id).dataset_type.name] = int(n)
         return out
-
-
-class _Compiled:
-    """A statement with its compiled SQL and parameter order."""
-
-    __slots__ = ("order", "sql", "statement")
-
-    def __init__(self, statement: Any, compiled: Any) -> None:
-        self.statement = statement
-        self.sql: str = compiled.string
-        self.order: tuple[str, ...] = tuple(compiled.positiontup or ())
 
 
 def _group_by_type(refs: Iterable[DatasetRef]) -> dict[str, list[DatasetRef]]:

@@ -23,9 +23,8 @@ import astropy.time
 import sqlalchemy as sa
 
 from ..datasets import DatasetRef
-from ..errors import ConflictingDefinitionError, DataIdValueError
+from ..errors import ConflictingDefinitionError, ConstraintError, DataIdValueError
 from ..geometry.timespan import time_to_ns
-from ._database import chunks
 from .collections import CollectionType
 from .registry import Registry
 
@@ -53,10 +52,9 @@ class DatastoreRecords:
         self._table = registry._tables["datastore_record"]
         self._trash = registry._tables["datastore_trash"]
         self._sqlite = self._db.dialect == "sqlite"
-        self._fetch_sql = f"SELECT {', '.join(_COLUMNS)} FROM datastore_record WHERE dataset_id = ?"
-        self._insert_sql: dict[int, tuple[str, str]] = {}
-        self._insert_record_sql = (
-            f"INSERT INTO datastore_record ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+        table = self._table
+        self._fetch = self._db.prepare(
+            sa.select(*[table.c[c] for c in _COLUMNS]).where(table.c.dataset_id == sa.bindparam("id"))
         )
 
     # --- transactions ----------------------------------------------------------------------
@@ -111,29 +109,13 @@ class DatastoreRecords:
         """
         if not rows:
             return
-        if self._sqlite and not replace and len(rows) == 1 and self._db.in_transaction:
-            # The hot path of put: one row, through the driver.
-            row = rows[0]
-            dbapi = self._db.connection.connection.dbapi_connection
-            assert dbapi is not None
-            try:
-                dbapi.execute(self._insert_record_sql, (row[0].hex, *row[1:]))
-            except self._db.engine.dialect.loaded_dbapi.IntegrityError as err:
-                raise sa.exc.IntegrityError(self._insert_record_sql, None, err) from err
-            return
         with self._db.transaction() as conn:
-            if not replace:
-                self._db.bulk_insert(conn, self._table, _COLUMNS, rows)
-                return
-            if self._sqlite:
-                dbapi = conn.connection.dbapi_connection
-                assert dbapi is not None
-                sql = self._insert_record_sql.replace("INSERT", "INSERT OR REPLACE", 1)
-                dbapi.executemany(sql, [(r[0].hex, *r[1:]) for r in rows])
-                return
-            stmt = self._db.upsert(self._table, ["dataset_id", "component"])
-            for chunk in chunks(rows, 10_000):
-                conn.execute(stmt, [dict(zip(_COLUMNS, r)) for r in chunk])
+            if replace:
+                self._db.insert_many(
+                    conn, self._table, _COLUMNS, rows, on_conflict="update", keys=("dataset_id", "component")
+                )
+            else:
+                self._db.insert_many(conn, self._table, _COLUMNS, rows)
 
     def fetch(self, dataset_id: uuid.UUID) -> list[Row]:
         """Return the records of one dataset (one indexed SELECT; the driver directly on SQLite).
@@ -148,17 +130,12 @@ class DatastoreRecords:
         list [tuple]
             Its record rows; empty if it has none.
         """
-        if self._sqlite:
-            dbapi = self._db.connection.connection.dbapi_connection
-            assert dbapi is not None
-            rows = dbapi.execute(self._fetch_sql, (dataset_id.hex,)).fetchall()
-            return [(dataset_id, *r[1:]) for r in rows]
-        return self.fetch_many([dataset_id]).get(dataset_id, [])
+        return self._db.fetch_tuples(self._fetch, {"id": dataset_id})
 
     def fetch_many(self, dataset_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Row]]:
         """Return the records of many datasets, by dataset ID (IDs without records are left out).
 
-        SELECTs in chunks of 10,000 IDs.
+        SELECTs in batches sized by the backend's parameter limit.
 
         Parameters
         ----------
@@ -173,7 +150,7 @@ class DatastoreRecords:
         out: dict[uuid.UUID, list[Row]] = {}
         table = self._table
         with self._db.transaction(write=False) as conn:
-            for chunk in chunks(list(dataset_ids), 10_000):
+            for chunk in self._db.batches(list(dataset_ids)):
                 stmt = sa.select(*[table.c[c] for c in _COLUMNS]).where(table.c.dataset_id.in_(list(chunk)))
                 for row in conn.execute(stmt):
                     out.setdefault(row[0], []).append(tuple(row))
@@ -209,7 +186,7 @@ class DatastoreRecords:
                 )
 
     def paths_in_use(self, paths: Iterable[str]) -> set[str]:
-        """Return those of ``paths`` that some record still names (SELECTs in chunks of 10,000).
+        """Return those of ``paths`` that some record still names (SELECTs in batches by the parameter limit).
 
         Parameters
         ----------
@@ -224,7 +201,7 @@ class DatastoreRecords:
         found: set[str] = set()
         table = self._table
         with self._db.transaction(write=False) as conn:
-            for chunk in chunks(sorted(set(paths)), 10_000):
+            for chunk in self._db.batches(sorted(set(paths))):
                 stmt = sa.select(table.c.path).where(table.c.path.in_(list(chunk))).distinct()
                 found.update(r[0] for r in conn.execute(stmt))
         return found
@@ -237,7 +214,7 @@ class DatastoreRecords:
         Parameters
         ----------
         dataset_ids
-            `uuid.UUID` values, handled in chunks of 10,000.
+            `uuid.UUID` values, handled in batches by the parameter limit.
 
         Returns
         -------
@@ -247,7 +224,7 @@ class DatastoreRecords:
         table, trash = self._table, self._trash
         count = 0
         with self._db.transaction() as conn:
-            for chunk in chunks(list(dataset_ids), 10_000):
+            for chunk in self._db.batches(list(dataset_ids)):
                 ids = list(chunk)
                 select = sa.select(table.c.path, table.c.dataset_id).where(table.c.dataset_id.in_(ids))
                 conn.execute(trash.insert().from_select(["path", "dataset_id"], select))
@@ -268,7 +245,7 @@ class DatastoreRecords:
         return [(r[0], r[1], r[2]) for r in rows]
 
     def delete_trash(self, trash_ids: Iterable[int]) -> None:
-        """Delete trash entries (after their files are gone), in chunks of 10,000 IDs.
+        """Delete trash entries (after their files are gone), in batches by the parameter limit.
 
         Parameters
         ----------
@@ -277,7 +254,7 @@ class DatastoreRecords:
         """
         trash = self._trash
         with self._db.transaction() as conn:
-            for chunk in chunks(list(trash_ids), 10_000):
+            for chunk in self._db.batches(list(trash_ids)):
                 conn.execute(sa.delete(trash).where(trash.c.id.in_(list(chunk))))
 
     # --- registry hook for put -----------------------------------------------------------------
@@ -285,9 +262,9 @@ class DatastoreRecords:
     def insert_dataset(self, ref: DatasetRef) -> None:
         """Insert one resolved dataset into its RUN (must run inside a transaction).
 
-        On SQLite the two rows go in through statements compiled once per
-        dataset type; elsewhere, and to explain any failure, this goes through
-        `Registry.import_datasets`.
+        On SQLite the two rows go in through the database's fast path
+        (statements compiled once per table); elsewhere, and to explain any
+        failure, this goes through `Registry.import_datasets`.
 
         Parameters
         ----------
@@ -314,28 +291,27 @@ class DatastoreRecords:
         if run.type is not CollectionType.RUN:
             registry.import_datasets([ref])  # raises the registry's error
             return
-        sql = self._insert_sql.get(rec.id)
-        if sql is None:
-            dims = rec.dataset_type.dimensions.required
-            columns = ", ".join(["dataset_type_id", "dataset_id", "collection_id", *(f'"{d}"' for d in dims)])
-            marks = ", ".join("?" * (3 + len(dims)))
-            sql = (
-                "INSERT INTO dataset (id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, ?)",
-                f'INSERT INTO "{rec.tags.name}" ({columns}) VALUES ({marks})',
-            )
-            self._insert_sql[rec.id] = sql
-        dbapi = self._db.connection.connection.dbapi_connection
-        assert dbapi is not None
-        integrity = self._db.engine.dialect.loaded_dbapi.IntegrityError
-        hex_id = ref.id.hex
+        dims = rec.dataset_type.dimensions.required
+        conn = self._db.connection
+        dataset = registry._tables["dataset"]
         try:
-            dbapi.execute(sql[0], (hex_id, rec.id, run.id, time.time_ns() + _TAI_OFFSET_NS))
-        except integrity as err:
+            self._db.insert_many(
+                conn,
+                dataset,
+                ("id", "dataset_type_id", "run_id", "ingest_date"),
+                [(ref.id, rec.id, run.id, time.time_ns() + _TAI_OFFSET_NS)],
+            )
+        except ConstraintError as err:
             raise self._explain(ref, err) from None
         try:
-            dbapi.execute(sql[1], (rec.id, hex_id, run.id, *ref.data_id.required_values))
-        except integrity as err:
-            dbapi.execute("DELETE FROM dataset WHERE id = ?", (hex_id,))
+            self._db.insert_many(
+                conn,
+                rec.tags,
+                ("dataset_type_id", "dataset_id", "collection_id", *dims),
+                [(rec.id, ref.id, run.id, *ref.data_id.required_values)],
+            )
+        except ConstraintError as err:
+            conn.execute(sa.delete(dataset).where(dataset.c.id == ref.id))
             raise self._explain(ref, err) from None
 
     def _explain(self, ref: DatasetRef, err: Exception) -> Exception:

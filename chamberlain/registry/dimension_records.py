@@ -13,13 +13,14 @@ import sqlalchemy as sa
 from ..dimensions import DataCoordinate, DimensionElement, DimensionGroup, DimensionRecord, DimensionUniverse
 from ..errors import (
     ConflictingRecordError,
+    ConstraintError,
     DataIdValueError,
     DimensionRecordError,
     InconsistentDataIdError,
     format_choices,
 )
 from ..geometry import Timespan
-from ._database import chunks
+from ._database import PARAMETER_HEADROOM
 from ._record_lookup import RecordLookup
 
 if TYPE_CHECKING:
@@ -259,18 +260,19 @@ class DimensionRecordManager:
                     rows, regions = self._drop_existing(conn, element, rows, regions, key_index, key_cols)
                 if replace and element.spatial:  # before the stored regions change
                     self._spatial.delete(conn, element, [validator.key_of(r) for r in rows])
-                if replace or skip_existing:
-                    stmt = self._db.upsert(table, key_cols) if replace else self._db.insert_ignore(table)
-                    dict_rows = [dict(zip(validator.columns, r)) for r in rows]
-                    for chunk in chunks(dict_rows, 20_000):
-                        conn.execute(stmt, list(chunk))
-                else:
-                    self._db.bulk_insert(conn, table, validator.columns, rows)
+                self._db.insert_many(
+                    conn,
+                    table,
+                    validator.columns,
+                    rows,
+                    on_conflict="update" if replace else "ignore" if skip_existing else "error",
+                    keys=key_cols,
+                )
                 if element.spatial and rows:
                     keys = [validator.key_of(r) for r in rows]
                     assert ri is not None
                     self._spatial.insert(conn, element, keys, regions, [r[ri] for r in rows])
-        except sa.exc.IntegrityError as err:
+        except ConstraintError as err:
             raise self._explain_integrity(element, rows, validator, err) from None
         self._cache.pop(element.name, None)
         return len(rows)
@@ -300,7 +302,7 @@ class DimensionRecordManager:
         element: DimensionElement,
         rows: list[list[Any]],
         validator: _Validator,
-        err: sa.exc.IntegrityError,
+        err: ConstraintError,
     ) -> Exception:
         """Turn a database integrity error into a message naming the record at fault."""
         key_cols = validator.key_fields
@@ -312,7 +314,7 @@ class DimensionRecordManager:
                     f"{element.name!r} record {dict(zip(key_cols, k))} appears twice in the records inserted."
                 )
             seen.add(k)
-        text = " ".join(str(err.orig).split())
+        text = err.detail
         if "UNIQUE" in text.upper() or "duplicate key" in text:
             return ConflictingRecordError(
                 f"A {element.name!r} record with one of these keys already exists ({text}); "
@@ -350,8 +352,7 @@ class DimensionRecordManager:
         self, conn: sa.Connection, table: sa.Table, cols: list[sa.Column], values: list[tuple[Any, ...]]
     ) -> set[tuple[Any, ...]]:
         found: set[tuple[Any, ...]] = set()
-        width = max(1, (self._db.max_parameters - 10) // len(cols))
-        for chunk in chunks(values, width):
+        for chunk in self._db.batches(values, per_item=len(cols)):
             found.update(
                 tuple(r) for r in conn.execute(sa.select(*cols).where(sa.tuple_(*cols).in_(list(chunk))))
             )
@@ -420,9 +421,8 @@ class DimensionRecordManager:
         table = self.table(element)
         cols = [table.c[c] for c in key_cols]
         out: list[DimensionRecord] = []
-        width = max(1, (self._db.max_parameters - 10) // max(1, len(cols)))
         with self._db.transaction(write=False) as conn:
-            for chunk in chunks(keys, width):
+            for chunk in self._db.batches(keys, per_item=max(1, len(cols))):
                 stmt = sa.select(table).where(sa.tuple_(*cols).in_(list(chunk)))
                 out.extend(self._row_to_record(element, r._mapping) for r in conn.execute(stmt))
         return out
@@ -476,11 +476,11 @@ class DimensionRecordManager:
         groups: dict[tuple[Any, ...], list[Any]] = {}
         for v in values:
             groups.setdefault(tuple(v[:-1]), []).append(v[-1])
-        budget = max(len(fields) + 1, self._db.max_parameters - 10)
+        budget = max(len(fields) + 1, self._db.max_parameters - PARAMETER_HEADROOM)
         statements: list[list[sa.ColumnElement[bool]]] = [[]]
         used = 0
         for prefix, lasts in groups.items():
-            for chunk in chunks(lasts, budget - len(prefix)):
+            for chunk in self._db.batches(lasts, reserve=len(prefix)):
                 cost = len(prefix) + len(chunk)
                 if statements[-1] and (used + cost > budget or len(statements[-1]) >= 250):
                     statements.append([])

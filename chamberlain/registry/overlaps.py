@@ -30,11 +30,10 @@ import sqlalchemy as sa
 from ..errors import DimensionRecordError
 from ..geometry.htm import pixel_lists, region_pixels
 from ..schema import overlap_table_name, spatial_pairs
-from ._database import chunks
 
 if TYPE_CHECKING:
     from ..dimensions import DimensionElement, DimensionUniverse
-    from ._database import Database
+    from ._database import Database, PreparedStatement
 
 KeyTuple = tuple[Any, ...]
 
@@ -83,6 +82,7 @@ class SpatialIndex:
             )
         self._level = common.level
         self._nonempty: set[str] = set()
+        self._probes: dict[str, PreparedStatement] = {}
         self._partners: dict[str, list[tuple[DimensionElement, bool]]] = defaultdict(list)
         for a, b in spatial_pairs(universe):
             self._partners[a.name].append((b, True))
@@ -135,7 +135,7 @@ class SpatialIndex:
         skypix = self._tables[f"{element.name}_skypix"]
         owner, pixel = region_pixels(self._level, regions, encoded)
         rows = [(p, *keys[o]) for o, p in zip(owner, pixel)]
-        self._db.bulk_insert(conn, skypix, ["skypix", *names], rows)
+        self._db.insert_many(conn, skypix, ["skypix", *names], rows)
         written = 0
         if element.name in self._partners:
             self._nonempty.add(element.name)
@@ -197,9 +197,8 @@ class SpatialIndex:
         names = self.key_names(element)
         table = self._tables[element.name]
         own_cols = [table.c[self._column(element, n)] for n in names]
-        width = max(1, self._db.max_parameters // (len(names) + 1))
         stale: list[tuple[Any, ...]] = []
-        for chunk in chunks(list(keys), width):
+        for chunk in self._db.batches(list(keys), per_item=len(names)):
             stmt = sa.select(*own_cols, table.c.region).where(
                 sa.tuple_(*own_cols).in_([tuple(k) for k in chunk])
             )
@@ -215,13 +214,13 @@ class SpatialIndex:
             stale.extend((p, *found[o][0]) for o, p in sorted(pairs))
         skypix = self._tables[f"{element.name}_skypix"]
         pk = sa.tuple_(skypix.c.skypix, *[skypix.c[n] for n in names])
-        for chunk in chunks(stale, width):
+        for chunk in self._db.batches(stale, per_item=len(names) + 1):
             conn.execute(sa.delete(skypix).where(pk.in_(list(chunk))))
         for partner, element_first in self._partners.get(element.name, []):
             a, b = (element, partner) if element_first else (partner, element)
             overlap = self._tables[overlap_table_name(a, b)]
             cols = sa.tuple_(*[overlap.c[n] for n in names])
-            for chunk in chunks(list(keys), width):
+            for chunk in self._db.batches(list(keys), per_item=len(names)):
                 conn.execute(sa.delete(overlap).where(cols.in_([tuple(k) for k in chunk])))
 
     def _compute(
@@ -246,7 +245,7 @@ class SpatialIndex:
             *[partner_skypix.c[n] for n in pnames],
             partner_table.c.region,
         ]
-        for chunk in chunks(all_pixels, self._db.max_parameters - 10):
+        for chunk in self._db.batches(all_pixels):
             stmt = (
                 sa.select(*select_cols)
                 .select_from(partner_skypix.join(partner_table, join_on))
@@ -278,9 +277,8 @@ class SpatialIndex:
         if out:
             a, b = (element, partner) if element_first else (partner, element)
             table = self._tables[overlap_table_name(a, b)]
-            stmt = self._db.insert_ignore(table)
-            for chunk in chunks(out, 20_000):
-                conn.execute(stmt, list(chunk))
+            columns = list(out[0])
+            self._db.insert_many(conn, table, columns, [tuple(p.values()) for p in out], on_conflict="ignore")
         return len(out)
 
     def _has_rows(self, conn: sa.Connection, element: DimensionElement) -> bool:
@@ -292,13 +290,13 @@ class SpatialIndex:
         """
         if element.name in self._nonempty:
             return True
-        if self._db.dialect == "sqlite":
-            dbapi = conn.connection.dbapi_connection
-            assert dbapi is not None
-            found = dbapi.execute(f'SELECT 1 FROM "{element.name}" LIMIT 1').fetchone() is not None
-        else:
+        probe = self._probes.get(element.name)
+        if probe is None:
             table = self._tables[element.name]
-            found = conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
+            probe = self._probes[element.name] = self._db.prepare(
+                sa.select(sa.literal_column("1")).select_from(table).limit(1)
+            )
+        found = bool(self._db.fetch_tuples(probe))
         if found:
             self._nonempty.add(element.name)
         return found

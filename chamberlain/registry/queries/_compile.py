@@ -44,7 +44,8 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from ...errors import InvalidQueryError
 from ...geometry import Timespan, time_to_ns
-from ..datasets import overlaps_clause
+from .._database import driver_value
+from .._timespans import timespans_overlap
 from ._resolve import Ref, Resolver
 from .expressions import (
     BinaryOp,
@@ -213,15 +214,6 @@ def _time_ns(value: Any) -> int | None:
                 value = value.replace(tzinfo=datetime.UTC)
             return time_to_ns(astropy.time.Time(value, scale="utc"))
     return None
-
-
-def timespans_overlap(a: tuple[Any, Any], b: tuple[Any, Any]) -> sa.ColumnElement[bool]:
-    """Build SQL true where half-open ranges ``a`` and ``b`` overlap (NULL bound = unbounded)."""
-    (ab, ae), (bb, be) = a, b
-    return sa.and_(
-        sa.or_(ab.is_(None), be.is_(None), ab < be),
-        sa.or_(bb.is_(None), ae.is_(None), bb < ae),
-    )
 
 
 class WhereCompiler:
@@ -605,7 +597,7 @@ class WhereCompiler:
             if other.kind == "timespan_col":
                 return timespans_overlap(col.value, other.value)
             if other.kind == "timespan":
-                return overlaps_clause(col.value[0], col.value[1], other.value)
+                return timespans_overlap(col.value, other.value)
             if other.kind == "scalar" and other.time:
                 # A time instant overlaps a range that contains it: begin <= t < end.
                 return timespans_overlap(col.value, (other.sql, other.sql + 1))
@@ -718,7 +710,7 @@ class WhereCompiler:
             array: postgresql.ARRAY[Any] = postgresql.ARRAY(sql_types[dtype])
             return lhs.sql == sa.any_(sa.cast(sa.bindparam(None, values, type_=array), array))
         if dtype == "uuid":
-            values = [v.hex for v in values]  # how SQLAlchemy stores UUIDs on SQLite
+            values = [driver_value(v) for v in values]  # how SQLAlchemy stores UUIDs on SQLite
         rows: sa.Select[Any] = sa.select(sa.literal_column("value")).select_from(
             sa.func.json_each(sa.literal(json.dumps(values), sa.String()))
         )

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ...errors import CalibrationLookupError
+from .._timespans import timespans_overlap
 from ..collections import CollectionRecord, CollectionType
-from ._compile import timespans_overlap
 
 if TYPE_CHECKING:
     from ..dataset_types import DatasetTypeRecord

@@ -16,7 +16,6 @@ there are more", which here is a positive limit and `truncated`.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
@@ -173,17 +172,19 @@ class QueryResults(Generic[T]):
                         "set_config('join_collapse_limit', '1', true)"
                     )
                 close: Any
-                if db.dialect == "sqlite" and self._kind in _RAW_KINDS:
-                    # sqlite3 fetches lazily: read pages straight from the driver's cursor, skipping
-                    # SQLAlchemy's per-row processing (these columns are plain keys; UUIDs are
-                    # converted in _convert).
+                raw = self._kind in _RAW_KINDS
+                if db.dialect == "postgresql" or not raw:
+                    stmt = stmt.execution_options(yield_per=PAGE_ROWS)  # a server-side cursor on PostgreSQL
+                if raw:
+                    # sqlite3 fetches lazily, and a server-side cursor fetches on demand: read pages
+                    # of plain tuples straight from the driver's cursor, skipping SQLAlchemy's
+                    # per-row processing (these columns are plain keys; psycopg gives UUIDs, and
+                    # SQLite's hex is converted in _convert).
                     result = conn.execute(stmt)
-                    pages: Iterator[Sequence[Any]] = iter(
-                        functools.partial(result.cursor.fetchmany, PAGE_ROWS), []
-                    )
+                    pages: Iterator[Sequence[Any]] = _driver_pages(result)
                     close = result.close
                 else:
-                    result = conn.execute(stmt.execution_options(yield_per=PAGE_ROWS))
+                    result = conn.execute(stmt)
                     pages = result.partitions()
                     close = result.close
                 exhausted = False
@@ -272,7 +273,28 @@ class QueryResults(Generic[T]):
         return f"{type(self).__name__}({len(self._queries)} query(ies){limit})"
 
 
-#: Result kinds whose SQLite rows are read from the driver cursor directly.
+def _driver_pages(result: sa.CursorResult[Any]) -> Iterator[Sequence[Any]]:
+    """Pages of up to `PAGE_ROWS` plain tuples, read from the driver's cursor under ``result``.
+
+    A server-side cursor's first row is read ahead by SQLAlchemy (for the
+    column descriptions) into the fetch strategy's buffer: it is taken from
+    there first, so no row is lost (tests/registry/queries check every row).
+    """
+    strategy = result.cursor_strategy
+    buffer = getattr(strategy, "_rowbuffer", None)
+    held: list[Any] = list(buffer) if buffer else []
+    if buffer:
+        buffer.clear()
+    fetch = result.cursor.fetchmany
+    while True:
+        page: Sequence[Any] = held + list(fetch(PAGE_ROWS - len(held))) if held else fetch(PAGE_ROWS)
+        held = []
+        if not page:
+            return
+        yield page
+
+
+#: Result kinds whose rows are read from the driver cursor directly.
 _RAW_KINDS = frozenset({"data_ids", "datasets"})
 
 
@@ -379,9 +401,7 @@ def attach_records(query: Query, coords: list[DataCoordinate]) -> list[DataCoord
         table = query.registry._tables[name]
         cols = [table.c[element_key_column(el, d.name)] for d in el.required]
         records: dict[tuple[Any, ...], DimensionRecord] = {}
-        width = max(1, 10_000 // len(cols))
-        for start in range(0, len(keys), width):
-            chunk = keys[start : start + width]
+        for chunk in db.batches(keys, per_item=len(cols)):
             cond = cols[0].in_([k[0] for k in chunk]) if len(cols) == 1 else sa.tuple_(*cols).in_(chunk)
             for row in db.execute(sa.select(table).where(cond)):
                 rec = row_to_record(el, dict(row._mapping))
