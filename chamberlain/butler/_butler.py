@@ -958,7 +958,7 @@ class Butler:
         Parameters
         ----------
         region, visit, detector, instrument, skymap, exact
-            See `chamberlain.registry.spatial_queries.overlapping_patches`.
+            See `chamberlain.registry.queries.spatial.overlapping_patches`.
 
         Returns
         -------
@@ -970,7 +970,7 @@ class Butler:
         InvalidQueryError
             If neither a region nor a visit is given, or both are.
         """
-        from chamberlain.registry.spatial_queries import overlapping_patches
+        from chamberlain.registry.queries.spatial import overlapping_patches
 
         return overlapping_patches(
             self.registry,

@@ -15,7 +15,7 @@ from shapely.geometry import box as planar_box
 
 from chamberlain.errors import DataIdValueError, DimensionNameError, InvalidQueryError
 from chamberlain.registry import Registry
-from chamberlain.registry.spatial_queries import overlapping_patches
+from chamberlain.registry.queries.spatial import overlapping_patches
 from chamberlain.skymap import DiscreteSkyMap, detector_polygon_in_tract, patches_overlapping
 from chamberlain.skymap.registration import register_skymap
 

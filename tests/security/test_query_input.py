@@ -26,7 +26,7 @@ from chamberlain.errors import InvalidQueryError
 from chamberlain.registry import Registry
 from chamberlain.registry.queries.expressions import parse_where
 from chamberlain.registry.queries.expressions.parser import MAX_DEPTH
-from chamberlain.registry.spatial_queries import overlapping_patches
+from chamberlain.registry.queries.spatial import overlapping_patches
 from chamberlain.registry.sql import reader_role_name
 
 Key = tuple[int, int]  # (visit, detector)

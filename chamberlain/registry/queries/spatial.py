@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 import lsst.sphgeom as sg
 import sqlalchemy as sa
 
-from ..dimensions import DataCoordinate, DimensionGroup
-from ..errors import DataIdValueError, DimensionNameError, InvalidQueryError, format_choices
-from .overlaps import regions_overlap
-from .queries._query import check_data_id_value
+from ...dimensions import DataCoordinate, DimensionGroup
+from ...errors import DataIdValueError, DimensionNameError, InvalidQueryError, format_choices
+from ..overlaps import regions_overlap
+from ._query import check_data_id_value
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -85,7 +85,7 @@ def overlapping_patches(
         ("instrument", instrument),
         ("skymap", skymap),
     ):
-        check_data_id_value(registry.universe[key].primary_key.type, key, value)  # type: ignore[attr-defined]
+        check_data_id_value(registry.universe[key].primary_key.type, key, value)
     if detector is not None and visit is None:
         raise InvalidQueryError(f"detector={detector!r} was given without a visit; give visit= too.")
     if (region is None) == (visit is None):
