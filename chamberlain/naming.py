@@ -26,6 +26,7 @@ This module is a bottom layer: it imports only the standard library and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from chamberlain.errors import InvalidNameError
 
@@ -100,11 +101,19 @@ def validate_collection_name(name: object, kind: str = "collection") -> str:
         If the name breaks a rule; the message names the value, the rule broken
         and the rules.
     """
+    return _checked(name, kind, _COLLECTION_RULES, _collection_problem)
+
+
+def _checked(name: object, kind: str, rules: str, problem_of: Callable[[str], str | None]) -> str:
+    """Return ``name`` if it is a string ``problem_of`` finds no problem with, else raise.
+
+    The message reads ``invalid <kind> name <name>: <problem> (<rules>)``.
+    """
     if not isinstance(name, str):
-        raise InvalidNameError(f"invalid {kind} name {name!r}: names are strings ({_COLLECTION_RULES})")
-    problem = _collection_problem(name)
+        raise InvalidNameError(f"invalid {kind} name {name!r}: names are strings ({rules})")
+    problem = problem_of(name)
     if problem is not None:
-        raise InvalidNameError(f"invalid {kind} name {_shown(name)}: {problem} ({_COLLECTION_RULES})")
+        raise InvalidNameError(f"invalid {kind} name {_shown(name)}: {problem} ({rules})")
     return name
 
 
@@ -159,27 +168,20 @@ def validate_dataset_type_name(name: object) -> str:
         If the name breaks a rule; the message names the value, the rule broken
         and the rules.
     """
-    if not isinstance(name, str):
-        raise InvalidNameError(
-            f"invalid dataset type name {name!r}: names are strings ({_DATASET_TYPE_RULES})"
-        )
+    return _checked(name, "dataset type", _DATASET_TYPE_RULES, _dataset_type_problem)
+
+
+def _dataset_type_problem(name: str) -> str | None:
     if _DATASET_TYPE_RE.fullmatch(name) is None:
         if not name:
-            problem = "the name is empty"
-        else:
-            bad = _first_bad(name, re.compile(r"[A-Za-z0-9_.]*"))
-            if bad is not None:
-                problem = f"character {bad[1]!r} at position {bad[0]} is not allowed"
-            else:
-                parts = name.split(".")
-                digit = next((part for part in parts if part[:1].isdigit()), None)
-                if digit is not None:
-                    problem = f"part {digit!r} starts with a digit"
-                else:
-                    problem = "a '.' must separate two non-empty parts"
-        raise InvalidNameError(f"invalid dataset type name {_shown(name)}: {problem} ({_DATASET_TYPE_RULES})")
+            return "the name is empty"
+        bad = _first_bad(name, re.compile(r"[A-Za-z0-9_.]*"))
+        if bad is not None:
+            return f"character {bad[1]!r} at position {bad[0]} is not allowed"
+        digit = next((part for part in name.split(".") if part[:1].isdigit()), None)
+        if digit is not None:
+            return f"part {digit!r} starts with a digit"
+        return "a '.' must separate two non-empty parts"
     if len(name) > MAX_DATASET_TYPE_NAME_LENGTH:
-        raise InvalidNameError(
-            f"invalid dataset type name {_shown(name)}: it has {len(name)} characters ({_DATASET_TYPE_RULES})"
-        )
-    return name
+        return f"it has {len(name)} characters"
+    return None

@@ -18,6 +18,7 @@ __all__ = [
     "collections_option",
     "expand_collections",
     "explain",
+    "find_first_option",
     "limit_option",
     "note",
     "open_butler",
@@ -86,6 +87,28 @@ def collections_option(*, required: bool = False, help_text: str) -> Callable[[F
         multiple=True,
         required=required,
         metavar="COLLECTION[,...]",
+        help=help_text,
+    )
+
+
+def find_first_option(help_text: str) -> Callable[[F], F]:
+    """Decorator adding ``--find-first/--no-find-first`` (parameter ``find_first``; default on).
+
+    Parameters
+    ----------
+    help_text : `str`
+        The option's help: what find-first means for the command.
+
+    Returns
+    -------
+    decorator : `~collections.abc.Callable`
+        The click option decorator.
+    """
+    return click.option(
+        "--find-first/--no-find-first",
+        "find_first",
+        default=True,
+        show_default=True,
         help=help_text,
     )
 

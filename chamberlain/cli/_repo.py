@@ -14,10 +14,14 @@ from chamberlain.geometry.timespan import time_to_ns
 from chamberlain.registry import Registry
 from chamberlain.repository import RepositoryConfig
 
-__all__ = ["TAI_RANGE", "open_registry", "parse_tai_date", "repo_argument"]
+__all__ = ["TAI_RANGE", "TRANSFERS", "open_registry", "parse_tai_date", "repo_argument", "transfer_option"]
 
 #: First and last TAI times a `Timespan` can store (signed 64-bit nanoseconds since 1970).
 TAI_RANGE = ("1677-09-21T00:12:43.145224192", "2262-04-11T23:47:16.854775807")
+
+#: The ``--transfer`` choices: the file transfer modes of `chamberlain.tasks.ingest_raws.TRANSFER_CHOICES`
+#: (written out here so that loading the CLI does not import the tasks).
+TRANSFERS = ("auto", "direct", "copy", "move", "hardlink", "symlink", "relsymlink", "link")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,6 +29,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 def repo_argument(function: F) -> F:
     """Decorator adding the ``REPO`` argument (parameter ``repo``): a repository directory."""
     return click.argument("repo", type=click.Path(file_okay=False, path_type=str))(function)
+
+
+def transfer_option(help_text: str, *, short: bool = True) -> Callable[[F], F]:
+    """Decorator adding ``--transfer`` (parameter ``transfer``; one of `TRANSFERS`, default ``auto``).
+
+    Parameters
+    ----------
+    help_text : `str`
+        The option's help: how the command's files get into the repository.
+    short : `bool`, optional
+        Also accept ``-t``.
+
+    Returns
+    -------
+    decorator : `~collections.abc.Callable`
+        The click option decorator.
+    """
+    names = ("--transfer", "-t") if short else ("--transfer",)
+    return click.option(
+        *names, type=click.Choice(TRANSFERS), default="auto", show_default=True, help=help_text
+    )
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from chamberlain.datasets import DatasetRef
 from chamberlain.errors import DatasetNotFoundError, MissingDatasetTypeError, format_choices
 from chamberlain.registry import CollectionType
 
-from ._butler import collections_option, explain, open_butler, split_names, where_option
+from ._butler import collections_option, explain, find_first_option, open_butler, split_names, where_option
 from ._repo import repo_argument
 
 __all__ = ["associate", "disassociate"]
@@ -26,12 +26,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _dataset_query_options(function: F) -> F:
     """The options that select datasets: --collections, --datasets, --where, --find-first."""
-    function = click.option(
-        "--find-first/--no-find-first",
-        "find_first",
-        default=True,
-        show_default=True,
-        help="For each data ID only the dataset in the first of --collections that has one (the "
+    function = find_first_option(
+        "For each data ID only the dataset in the first of --collections that has one (the "
         "default); --no-find-first takes every match.",
     )(function)
     function = where_option(function)

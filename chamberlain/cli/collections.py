@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -30,6 +31,8 @@ __all__ = [
     "query_collections",
     "remove_collections",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _TYPE_NAMES = [t.name for t in CollectionType]
 
@@ -134,21 +137,30 @@ def collection_chain(
         click.echo(name)
 
 
+def _date_range_options(what: str) -> Callable[[F], F]:
+    """Decorator adding ``--begin-date`` and ``--end-date`` (TAI ISO dates, parsed by `_validity`)."""
+
+    def decorate(function: F) -> F:
+        function = click.option(
+            "--end-date",
+            metavar="ISO_DATE",
+            help=f"End of {what}, exclusive (TAI, YYYY-MM-DD[THH:MM:SS]); default unbounded.",
+        )(function)
+        return click.option(
+            "--begin-date",
+            metavar="ISO_DATE",
+            help=f"Start of {what} (TAI, YYYY-MM-DD[THH:MM:SS]); default unbounded.",
+        )(function)
+
+    return decorate
+
+
 @click.command("certify-calibrations")
 @repo_argument
 @click.argument("input_run")
 @click.argument("output_collection")
 @click.argument("dataset_type")
-@click.option(
-    "--begin-date",
-    metavar="ISO_DATE",
-    help="Start of the validity range (TAI, YYYY-MM-DD[THH:MM:SS]); default unbounded.",
-)
-@click.option(
-    "--end-date",
-    metavar="ISO_DATE",
-    help="End of the validity range, exclusive (TAI, YYYY-MM-DD[THH:MM:SS]); default unbounded.",
-)
+@_date_range_options("the validity range")
 def certify_calibrations(
     repo: str,
     input_run: str,
@@ -191,16 +203,7 @@ def _validity(begin_date: str | None, end_date: str | None) -> Timespan:
 @repo_argument
 @click.argument("collection")
 @click.argument("dataset_type")
-@click.option(
-    "--begin-date",
-    metavar="ISO_DATE",
-    help="Start of the range to remove (TAI, YYYY-MM-DD[THH:MM:SS]); default unbounded.",
-)
-@click.option(
-    "--end-date",
-    metavar="ISO_DATE",
-    help="End of the range to remove, exclusive (TAI, YYYY-MM-DD[THH:MM:SS]); default unbounded.",
-)
+@_date_range_options("the range to remove")
 @data_id_option(
     "Only the validity ranges of this data ID (repeatable KEY=VALUE, e.g. --data-id instrument=SimCam "
     "--data-id detector=4; every dimension of DATASET_TYPE needs a value). Default: every data ID."

@@ -9,10 +9,9 @@ import click
 from chamberlain.errors import IngestError
 
 from ._progress import progress_callback
+from ._repo import transfer_option
 
 __all__ = ["ingest_raws_command"]
-
-_TRANSFERS = ("auto", "direct", "copy", "move", "hardlink", "symlink", "relsymlink", "link")
 
 
 @click.command("ingest-raws")
@@ -22,13 +21,8 @@ _TRANSFERS = ("auto", "direct", "copy", "move", "hardlink", "symlink", "relsymli
     "--instrument", default=None, help="Only accept raws of this instrument (default: from each header)."
 )
 @click.option("--run", default=None, help="RUN collection for the raws (default <instrument>/raw/all).")
-@click.option(
-    "--transfer",
-    "-t",
-    type=click.Choice(_TRANSFERS),
-    default="auto",
-    show_default=True,
-    help="How files get into the repository (auto: copy files from outside it, keep files inside it).",
+@transfer_option(
+    "How files get into the repository (auto: copy files from outside it, keep files inside it)."
 )
 @click.option(
     "--processes", "-j", type=click.IntRange(min=1), default=1, show_default=True,

@@ -8,11 +8,9 @@ from chamberlain.datasets import DatasetIdGenEnum
 
 from ._butler import open_butler
 from ._data_id import data_id_option, parse_data_id
-from ._repo import repo_argument
+from ._repo import repo_argument, transfer_option
 
 __all__ = ["ingest_files_command"]
-
-_TRANSFERS = ("auto", "direct", "copy", "move", "hardlink", "symlink", "relsymlink", "link")
 
 
 @click.command("ingest-files")
@@ -20,13 +18,8 @@ _TRANSFERS = ("auto", "direct", "copy", "move", "hardlink", "symlink", "relsymli
 @click.argument("dataset_type")
 @click.argument("run")
 @click.argument("table_file", type=click.Path(dir_okay=False, path_type=str))
-@click.option(
-    "--transfer",
-    "-t",
-    type=click.Choice(_TRANSFERS),
-    default="auto",
-    show_default=True,
-    help="How files get into the repository (auto: copy files from outside it, keep files inside it).",
+@transfer_option(
+    "How files get into the repository (auto: copy files from outside it, keep files inside it)."
 )
 @data_id_option(
     "A data ID value shared by every row, KEY=VALUE (repeatable, e.g. --data-id instrument=SimCam); "

@@ -25,6 +25,7 @@ from chamberlain.registry import CollectionType
 from ._butler import (
     collections_option,
     expand_collections,
+    find_first_option,
     open_butler,
     split_names,
     where_option,
@@ -118,12 +119,8 @@ def remove_runs(repo: str, patterns: tuple[str, ...], unlink_from_chains: bool, 
     "allowed). Defaults to --tags with --disassociate; otherwise required."
 )
 @where_option
-@click.option(
-    "--find-first/--no-find-first",
-    "find_first",
-    default=True,
-    show_default=True,
-    help="Find-first (the default, as in query-datasets): only the first dataset of each data ID "
+@find_first_option(
+    "Find-first (the default, as in query-datasets): only the first dataset of each data ID "
     "in the collections. --no-find-first prunes every match.",
 )
 @click.option("--purge", is_flag=True, help="Delete the datasets entirely: files and registry entries.")

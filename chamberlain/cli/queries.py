@@ -23,6 +23,7 @@ from ._butler import (
     collections_option,
     expand_collections,
     explain,
+    find_first_option,
     limit_option,
     note,
     open_butler,
@@ -64,12 +65,8 @@ def _stored_paths(butler: Butler, ids: Sequence[Any]) -> dict[Any, str]:
     "expand to the matching names in sorted order).",
 )
 @where_option
-@click.option(
-    "--find-first/--no-find-first",
-    "find_first",
-    default=True,
-    show_default=True,
-    help="Find-first (the default, like the Python API): for each data ID only the dataset in the "
+@find_first_option(
+    "Find-first (the default, like the Python API): for each data ID only the dataset in the "
     "first collection that has one. --no-find-first lists every match in every collection.",
 )
 @limit_option

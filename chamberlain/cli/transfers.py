@@ -6,11 +6,9 @@ import click
 
 from chamberlain.butler import Butler
 
-from ._repo import repo_argument
+from ._repo import repo_argument, transfer_option
 
 __all__ = ["export_command", "import_command"]
-
-_TRANSFERS = ("auto", "copy", "move", "symlink", "hardlink", "relsymlink", "link", "direct")
 
 
 @click.command("export")
@@ -68,13 +66,7 @@ def export_command(
 @click.command("import")
 @repo_argument
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=str))
-@click.option(
-    "--transfer",
-    type=click.Choice(_TRANSFERS),
-    default="auto",
-    show_default=True,
-    help="How files get into REPO; auto copies files from outside it.",
-)
+@transfer_option("How files get into REPO; auto copies files from outside it.", short=False)
 @click.option(
     "--directory",
     type=click.Path(file_okay=False, path_type=str),

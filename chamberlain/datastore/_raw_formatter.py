@@ -27,7 +27,7 @@ from chamberlain.datastore.formatters import Formatter
 from chamberlain.errors import FormatterError, ImageError
 from chamberlain.image import Box, Exposure, Image, Mask, MaskedImage
 from chamberlain.image._wcs import wcs_from_header
-from chamberlain.image.fits_headers import HduHeader, header_items, read_hdu_headers
+from chamberlain.image.fits_headers import HduHeader, header_items, read_image_hdu_headers
 
 __all__ = ["FitsRawFormatter"]
 
@@ -40,11 +40,7 @@ _ABSENT = frozenset({"psf", "photo_calib", "visit_info", "filter"})
 def _image_hdu(path: str) -> tuple[HduHeader, HduHeader, int]:
     """Read the primary header, the header of the HDU holding the image, and that HDU's number."""
     with open(path, "rb", buffering=0) as stream:
-        headers = read_hdu_headers(stream, 1, path)
-        number = 0
-        if headers[0].get("NAXIS", 0) == 0:
-            headers.append(read_hdu_headers(stream, 2, path)[1])
-            number = 1
+        headers, number = read_image_hdu_headers(stream, path)
     image = headers[number]
     if image.get("NAXIS") != 2:
         raise FormatterError(

@@ -5,19 +5,11 @@ See `chamberlain.image.fits` for the on-disk layout.
 
 from __future__ import annotations
 
+from chamberlain.image import fits
 from chamberlain.image.box import Box
 from chamberlain.image.exposure import COMPONENT_NAMES, Exposure
 from chamberlain.image.filter_label import FilterLabel
-from chamberlain.image.fits import (
-    EXPOSURE_COMPONENTS,
-    read_component,
-    read_exposure,
-    read_image,
-    read_masked_image,
-    write_exposure,
-    write_image,
-    write_masked_image,
-)
+from chamberlain.image.fits import *  # noqa: F403 (the FITS readers and writers: fits.__all__)
 from chamberlain.image.image import IMAGE_DTYPES, Image
 from chamberlain.image.mask import MASK_DTYPE, STANDARD_MASK_PLANES, Mask
 from chamberlain.image.masked_image import MaskedImage
@@ -28,7 +20,6 @@ from chamberlain.image.visit_info import Observatory, RotType, VisitInfo, Weathe
 __all__ = [
     "AB_ZERO_POINT_NJY",
     "COMPONENT_NAMES",
-    "EXPOSURE_COMPONENTS",
     "IMAGE_DTYPES",
     "MASK_DTYPE",
     "STANDARD_MASK_PLANES",
@@ -47,11 +38,5 @@ __all__ = [
     "VisitInfo",
     "Weather",
     "get_psf_type",
-    "read_component",
-    "read_exposure",
-    "read_image",
-    "read_masked_image",
-    "write_exposure",
-    "write_image",
-    "write_masked_image",
+    *fits.__all__,
 ]

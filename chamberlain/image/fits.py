@@ -60,6 +60,7 @@ from chamberlain.image.fits_headers import (
     format_cards,
     header_items,
     read_hdu_headers,
+    read_image_hdu_headers,
 )
 from chamberlain.image.image import Image
 from chamberlain.image.mask import MASK_DTYPE, Mask
@@ -474,11 +475,7 @@ def read_image(path: PathLike, bbox: Box | None = None) -> Image:
     """
     name = os.fspath(path)
     with open(name, "rb", buffering=0) as stream:
-        headers = read_hdu_headers(stream, 1, name)
-        number = 0
-        if headers[0].get("NAXIS", 0) == 0:
-            headers.append(read_hdu_headers(stream, 2, name)[1])
-            number = 1
+        headers, number = read_image_hdu_headers(stream, name)
         full = _bbox(headers[number], path)
         box = _section(full, bbox, path)
         (array,) = _read_arrays(path, stream, headers, (number,), full, box)

@@ -36,6 +36,7 @@ __all__ = [
     "format_cards",
     "header_items",
     "read_hdu_headers",
+    "read_image_hdu_headers",
 ]
 
 BLOCK = 2880
@@ -372,6 +373,35 @@ def read_hdu_headers(stream: BinaryIO, count: int, name: str) -> list[HduHeader]
         result.append(hdu)
         offset = hdu.next_offset
     return result
+
+
+def read_image_hdu_headers(stream: BinaryIO, name: str) -> tuple[list[HduHeader], int]:
+    """Read the headers up to the HDU holding a file's image: HDU 1 if the primary HDU has no data.
+
+    Parameters
+    ----------
+    stream : `typing.BinaryIO`
+        A seekable binary stream positioned anywhere (it is rewound).
+    name : `str`
+        The file name, used in error messages.
+
+    Returns
+    -------
+    headers : `list` [`HduHeader`]
+        The primary header, then HDU 1's if the primary HDU has ``NAXIS = 0``.
+    number : `int`
+        The 0-based index in ``headers`` (the HDU number) of the image's header: 0 or 1.
+
+    Raises
+    ------
+    FormatterError
+        As for `read_hdu_headers`.
+    """
+    headers = read_hdu_headers(stream, 1, name)
+    if headers[0].get("NAXIS", 0) != 0:
+        return headers, 0
+    headers.append(read_hdu_headers(stream, 2, name)[1])
+    return headers, 1
 
 
 def append_header_records(fits: Any, hdu_number: int, records: Iterable[str]) -> None:

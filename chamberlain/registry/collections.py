@@ -395,10 +395,7 @@ class CollectionManager:
         parent, children
             As for `Registry.extend_collection_chain`.
         """
-        children = [children] if isinstance(children, str) else list(children)
-        with self._db.transaction():
-            current = [c for c in self.children(parent) if c not in children]
-            self.set_chain(parent, current + children)
+        self._move_into_chain(parent, children, at_start=False)
 
     def prepend_chain(self, parent: str, children: Sequence[str]) -> None:
         """Insert children at the start of a chain (existing members move).
@@ -408,10 +405,14 @@ class CollectionManager:
         parent, children
             As for `Registry.prepend_collection_chain`.
         """
+        self._move_into_chain(parent, children, at_start=True)
+
+    def _move_into_chain(self, parent: str, children: Sequence[str], *, at_start: bool) -> None:
+        """Put ``children`` at the start or end of the chain, moving those already in it (one transaction)."""
         children = [children] if isinstance(children, str) else list(children)
         with self._db.transaction():
             current = [c for c in self.children(parent) if c not in children]
-            self.set_chain(parent, children + current)
+            self.set_chain(parent, children + current if at_start else current + children)
 
     def remove_from_chain(self, parent: str, children: Sequence[str]) -> None:
         """Remove children from a chain; a name not in the chain is an error.

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
@@ -528,3 +529,30 @@ def test_demo(tmp_path: Path) -> None:
     (other / "thesis.tex").write_text("x")
     fails("demo", other, "--replace", naming=(str(other), "Refusing"))
     assert (other / "thesis.tex").exists()
+
+
+# --- shared options ------------------------------------------------------------------------
+
+
+def test_transfer_choices_match_the_ingest_task() -> None:
+    from chamberlain.cli._repo import TRANSFERS
+    from chamberlain.tasks.ingest_raws import TRANSFER_CHOICES
+
+    context = click.Context(cli)
+
+    def params(command: str) -> dict[str, Any]:
+        found = cli.get_command(context, command)
+        assert found is not None, command
+        return {p.name: p for p in found.params}
+
+    assert set(TRANSFERS) == set(TRANSFER_CHOICES)
+    for command in ("ingest-raws", "ingest-files", "import"):
+        options = params(command)
+        assert set(options["transfer"].type.choices) == set(TRANSFER_CHOICES), command
+        assert options["transfer"].default == "auto"
+    assert "-t" in params("ingest-raws")["transfer"].opts
+    assert "-t" not in params("import")["transfer"].opts
+    for command in ("query-datasets", "prune-datasets", "associate", "disassociate"):
+        options = params(command)
+        assert options["find_first"].default is True, command
+        assert "--no-find-first" in options["find_first"].secondary_opts, command

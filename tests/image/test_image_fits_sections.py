@@ -20,7 +20,7 @@ from chamberlain.image import (
     write_exposure,
 )
 from chamberlain.image._fits_pixels import raw_dtype, read_sections, read_whole
-from chamberlain.image.fits_headers import read_hdu_headers
+from chamberlain.image.fits_headers import read_hdu_headers, read_image_hdu_headers
 
 SHAPE = (37, 53)  # rows, columns: not a multiple of anything FITS blocks care about
 SLICES = (slice(5, 30), slice(11, 50))
@@ -178,3 +178,20 @@ def test_exposure_cutout_equals_slice_of_full_read(tmp_path: Path) -> None:
     ):
         assert got.tobytes() == whole[SLICES].tobytes()
     assert isinstance(cut.image, Image)
+
+
+def test_read_image_hdu_headers_finds_the_image_in_hdu_1_or_the_primary(tmp_path: Path) -> None:
+    pixels = np.arange(12, dtype=np.int16).reshape(3, 4)
+    in_hdu1 = tmp_path / "extension.fits"
+    _write(in_hdu1, pixels, OBJECT="x")
+    in_primary = tmp_path / "primary.fits"
+    with fitsio.FITS(str(in_primary), "rw", clobber=True) as fits:
+        fits.write(pixels, header={"OBJECT": "y"})
+    with open(in_hdu1, "rb") as stream:
+        headers, number = read_image_hdu_headers(stream, str(in_hdu1))
+    assert (len(headers), number) == (2, 1)
+    assert (headers[1].get("NAXIS1"), headers[1].get("NAXIS2"), headers[1].get("OBJECT")) == (4, 3, "x")
+    with open(in_primary, "rb") as stream:
+        headers, number = read_image_hdu_headers(stream, str(in_primary))
+    assert (len(headers), number) == (1, 0)
+    assert (headers[0].get("NAXIS1"), headers[0].get("OBJECT")) == (4, "y")

@@ -9,45 +9,16 @@ expression error uses. Compiling a tree to SQL is the query compiler's job.
 
 from __future__ import annotations
 
+from . import nodes
 from ._literals import make_region, parse_region_string, parse_time_literal
 from .diagnostics import describe_position, error_at, format_error
 from .identifiers import check_identifiers, suggest
-from .nodes import (
-    BinaryOp,
-    BindParameter,
-    FunctionCall,
-    Identifier,
-    InList,
-    IsNull,
-    Literal,
-    LiteralKind,
-    LogicalOp,
-    Node,
-    NodeVisitor,
-    RangeLiteral,
-    TupleLiteral,
-    UnaryOp,
-    walk,
-)
+from .nodes import *  # noqa: F403 (the tree: every name of nodes.__all__)
 from .parser import FUNCTIONS, parse_where
 from .unparse import to_text
 
 __all__ = [
     "FUNCTIONS",
-    "BinaryOp",
-    "BindParameter",
-    "FunctionCall",
-    "Identifier",
-    "InList",
-    "IsNull",
-    "Literal",
-    "LiteralKind",
-    "LogicalOp",
-    "Node",
-    "NodeVisitor",
-    "RangeLiteral",
-    "TupleLiteral",
-    "UnaryOp",
     "check_identifiers",
     "describe_position",
     "error_at",
@@ -58,5 +29,5 @@ __all__ = [
     "parse_where",
     "suggest",
     "to_text",
-    "walk",
+    *nodes.__all__,
 ]
