@@ -56,7 +56,7 @@ from chamberlain.registry.datastore_records import DatastoreRecords
 from chamberlain.registry.queries.api import QueryOptions
 from chamberlain.repository import RepositoryConfig, check_new_root, write_preexisting
 
-from ._config import REPOSITORY_FILES, datastore_options, effective_config, write_datastore_options
+from ._config import REPOSITORY_FILES, effective_config, write_datastore_options
 from ._data_ids import DataIdRewriter
 from ._file_table import read_file_table
 from ._handles import DatasetExistence, DeferredDatasetHandle
@@ -156,7 +156,7 @@ class Butler:
                 self.config.root,
                 self._records,
                 record_lookup=self.registry.lookup_dimension_record,
-                **datastore_options(self.config.root),
+                **self.config.datastore_options(),
             )
             self._rewriter = DataIdRewriter(self.registry)
             self.run = run

@@ -22,7 +22,7 @@ from chamberlain.repository import (
     describe_repository,
 )
 
-__all__ = ["REPOSITORY_FILES", "datastore_options", "effective_config", "write_datastore_options"]
+__all__ = ["REPOSITORY_FILES", "effective_config", "write_datastore_options"]
 
 #: Files in the root that `Butler.verify` never reports: the settings and the SQLite database.
 REPOSITORY_FILES = frozenset(
@@ -33,7 +33,6 @@ REPOSITORY_FILES = frozenset(
         *(SQLITE_NAME + s for s in ("-wal", "-shm", "-journal")),
     }
 )
-_OPTIONS = ("templates", "formatters", "checksum")
 
 
 def write_datastore_options(
@@ -63,27 +62,6 @@ def write_datastore_options(
         (root / DATASTORE_CONFIG_NAME).write_text(yaml.safe_dump(options, sort_keys=False))
 
 
-def datastore_options(root: Path) -> dict[str, Any]:
-    """Read the `FileDatastore` keyword arguments in ``root``'s ``datastore.yaml`` (none if it is missing).
-
-    Parameters
-    ----------
-    root
-        The repository directory.
-
-    Returns
-    -------
-    dict
-        ``templates``, ``formatters`` and ``checksum``, those present.
-
-    Raises
-    ------
-    ConfigError
-        If the repository's configuration files are not valid (`RepositoryConfig.load`).
-    """
-    return RepositoryConfig.load(root).datastore_options()
-
-
 def effective_config(config: RepositoryConfig) -> dict[str, Any]:
     """Return the repository's configuration with the effective defaults filled in (see `Butler.dump_config`).
 
@@ -96,14 +74,8 @@ def effective_config(config: RepositoryConfig) -> dict[str, Any]:
     -------
     dict
         The ``repository``, ``datastore`` and ``files`` sections.
-
-    Raises
-    ------
-    ConfigError
-        If ``datastore.yaml`` is not valid YAML.
     """
     root = config.root
-    datastore_file = root / DATASTORE_CONFIG_NAME
     options = config.datastore_options()
     templates = dict(DEFAULT_TEMPLATES)
     templates.update(options.get("templates") or {})
@@ -121,6 +93,6 @@ def effective_config(config: RepositoryConfig) -> dict[str, Any]:
         },
         "files": {
             CONFIG_NAME: True,
-            DATASTORE_CONFIG_NAME: datastore_file.is_file(),
+            DATASTORE_CONFIG_NAME: (root / DATASTORE_CONFIG_NAME).is_file(),
         },
     }
